@@ -1,0 +1,51 @@
+# Rhythm: `make demo` runs the whole pipeline on the generated demo dataset; `make test` runs the tests.
+# Both create .venv and install the project when needed.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+CORES   ?= $(shell nproc 2>/dev/null || echo 2)
+STAMP   := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test test-fast lint dag bench clean
+
+help:
+	@echo "make demo       run the whole workflow on the demo dataset (results/demo/)"
+	@echo "make test       all tests, integration included"
+	@echo "make test-fast  unit tests only (skips the tests marked slow)"
+	@echo "make lint       snakemake --lint"
+	@echo "make dag        render the DAG pictures into docs/"
+	@echo "make bench      run benchmarks/"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade "pip>=23"
+	# torch first, pinned to the CPU build (constraints.txt); then the project and its test tools
+	$(VENV)/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model]"
+	@touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	snakemake --cores $(CORES)
+	@echo; cat results/demo/reports/data_report.txt
+
+test: setup
+	pytest -q
+
+test-fast: setup
+	pytest -q -m "not slow"
+
+lint: setup
+	snakemake --lint
+
+dag: setup
+	bash docs/make_dag.sh
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; python $$b || exit 1; done
+
+clean:
+	rm -rf results logs .snakemake

@@ -1,0 +1,275 @@
+"""The ``rhythm`` command: one subcommand per pipeline stage, usable with or without Snakemake.
+
+Each subcommand parses its arguments and calls one library function; the Snakemake rules call
+these subcommands. ``rhythm <stage> --help`` describes each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rhythm import __version__
+from rhythm.errors import RhythmInputError
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> None:
+    from rhythm import demo
+
+    recipe = demo.DemoRecipe(seed=args.seed, duration_s=args.duration, width=args.width,
+                             height=args.height, cameras=tuple(args.cameras))
+    summary = demo.generate(args.out, recipe, anno_dir=args.anno_dir, video_dir=args.video_dir)
+    print(f"demo dataset: {len(summary['sequences'])} sequences, {len(summary['videos'])} videos, "
+          f"{summary['num_frames']} frames each -> {args.out}")
+
+
+def _selection(args: argparse.Namespace):
+    from rhythm.report import Selection
+
+    return Selection(splits=args.splits, genres=args.genres or None, cameras=args.cameras,
+                     exclude_videos=args.exclude_videos, limit=args.limit)
+
+
+def _cmd_status(args: argparse.Namespace) -> None:
+    from rhythm.report import data_status, render_text
+
+    status = data_status(args.anno_dir, args.video_dir, _selection(args))
+    print(json.dumps(status, indent=2) if args.json else render_text(status), end="\n" if args.json else "")
+
+
+def _cmd_link_video(args: argparse.Namespace) -> None:
+    from rhythm.videos import link_video
+
+    info = link_video(args.source, args.dest)
+    print(f"{args.dest} -> {args.source}: {info.width}x{info.height}, {info.fps:g} fps, {info.num_frames} frames")
+
+
+def _cmd_frames(args: argparse.Namespace) -> None:
+    from rhythm.frames import FrameOptions, extract_for_video
+
+    opts = FrameOptions(qscale=args.qscale, stride=args.stride, max_mismatch=args.max_mismatch,
+                        width=args.width, height=args.height)
+    mapping = extract_for_video(args.video, args.anno_dir, args.out, opts)
+    print(f"{mapping['video']}: {mapping['num_frames']} frames -> {args.out}")
+    for note in mapping["notes"]:
+        print(f"  note: {note}")
+
+
+def _cmd_coco(args: argparse.Namespace) -> None:
+    from rhythm.coco import CocoOptions, build_split, write_mmpose_config
+
+    opts = CocoOptions(stride=args.stride, visible_threshold=args.visible_threshold,
+                       labeled_threshold=args.labeled_threshold, margin=args.margin, link=args.link)
+    coco = build_split(args.split, args.frames, args.anno_dir, args.out, opts)
+    print(f"COCO {args.split}: {len(coco['images'])} images, {len(coco['annotations'])} annotations -> {args.out}")
+    if args.mmpose_config:
+        write_mmpose_config(args.mmpose_config, args.split, Path(args.out).parent, args.train_split)
+
+
+def _cmd_overlay(args: argparse.Namespace) -> None:
+    from rhythm.overlays import OverlayOptions, render_overlays
+
+    opts = OverlayOptions(mode=args.mode, min_confidence=args.min_confidence, limit=args.limit,
+                          video=not args.no_video)
+    result = render_overlays(args.frames, args.anno_dir, args.out, opts, audio_source=args.audio)
+    print(f"{result['video']}: {result['pngs']} PNG frames, video of {result['frames']} frames -> {args.out}")
+
+
+def _cmd_audio(args: argparse.Namespace) -> None:
+    from rhythm.audio import extract_wav
+
+    info = extract_wav(args.source, args.out, args.sample_rate)
+    print(f"{args.out}: {info['sample_rate']} Hz mono, {info['duration_s']:.2f} s")
+
+
+def _cmd_beats(args: argparse.Namespace) -> None:
+    from rhythm.beats import BeatOptions, beats_for_file
+
+    opts = BeatOptions(start_bpm=args.start_bpm, tightness=args.tightness,
+                       percussive=not args.no_percussive, fps=args.fps)
+    data = beats_for_file(args.audio, args.out, opts, music=args.music, plot=args.plot)
+    print(f"{data['music']}: {data['tempo_bpm']:.2f} BPM, {len(data['beat_times'])} beats -> {args.out}")
+
+
+def _cmd_poses(args: argparse.Namespace) -> None:
+    from rhythm.poses import PoseOptions, pose_npy
+
+    opts = PoseOptions(optim=args.optim, units=args.units, center=args.center, fps=args.fps,
+                       smooth_sigma=args.smooth)
+    arr = pose_npy(args.keypoints3d, args.out, opts)
+    print(f"{args.out}: {arr.shape} {arr.dtype}")
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from rhythm.io import write_json, write_text
+    from rhythm.report import build_report, data_status, render_text
+
+    status = data_status(args.anno_dir, args.video_dir, _selection(args))
+    report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays)
+    write_json(args.out_json, report)
+    text = render_text(report)
+    write_text(args.out_text, text)
+    print(text, end="")
+
+
+def _cmd_inspect(args: argparse.Namespace) -> None:
+    from rhythm.inspect import describe_pickle
+
+    print(describe_pickle(args.file), end="")
+
+
+def _cmd_reprojection(args: argparse.Namespace) -> None:
+    from rhythm.reprojection import reprojection_errors
+
+    result = reprojection_errors(args.anno_dir, args.sequence, optim=args.optim)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for cam, err in result["median_px"].items():
+            flag = "  <- outlier" if cam in result["outliers"] else ""
+            print(f"{cam}: {err:8.2f} px{flag}")
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    from rhythm import aist
+
+    p.add_argument("--splits", nargs="+", default=list(aist.SPLITS), choices=aist.SPLITS, metavar="SPLIT",
+                   help="splits to report (default: all six)")
+    p.add_argument("--genres", nargs="*", default=None, help="keep only these genres, e.g. gLH")
+    p.add_argument("--cameras", nargs="+", default=list(aist.CAMERAS), help="cameras (default c01..c09)")
+    p.add_argument("--exclude-videos", nargs="*", default=[], help="video names to leave out")
+    p.add_argument("--limit", type=int, default=None, help="at most this many sequences per split")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rhythm", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"rhythm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo-data", help="generate the miniature AIST++ demo dataset")
+    p.add_argument("out", help="output folder (gets annotations/, videos/, music/)")
+    p.add_argument("--anno-dir", default=None, help="annotations here instead of OUT/annotations")
+    p.add_argument("--video-dir", default=None, help="videos here instead of OUT/videos")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per sequence")
+    p.add_argument("--width", type=int, default=320)
+    p.add_argument("--height", type=int, default=180)
+    p.add_argument("--cameras", nargs="+", default=["c01", "c02", "c03"], help="cameras to render as videos")
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("status", help="what is in an AIST++ tree: splits, annotations, videos, frames")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--video-dir", default=None)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_selection(p)
+    p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("link-video", help="check a source video and link it into the results")
+    p.add_argument("source")
+    p.add_argument("dest")
+    p.set_defaults(func=_cmd_link_video)
+
+    p = sub.add_parser("frames", help="extract frames aligned with the 60 fps annotations")
+    p.add_argument("video")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--out", required=True, help="folder for <frame:06d>.jpg and frame_mapping.json")
+    p.add_argument("--qscale", type=int, default=2, help="ffmpeg JPEG quality scale, 2 (best) to 31")
+    p.add_argument("--stride", type=int, default=1, help="keep every N-th frame")
+    p.add_argument("--max-mismatch", type=int, default=0,
+                   help="frames the video may differ from its keypoints before it is an error")
+    p.add_argument("--width", type=int, default=None)
+    p.add_argument("--height", type=int, default=None)
+    p.set_defaults(func=_cmd_frames)
+
+    p = sub.add_parser("coco", help="COCO keypoint dataset for RTMPose from aligned frames")
+    p.add_argument("--split", required=True, help="dataset split name, e.g. train")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--frames", nargs="+", required=True, help="frames folders (with frame_mapping.json)")
+    p.add_argument("--out", required=True, help="rtmpose_dataset/<split>")
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--visible-threshold", type=float, default=0.3)
+    p.add_argument("--labeled-threshold", type=float, default=0.05)
+    p.add_argument("--margin", type=float, default=0.15)
+    p.add_argument("--link", choices=["hardlink", "symlink"], default="hardlink")
+    p.add_argument("--mmpose-config", default=None, help="also write an MMPose config here")
+    p.add_argument("--train-split", default="train", help="split the MMPose config trains on")
+    p.set_defaults(func=_cmd_coco)
+
+    p = sub.add_parser("overlay", help="QA overlays: stick figures over frames (PNG + MP4)")
+    p.add_argument("frames", help="frames folder of one video")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--mode", choices=["2d", "3d"], default="2d")
+    p.add_argument("--min-confidence", type=float, default=0.1)
+    p.add_argument("--limit", type=int, default=20, help="PNG frames to write (0 = all)")
+    p.add_argument("--audio", default=None, help="mux the audio of this file into overlay.mp4")
+    p.add_argument("--no-video", action="store_true", help="PNG frames only")
+    p.set_defaults(func=_cmd_overlay)
+
+    p = sub.add_parser("audio", help="16 kHz mono WAV from a video or music file")
+    p.add_argument("source")
+    p.add_argument("--out", required=True)
+    p.add_argument("--sample-rate", type=int, default=16000)
+    p.set_defaults(func=_cmd_audio)
+
+    p = sub.add_parser("beats", help="tempo and beat times of a music track (librosa)")
+    p.add_argument("audio")
+    p.add_argument("--out", required=True)
+    p.add_argument("--music", default=None, help="music id (default: the file's stem)")
+    p.add_argument("--start-bpm", type=float, default=None, help="tempo prior (default: from the AIST id)")
+    p.add_argument("--tightness", type=float, default=100.0)
+    p.add_argument("--no-percussive", action="store_true", help="onsets from the full signal")
+    p.add_argument("--fps", type=float, default=60.0, help="motion frame rate for beat_frames")
+    p.add_argument("--plot", default=None, help="PNG of the onset envelope with the beats")
+    p.set_defaults(func=_cmd_beats)
+
+    p = sub.add_parser("poses", help="(T, 17, 3) float32 .npy from a keypoints3d pickle")
+    p.add_argument("keypoints3d")
+    p.add_argument("--out", required=True)
+    p.add_argument("--optim", action="store_true", help="use keypoints3d_optim")
+    p.add_argument("--units", choices=["cm", "m"], default="cm")
+    p.add_argument("--center", action="store_true", help="subtract the hip midpoint per frame")
+    p.add_argument("--fps", type=int, choices=[60, 30], default=60)
+    p.add_argument("--smooth", type=float, default=0.0, help="Gaussian sigma in frames")
+    p.set_defaults(func=_cmd_poses)
+
+    p = sub.add_parser("report", help="the data report (JSON + text) of a run")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--video-dir", default=None)
+    p.add_argument("--frames", nargs="*", default=[], help="frame_mapping.json files")
+    p.add_argument("--beats", nargs="*", default=[])
+    p.add_argument("--poses", nargs="*", default=[])
+    p.add_argument("--coco", nargs="*", default=[])
+    p.add_argument("--overlays", nargs="*", default=[])
+    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-text", required=True)
+    _add_selection(p)
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("reprojection", help="per-camera pixel error of keypoints3d against keypoints2d")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--sequence", required=True)
+    p.add_argument("--optim", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_reprojection)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except RhythmInputError as exc:
+        print(f"rhythm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""A miniature AIST++ dataset, generated deterministically, in the real formats and layout.
+
+A procedural dancer, defined by joint rotations on the SMPL skeleton, moves on the beat of a
+synthesised song whose tempo is the one its AIST music id implies. From that one motion come the
+``motions`` pickle, the ``keypoints3d`` pickle (COCO-17, centimetres), ``keypoints2d`` for all nine
+cameras (projected with lens distortion), and H.264 videos from the rendered cameras with the song
+muxed in. Everything agrees with everything else, so every stage of the pipeline can be checked.
+
+    rhythm demo-data results/demo/source
+"""
+
+from __future__ import annotations
+
+import subprocess
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rhythm import aist
+from rhythm.errors import RhythmInputError
+from rhythm.ffmpeg import ffmpeg_exe
+from rhythm.io import atomic_path, write_json, write_pickle, write_text
+from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, forward_kinematics, smpl_to_coco17
+
+SAMPLE_RATE = 44100
+MUSIC_OFFSET_S = 0.25  # first beat of every demo song
+SCALING = 100.0  # smpl_scaling: metres -> centimetres, as AIST++ keypoints3d are in cm
+
+# Two genres x two songs x two sequences; dancers d01/d02 dance song 0, d03/d04 song 1.
+DEMO_SEQUENCES = (
+    "gBR_sBM_cAll_d01_mBR0_ch01",
+    "gBR_sBM_cAll_d02_mBR0_ch02",
+    "gBR_sBM_cAll_d03_mBR3_ch01",
+    "gBR_sBM_cAll_d04_mBR3_ch02",
+    "gPO_sBM_cAll_d01_mPO1_ch01",
+    "gPO_sBM_cAll_d02_mPO1_ch02",
+    "gPO_sBM_cAll_d03_mPO4_ch01",
+    "gPO_sBM_cAll_d04_mPO4_ch02",
+)
+# pose splits are by dancer, crossmodal splits by music, as in AIST++.
+DEMO_SPLITS = {
+    "pose_train": ("d01", "d02"),
+    "pose_val": ("d03",),
+    "pose_test": ("d04",),
+    "crossmodal_train": ("mBR0", "mPO1"),
+    "crossmodal_val": ("mBR3",),
+    "crossmodal_test": ("mPO4",),
+}
+DEMO_IGNORED = ("gPO_sBM_cAll_d02_mPO1_ch02",)
+
+
+@dataclass(frozen=True)
+class DemoRecipe:
+    seed: int = 7
+    duration_s: float = 5.0
+    width: int = 320
+    height: int = 180
+    cameras: tuple[str, ...] = ("c01", "c02", "c03")
+    sequences: tuple[str, ...] = DEMO_SEQUENCES
+
+    @property
+    def num_frames(self) -> int:
+        return int(round(self.duration_s * aist.FPS))
+
+    def videos(self) -> list[str]:
+        return [v for seq in self.sequences for v in aist.video_names(seq, self.cameras)]
+
+    def music(self) -> list[str]:
+        return sorted({aist.parse_name(s).music for s in self.sequences})
+
+
+def split_members(split: str, sequences=DEMO_SEQUENCES) -> list[str]:
+    keys = DEMO_SPLITS[split]
+    out = []
+    for seq in sequences:
+        name = aist.parse_name(seq)
+        if name.dancer in keys or name.music in keys:
+            out.append(seq)
+    return out
+
+
+# ----------------------------------------------------------------------------- cameras
+
+
+def demo_cameras(width: int, height: int) -> list[aist.Camera]:
+    """Nine cameras on a ring 4.5 m from the dancer, 1.5 m high, in the AIST++ conventions (cm, y-up)."""
+    import cv2
+
+    angles = np.deg2rad([0, 35, -35, 70, -70, 110, -110, 150, -150])
+    focal = 1310.0 * width / 1920.0  # the real c01's field of view
+    target = np.array([0.0, 100.0, 0.0])
+    cams = []
+    for i, ang in enumerate(angles):
+        centre = np.array([450.0 * np.sin(ang), 150.0, 450.0 * np.cos(ang)])
+        forward = (target - centre) / np.linalg.norm(target - centre)
+        right = np.cross(forward, [0.0, 1.0, 0.0])
+        right /= np.linalg.norm(right)
+        down = np.cross(forward, right)
+        rot = np.stack([right, down, forward])
+        rvec, _ = cv2.Rodrigues(rot)
+        cams.append(aist.Camera(
+            name=aist.CAMERAS[i],
+            size=(width, height),
+            matrix=np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1.0]]),
+            rotation=rvec.reshape(3),
+            translation=-rot @ centre,
+            distortions=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]),
+        ))
+    return cams
+
+
+# ----------------------------------------------------------------------------- motion
+
+# Per-genre style: how deep the bounce, how wide the arms, how sharp the moves.
+_STYLES = {
+    "gBR": dict(squat=0.45, arm_swing=1.1, sharpness=0.0, yaw=0.5, lean=0.25),
+    "gPO": dict(squat=0.25, arm_swing=0.8, sharpness=1.0, yaw=0.25, lean=0.1),
+}
+_DEFAULT_STYLE = dict(squat=0.3, arm_swing=0.9, sharpness=0.5, yaw=0.3, lean=0.15)
+
+
+def _hits(phase: np.ndarray, rng: np.random.Generator, n_poses: int, sharp: float) -> np.ndarray:
+    """A value that jumps to a new random target on every beat: smooth (0) or popping (1)."""
+    targets = rng.uniform(-1, 1, size=(int(phase.max()) + 3, n_poses))
+    k = np.floor(phase).astype(int)
+    frac = phase - k
+    width = 1.0 - 0.85 * sharp  # fraction of a beat the transition takes
+    s = np.clip(frac / width, 0, 1)
+    s = s * s * (3 - 2 * s)
+    return targets[k] * (1 - s[:, None]) + targets[k + 1] * s[:, None]
+
+
+def dance_motion(sequence: str, num_frames: int, seed: int) -> aist.Motion:
+    """SMPL rotations and root translation (cm) of the procedural dancer for one sequence."""
+    name = aist.parse_name(sequence)
+    style = _STYLES.get(name.genre, _DEFAULT_STYLE)
+    rng = np.random.default_rng([seed, zlib.crc32(sequence.encode())])
+    t = np.arange(num_frames) / aist.FPS
+    phase = np.maximum(t - MUSIC_OFFSET_S, 0) * name.bpm / 60.0  # beats since the first beat
+    down = (1 + np.cos(2 * np.pi * phase)) / 2  # 1 on every beat: the dancer is lowest there
+    hits = _hits(phase, rng, 6, style["sharpness"])
+    amp = rng.uniform(0.85, 1.15)
+
+    rot = np.zeros((num_frames, 24, 3))
+    squat = style["squat"] * amp * down
+    for hip, knee, ankle in ((1, 4, 7), (2, 5, 8)):
+        rot[:, hip, 0] = -squat
+        rot[:, knee, 0] = 2 * squat
+        rot[:, ankle, 0] = -squat
+    rot[:, 0, 1] = style["yaw"] * np.sin(2 * np.pi * phase / 8 + rng.uniform(0, 2 * np.pi))
+    rot[:, 3, 0] = style["lean"] * down  # lean into the beat
+    rot[:, 6, 2] = 0.15 * np.sin(np.pi * phase)  # side bend every two beats
+    rot[:, 15, 0] = 0.25 * down  # head nod
+    swing = style["arm_swing"] * amp
+    left = np.sin(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 0]
+    right = -np.sin(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 1]
+    rot[:, 16, 2] = -1.2 + swing * (0.5 + 0.5 * left)  # arms from down towards up
+    rot[:, 17, 2] = 1.2 - swing * (0.5 + 0.5 * right)
+    rot[:, 16, 1] = -0.5 * hits[:, 2]
+    rot[:, 17, 1] = 0.5 * hits[:, 3]
+    rot[:, 18, 1] = -0.6 - 0.6 * (0.5 + 0.5 * hits[:, 4])  # elbows bent forwards
+    rot[:, 19, 1] = 0.6 + 0.6 * (0.5 + 0.5 * hits[:, 5])
+
+    # Root: sway on the half-beat; height set so the lower ankle stays 8 cm above the floor.
+    trans_m = np.zeros((num_frames, 3))
+    trans_m[:, 0] = 0.06 * np.sin(np.pi * phase)
+    trans_m[:, 2] = 0.04 * np.sin(2 * np.pi * phase / 4)
+    joints = forward_kinematics(rot.reshape(num_frames, 72), trans_m)
+    trans_m[:, 1] = 0.08 - joints[:, [7, 8], 1].min(axis=1)
+    return aist.Motion(rot.reshape(num_frames, 72), trans_m * SCALING, SCALING, 0.0)
+
+
+def motion_keypoints3d(motion: aist.Motion) -> tuple[np.ndarray, np.ndarray]:
+    """SMPL joints (T, 24, 3) and COCO-17 keypoints (T, 17, 3), both in centimetres."""
+    joints, rots = forward_kinematics(motion.poses, motion.trans / motion.scaling, return_rotations=True)
+    coco = smpl_to_coco17(joints, rots)
+    return joints * motion.scaling, coco * motion.scaling
+
+
+# ----------------------------------------------------------------------------- music
+
+
+def synth_song(music: str, duration_s: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A drum-and-bass loop at the tempo of ``music``: kick on every beat, snare on 2 and 4."""
+    bpm = aist.music_bpm(music)
+    rng = np.random.default_rng(zlib.crc32(music.encode()))
+    n = int(round(duration_s * sample_rate))
+    out = np.zeros(n)
+    beat = 60.0 / bpm
+
+    def add(sound: np.ndarray, at_s: float) -> None:
+        i = int(round(at_s * sample_rate))
+        if i < n:
+            m = min(len(sound), n - i)
+            out[i:i + m] += sound[:m]
+
+    tk = np.arange(int(0.25 * sample_rate)) / sample_rate
+    kick = np.sin(2 * np.pi * (45 * tk + 90 * (1 - np.exp(-tk * 30)) / 30)) * np.exp(-tk * 14)
+    ts = np.arange(int(0.15 * sample_rate)) / sample_rate
+    snare = rng.standard_normal(len(ts)) * np.exp(-ts * 25) * 0.5
+    th = np.arange(int(0.05 * sample_rate)) / sample_rate
+    hat = np.diff(rng.standard_normal(len(th) + 1)) * np.exp(-th * 80) * 0.12
+    roots = rng.choice([41.2, 43.65, 49.0, 55.0], size=4)  # a bass line, one note a bar
+    k = 0
+    while MUSIC_OFFSET_S + k * beat < duration_s:
+        at = MUSIC_OFFSET_S + k * beat
+        add(kick, at)
+        if k % 2 == 1:
+            add(snare, at)
+        add(hat, at + beat / 2)
+        tb = np.arange(int(beat * 0.9 * sample_rate)) / sample_rate
+        f = roots[(k // 4) % 4] * 2
+        add(0.18 * np.sign(np.sin(2 * np.pi * f * tb)) * np.exp(-tb * 3), at)
+        k += 1
+    return (0.7 * out / np.abs(out).max()).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _floor_lines(cam: aist.Camera) -> list[np.ndarray]:
+    lines = []
+    for v in np.arange(-300, 301, 50.0):
+        xs = np.linspace(-300, 300, 25)
+        lines.append(cam.project(np.stack([xs, np.zeros_like(xs), np.full_like(xs, v)], 1)))
+        lines.append(cam.project(np.stack([np.full_like(xs, v), np.zeros_like(xs), xs], 1)))
+    return lines
+
+
+def render_view(cam: aist.Camera, keypoints3d: np.ndarray) -> np.ndarray:
+    """Frames (T, H, W, 3) uint8 BGR of the dancer seen from ``cam``: floor grid, limbs, head."""
+    import cv2
+
+    w, h = cam.size
+    background = np.zeros((h, w, 3), np.uint8)
+    background[:] = np.linspace(70, 25, h, dtype=np.uint8)[:, None, None]
+    for line in _floor_lines(cam):
+        pts = line[np.isfinite(line).all(1)].round().astype(np.int32)
+        cv2.polylines(background, [pts], False, (90, 90, 90), 1, cv2.LINE_AA)
+    pix = cam.project(keypoints3d)
+    thickness = max(2, int(round(w / 100)))
+    frames = np.empty((len(pix), h, w, 3), np.uint8)
+    for i, pts in enumerate(pix):
+        img = background.copy()
+        torso = pts[[5, 6, 12, 11]].round().astype(np.int32)
+        cv2.fillConvexPoly(img, torso, (150, 150, 200), cv2.LINE_AA)
+        for (a, b), colour in zip(COCO_LIMBS, COCO_LIMB_COLORS):
+            pa, pb = pts[a].round().astype(int), pts[b].round().astype(int)
+            cv2.line(img, tuple(pa), tuple(pb), colour, thickness, cv2.LINE_AA)
+        head = pts[:5].mean(0).round().astype(int)
+        cv2.circle(img, tuple(head), int(thickness * 2.2), (200, 220, 240), -1, cv2.LINE_AA)
+        frames[i] = img
+    return frames
+
+
+def encode_video(frames: np.ndarray, audio_wav: Path, out: Path, fps: int = aist.FPS) -> None:
+    """H.264 MP4 (yuv420p) from BGR frames, with the WAV muxed as AAC; written atomically."""
+    n, h, w, _ = frames.shape
+    with atomic_path(out) as tmp:
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
+            "-i", str(audio_wav), "-map", "0:v", "-map", "1:a",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(tmp),
+        ]
+        proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
+        if proc.returncode != 0:
+            raise RhythmInputError(out, "ffmpeg could not encode the demo video: "
+                                   + proc.stderr.decode(errors="replace")[-400:])
+
+
+# ----------------------------------------------------------------------------- the dataset
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    import soundfile as sf
+
+    with atomic_path(path) as tmp:
+        sf.write(tmp, samples, sample_rate, subtype="PCM_16")
+
+
+def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: bool = True,
+             anno_dir: str | Path | None = None, video_dir: str | Path | None = None) -> dict:
+    """Write the demo AIST++ tree: ``<out>/annotations/...``, ``<out>/videos/*.mp4``, ``<out>/music/*.wav``.
+
+    ``anno_dir`` and ``video_dir`` put annotations and videos elsewhere than under ``out_dir``.
+    """
+    out = Path(out_dir)
+    anno = Path(anno_dir) if anno_dir else out / "annotations"
+    videos = Path(video_dir) if video_dir else out / "videos"
+    music_dir = out / "music"
+    n = recipe.num_frames
+    cams = demo_cameras(recipe.width, recipe.height)
+    write_json(anno / "cameras" / "setting1.json", [c.to_json() for c in cams])
+    write_text(anno / "cameras" / "mapping.txt", "".join(f"{s} setting1\n" for s in recipe.sequences))
+    for split in DEMO_SPLITS:
+        write_text(anno / "splits" / f"{split}.txt", "".join(f"{s}\n" for s in split_members(split, recipe.sequences)))
+    write_text(anno / "ignore_list.txt", "".join(f"{s}\n" for s in DEMO_IGNORED))
+
+    for music in recipe.music():
+        write_wav(music_dir / f"{music}.wav", synth_song(music, recipe.duration_s + 1.0), SAMPLE_RATE)
+
+    rendered = {c.name: c for c in cams if c.name in recipe.cameras}
+    for seq in tqdm(recipe.sequences, desc="demo sequences", disable=not progress):
+        rng = np.random.default_rng([recipe.seed, zlib.crc32(seq.encode()), 1])
+        motion = dance_motion(seq, n, recipe.seed)
+        _, coco = motion_keypoints3d(motion)
+        write_pickle(aist.motion_path(anno, seq), {
+            "smpl_poses": motion.poses.astype(np.float32),
+            "smpl_trans": motion.trans.astype(np.float32),
+            "smpl_scaling": np.array([motion.scaling], np.float32),
+            "smpl_loss": float(motion.loss or 0.0),
+        })
+        write_pickle(aist.keypoints3d_path(anno, seq), {
+            "keypoints3d": coco + rng.normal(0, 0.3, coco.shape),  # triangulation noise
+            "keypoints3d_optim": coco.copy(),
+        })
+        kp2d = np.empty((9, n, 17, 3), np.float32)
+        for v, cam in enumerate(cams):
+            kp2d[v, :, :, :2] = np.round(cam.project(coco) + rng.normal(0, 0.7, (n, 17, 2)))
+            kp2d[v, :, :, 2] = rng.uniform(0.55, 0.98, (n, 17))
+        write_pickle(aist.keypoints2d_path(anno, seq), {
+            "keypoints2d": kp2d,
+            "det_scores": rng.uniform(0.6, 0.8, (9, n)).astype(np.float32),
+            "timestamps": np.round(np.arange(n) * 1e6 / aist.FPS).astype(np.int64),
+        })
+        song = music_dir / f"{aist.parse_name(seq).music}.wav"
+        for video in aist.video_names(seq, recipe.cameras):
+            cam = rendered[aist.parse_name(video).camera]
+            encode_video(render_view(cam, coco), song, videos / f"{video}.mp4")
+    summary = {
+        "sequences": list(recipe.sequences),
+        "videos": recipe.videos(),
+        "music": recipe.music(),
+        "num_frames": n,
+        "seed": recipe.seed,
+    }
+    write_json(out / "demo.json", summary)
+    return summary

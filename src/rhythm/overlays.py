@@ -1,0 +1,108 @@
+"""QA overlays: stick figures drawn over the aligned frames, as PNG frames and an MP4 with the music.
+
+Mode ``2d`` draws a view's keypoints2d; mode ``3d`` projects keypoints3d through that view's
+camera (with its distortion), as the AIST++ API's 3D visualisation does. Disagreement between
+the two is what a misaligned or unsynced view looks like.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rhythm import aist
+from rhythm.errors import RhythmInputError
+from rhythm.ffmpeg import ffmpeg_exe
+from rhythm.frames import load_mapping
+from rhythm.io import atomic_dir
+from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
+
+
+@dataclass(frozen=True)
+class OverlayOptions:
+    mode: str = "2d"  # "2d" (keypoints2d) or "3d" (keypoints3d projected through the camera)
+    min_confidence: float = 0.1  # limbs with an end below this are not drawn (2d mode)
+    limit: int = 20  # PNG frames to write; 0 = all
+    video: bool = True  # also write overlay.mp4 (all frames, with the source's audio)
+
+
+def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1) -> np.ndarray:
+    """Draw one COCO-17 person (17, 2 or 3) on ``img`` in place; returns ``img``."""
+    import cv2
+
+    conf = kp[:, 2] if kp.shape[1] > 2 else np.ones(len(kp))
+    ok = np.isfinite(kp[:, :2]).all(axis=1) & (conf >= min_confidence)
+    thickness = max(1, int(round(img.shape[1] / 320)))
+    for (a, b), colour in zip(COCO_LIMBS, COCO_LIMB_COLORS):
+        if ok[a] and ok[b]:
+            cv2.line(img, tuple(np.round(kp[a, :2]).astype(int)), tuple(np.round(kp[b, :2]).astype(int)),
+                     colour, thickness + 1, cv2.LINE_AA)
+    for i in np.flatnonzero(ok):
+        cv2.circle(img, tuple(np.round(kp[i, :2]).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
+    return img
+
+
+def overlay_keypoints(anno_dir: str | Path, video: str, mode: str) -> np.ndarray:
+    """Keypoints (N, 17, 3) in source pixels of ``video``'s view, for the chosen mode."""
+    name = aist.parse_name(video)
+    if mode == "2d":
+        return aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, name.sequence)).view(name.camera)
+    if mode == "3d":
+        kp3d = aist.load_keypoints3d(aist.keypoints3d_path(anno_dir, name.sequence))
+        cam = aist.load_cameras(anno_dir, name.sequence)[name.camera]
+        pix = cam.project(kp3d)
+        return np.concatenate([pix, np.ones(pix.shape[:-1] + (1,))], axis=-1)
+    raise ValueError(f"overlay mode must be '2d' or '3d', not {mode!r}")
+
+
+def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str | Path,
+                    options: OverlayOptions = OverlayOptions(), audio_source: str | Path | None = None,
+                    progress: bool = True) -> dict:
+    """Write ``out_dir/<index:06d>.png`` (first ``limit`` frames) and ``out_dir/overlay.mp4``."""
+    import cv2
+
+    mapping = load_mapping(frames_dir)
+    video = mapping["video"]
+    kp = overlay_keypoints(anno_dir, video, options.mode)
+    scale = np.array([mapping["width"] / mapping["source_width"], mapping["height"] / mapping["source_height"], 1])
+    entries = mapping["frames"]
+    n_png = len(entries) if options.limit == 0 else min(options.limit, len(entries))
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        encoder = _start_encoder(tmp / "overlay.mp4", mapping, audio_source) if options.video else None
+        try:
+            for k, entry in enumerate(tqdm(entries, desc=f"overlay {video}", disable=not progress)):
+                if k >= n_png and encoder is None:
+                    break
+                img = cv2.imread(str(Path(frames_dir) / entry["file"]))
+                if img is None:
+                    raise RhythmInputError(Path(frames_dir) / entry["file"], "unreadable frame")
+                a = entry["annotation_index"]
+                if a < len(kp):
+                    draw_skeleton(img, kp[a] * scale, options.min_confidence)
+                if k < n_png:
+                    cv2.imwrite(str(tmp / f"{entry['index']:06d}.png"), img)
+                if encoder is not None:
+                    encoder.stdin.write(img.tobytes())
+        finally:
+            if encoder is not None:
+                encoder.stdin.close()
+                err = encoder.stderr.read().decode(errors="replace")
+                if encoder.wait() != 0:
+                    raise RhythmInputError(out_dir / "overlay.mp4", f"ffmpeg failed: {err[-300:]}")
+    return {"video": video, "pngs": n_png, "frames": len(entries)}
+
+
+def _start_encoder(out: Path, mapping: dict, audio_source) -> subprocess.Popen:
+    fps = mapping["fps"] / mapping.get("stride", 1)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+           "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{mapping['width']}x{mapping['height']}",
+           "-r", f"{fps:g}", "-i", "pipe:0"]
+    if audio_source is not None:
+        cmd += ["-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-shortest"]
+    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -1,0 +1,178 @@
+"""The data report: what is there, what is missing, what was built, in JSON and readable text.
+
+``data_status`` is what the seeds' ``checkDataStatus.py`` and ``loadAistData.py --stats`` printed:
+per split the sequences, ignored ones, annotations and videos present or missing, frames,
+durations and genres. ``build_report`` adds what the pipeline produced from it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rhythm import aist
+from rhythm.errors import RhythmInputError
+from rhythm.io import read_json, read_pickle
+
+MAX_LISTED = 20
+
+
+@dataclass
+class Selection:
+    """Which part of AIST++ a run uses (from the config)."""
+
+    splits: list[str] = field(default_factory=lambda: list(aist.SPLITS))
+    genres: list[str] | None = None  # None: all
+    cameras: list[str] = field(default_factory=lambda: list(aist.CAMERAS))
+    exclude_videos: list[str] = field(default_factory=list)
+    limit: int | None = None  # at most this many sequences per split
+
+
+def select_sequences(anno_dir: str | Path, selection: Selection) -> dict[str, list[str]]:
+    """Sequences per split after the genre filter, the ignore list and the limit."""
+    ignored = aist.load_ignore_list(anno_dir)
+    out = {}
+    for split in selection.splits:
+        names = [s for s in aist.load_split(anno_dir, split) if s not in ignored]
+        if selection.genres:
+            names = [s for s in names if aist.parse_name(s).genre in selection.genres]
+        out[split] = names[: selection.limit] if selection.limit else names
+    return out
+
+
+def selected_videos(sequences: list[str], selection: Selection) -> list[str]:
+    excluded = set(selection.exclude_videos)
+    return [v for s in sequences for v in aist.video_names(s, selection.cameras) if v not in excluded]
+
+
+def _num_frames(anno_dir: Path, seq: str) -> int | None:
+    for path in (aist.keypoints3d_path(anno_dir, seq), aist.keypoints2d_path(anno_dir, seq)):
+        if path.is_file():
+            data = read_pickle(path)
+            arr = data.get("keypoints3d") if "keypoints3d" in data else data["keypoints2d"][0]
+            return int(len(arr))
+    return None
+
+
+def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: Selection = Selection()) -> dict:
+    """Per split: sequences, ignored, annotations and videos present or missing, frames, genres."""
+    anno_dir = Path(anno_dir)
+    ignored = aist.load_ignore_list(anno_dir)
+    splits = {}
+    for split in selection.splits:
+        path = anno_dir / "splits" / f"{split}.txt"
+        if not path.is_file():
+            splits[split] = {"error": f"{path}: split file not found"}
+            continue
+        listed = aist.load_split(anno_dir, split)
+        chosen = select_sequences(anno_dir, Selection([split], selection.genres, selection.cameras,
+                                                      selection.exclude_videos, selection.limit))[split]
+        kp2d = [s for s in chosen if aist.keypoints2d_path(anno_dir, s).is_file()]
+        kp3d = [s for s in chosen if aist.keypoints3d_path(anno_dir, s).is_file()]
+        motions = [s for s in chosen if aist.motion_path(anno_dir, s).is_file()]
+        frames = {s: _num_frames(anno_dir, s) for s in chosen}
+        n_frames = sum(f for f in frames.values() if f)
+        entry = {
+            "listed": len(listed),
+            "ignored": sorted(set(listed) & ignored),
+            "selected": len(chosen),
+            "genres": dict(sorted(Counter(aist.parse_name(s).genre for s in chosen).items())),
+            "keypoints2d": len(kp2d),
+            "keypoints3d": len(kp3d),
+            "motions": len(motions),
+            "missing_annotations": sorted(set(chosen) - set(kp2d) - set(kp3d))[:MAX_LISTED],
+            "frames": n_frames,
+            "duration_s": round(n_frames / aist.FPS, 2),
+        }
+        if video_dir is not None:
+            videos = selected_videos(chosen, selection)
+            missing = [v for v in videos if not (Path(video_dir) / f"{v}.mp4").is_file()]
+            entry.update(videos_expected=len(videos), videos_present=len(videos) - len(missing),
+                         videos_missing=missing[:MAX_LISTED], videos_missing_count=len(missing))
+        splits[split] = entry
+    return {
+        "anno_dir": str(anno_dir),
+        "video_dir": None if video_dir is None else str(video_dir),
+        "cameras": list(selection.cameras),
+        "genres": selection.genres or "all",
+        "ignore_list": len(ignored),
+        "splits": splits,
+    }
+
+
+def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=()) -> dict:
+    """Add what the pipeline built to a status report."""
+    report = dict(status)
+    mappings = [read_json(p) for p in frame_mappings]
+    report["frames"] = {
+        "videos": len(mappings),
+        "frames": sum(m["num_frames"] for m in mappings),
+        "mismatched": {m["video"]: m["notes"] for m in mappings if m.get("notes")},
+    }
+    report["beats"] = {}
+    for path in beats:
+        b = read_json(path)
+        entry = {"tempo_bpm": b["tempo_bpm"], "beats": len(b["beat_times"]), "duration_s": b["duration_s"]}
+        try:
+            bpm = aist.music_bpm(b["music"])
+            entry.update(music_bpm=bpm, tempo_error_pct=round(100 * (b["tempo_bpm"] - bpm) / bpm, 2))
+        except ValueError:
+            pass
+        report["beats"][b["music"]] = entry
+    report["poses"] = len(list(poses))
+    report["coco"] = {}
+    for path in coco:
+        c = read_json(path)
+        report["coco"][Path(path).stem] = {"images": len(c["images"]), "annotations": len(c["annotations"])}
+    report["overlays"] = len(list(overlays))
+    return report
+
+
+def render_text(report: dict) -> str:
+    """The report as a person reads it."""
+    lines = [f"Rhythm data report", f"annotations: {report['anno_dir']}"]
+    if report.get("video_dir"):
+        lines.append(f"videos:      {report['video_dir']}")
+    lines.append(f"cameras: {', '.join(report['cameras'])}; genres: "
+                 f"{report['genres'] if isinstance(report['genres'], str) else ', '.join(report['genres'])}; "
+                 f"ignore list: {report['ignore_list']} sequences")
+    lines.append("")
+    header = f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'videos':>12}{'frames':>9}{'minutes':>9}  genres"
+    lines += [header, "-" * len(header)]
+    for split, e in report["splits"].items():
+        if "error" in e:
+            lines.append(f"{split:<18}{e['error']}")
+            continue
+        vids = f"{e['videos_present']}/{e['videos_expected']}" if "videos_expected" in e else "-"
+        genres = " ".join(f"{g}:{n}" for g, n in e["genres"].items())
+        lines.append(f"{split:<18}{e['selected']:>6}{len(e['ignored']):>9}{e['keypoints2d']:>6}"
+                     f"{e['keypoints3d']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}  {genres}")
+    for split, e in report["splits"].items():
+        if e.get("videos_missing"):
+            lines.append(f"missing videos in {split} ({e['videos_missing_count']}): "
+                         + ", ".join(e["videos_missing"][:5]) + (" ..." if e["videos_missing_count"] > 5 else ""))
+        if e.get("ignored"):
+            lines.append(f"ignored in {split}: {', '.join(e['ignored'][:5])}" + (" ..." if len(e["ignored"]) > 5 else ""))
+    if "frames" in report:
+        f = report["frames"]
+        lines += ["", f"frames: {f['frames']} JPEGs from {f['videos']} videos"]
+        for video, notes in f["mismatched"].items():
+            lines.append(f"  {video}: {'; '.join(notes)}")
+    if report.get("beats"):
+        lines += ["", f"{'music':<8}{'tempo':>9}{'AIST BPM':>10}{'error %':>9}{'beats':>7}"]
+        for music, b in report["beats"].items():
+            lines.append(f"{music:<8}{b['tempo_bpm']:>9.2f}{b.get('music_bpm', '-'):>10}"
+                         f"{b.get('tempo_error_pct', '-'):>9}{b['beats']:>7}")
+    if "poses" in report:
+        lines += ["", f"poses: {report['poses']} sequences; overlays: {report['overlays']} videos"]
+    for split, c in report.get("coco", {}).items():
+        lines.append(f"COCO {split}: {c['images']} images, {c['annotations']} person annotations")
+    return "\n".join(lines) + "\n"
+
+
+def check_split_files(anno_dir: str | Path, splits: list[str]) -> None:
+    for split in splits:
+        path = Path(anno_dir) / "splits" / f"{split}.txt"
+        if not path.is_file():
+            raise RhythmInputError(path, f"split file for '{split}' not found")

@@ -1,0 +1,43 @@
+# Music: one 16 kHz mono WAV per music track, and its beats and tempo.
+
+
+rule extract_audio:
+    input:
+        music_source,
+    output:
+        "results/{dataset}/audio/{music}.wav",
+    params:
+        rate=config["audio"]["sample_rate"],
+    log:
+        "logs/extract_audio/{dataset}/{music}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "rhythm audio {input} --out {output} --sample-rate {params.rate} > {log} 2>&1"
+
+
+rule beats:
+    input:
+        "results/{dataset}/audio/{music}.wav",
+    output:
+        beats="results/{dataset}/beats/{music}.json",
+        plot=report(
+            "results/{dataset}/reports/beats/{music}.png",
+            caption="../report/beats.rst",
+            category="Beats",
+        ),
+    params:
+        opts=lambda wc: "--tightness {tightness} --fps {fps}".format(**config["beats"])
+        + ("" if config["beats"]["percussive"] else " --no-percussive"),
+    log:
+        "logs/beats/{dataset}/{music}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "rhythm beats {input} --out {output.beats} --plot {output.plot} {params.opts} > {log} 2>&1"

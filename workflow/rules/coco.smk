@@ -1,0 +1,28 @@
+# COCO keypoint datasets for RTMPose, and the MMPose config that trains on them.
+
+
+rule coco_split:
+    input:
+        mappings=coco_frame_mappings,
+        splits=split_files(),
+    output:
+        annotations="results/{dataset}/rtmpose_dataset/{split}/annotations/{split}.json",
+        config="results/{dataset}/rtmpose_dataset/rtmpose_{split}.py",
+    params:
+        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
+        out=lambda wc, output: str(Path(output.annotations).parent.parent),
+        frames=lambda wc, input: " ".join(str(Path(m).parent) for m in input.mappings),
+        opts=lambda wc: (
+            "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
+            " --margin {margin} --link {link}".format(**config["coco"])
+        ),
+    log:
+        "logs/coco_split/{dataset}/{split}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "rhythm coco --split {wildcards.split} --anno-dir {params.anno} --frames {params.frames}"
+        " --out {params.out} {params.opts} --mmpose-config {output.config} > {log} 2>&1"

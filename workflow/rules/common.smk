@@ -1,0 +1,98 @@
+# Helpers that turn the config into targets and inputs (rhythm.plan does the work).
+from pathlib import Path
+
+from rhythm import aist
+from rhythm.plan import demo_recipe, make_plan
+
+PLAN = make_plan(config)
+DATASET = config["dataset"]
+OUT = f"results/{DATASET}"
+ANNO = config["data"]["anno_dir"]
+VIDEO_DIR = config["data"]["video_dir"]
+IS_DEMO = bool(config["demo"].get("enabled"))
+ENV = "../../envs/rhythm.yaml"
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_.-]+",
+    video=r"g[A-Z]{2}_s[A-Z]{2}_c\d{2}_d\d{2}_m[A-Z]{2}\d_ch\d{2}",
+    sequence=r"g[A-Z]{2}_s[A-Z]{2}_cAll_d\d{2}_m[A-Z]{2}\d_ch\d{2}",
+    music=r"m[A-Z]{2}\d",
+    split=r"[A-Za-z0-9_]+",
+
+
+def selection_args():
+    """The data selection as `rhythm status/report` arguments."""
+    sel = config["selection"]
+    args = ["--splits", *sel["splits"], "--cameras", *sel["cameras"]]
+    if sel.get("genres"):
+        args += ["--genres", *sel["genres"]]
+    if sel.get("exclude_videos"):
+        args += ["--exclude-videos", *sel["exclude_videos"]]
+    if sel.get("limit"):
+        args += ["--limit", str(sel["limit"])]
+    return " ".join(args)
+
+
+def keypoints2d_of_video(wildcards):
+    return str(aist.keypoints2d_path(ANNO, aist.sequence_name(wildcards.video)))
+
+
+def keypoints2d_of_sequence(wildcards):
+    return str(aist.keypoints2d_path(ANNO, wildcards.sequence))
+
+
+def keypoints3d_of_sequence(wildcards):
+    return str(aist.keypoints3d_path(ANNO, wildcards.sequence))
+
+
+def source_video(wildcards):
+    return f"{VIDEO_DIR}/{wildcards.video}.mp4"
+
+
+def music_source(wildcards):
+    if wildcards.music not in PLAN.music_sources:
+        raise ValueError(f"no video or music file found for {wildcards.music}")
+    return PLAN.music_sources[wildcards.music]
+
+
+def coco_frame_mappings(wildcards):
+    return [f"{OUT}/frames/{v}/frame_mapping.json" for v in PLAN.coco_videos(wildcards.split)]
+
+
+def split_files():
+    return [f"{ANNO}/splits/{s}.txt" for s in config["selection"]["splits"]]
+
+
+def frame_targets():
+    return [f"{OUT}/frames/{v}/frame_mapping.json" for v in PLAN.frame_videos]
+
+
+def beat_targets():
+    return [f"{OUT}/beats/{m}.json" for m in PLAN.music]
+
+
+def pose_targets():
+    return [f"{OUT}/poses/{s}.npy" for s in PLAN.sequences]
+
+
+def coco_targets():
+    return [f"{OUT}/rtmpose_dataset/{s}/annotations/{s}.json" for s in PLAN.coco_splits]
+
+
+def overlay_targets():
+    return [f"{OUT}/overlays/{v}/overlay.mp4" for v in PLAN.overlay_videos]
+
+
+def all_targets():
+    return (
+        frame_targets()
+        + coco_targets()
+        + [f"{OUT}/rtmpose_dataset/rtmpose_{s}.py" for s in PLAN.coco_splits]
+        + [f"{OUT}/audio/{m}.wav" for m in PLAN.music]
+        + beat_targets()
+        + [f"{OUT}/reports/beats/{m}.png" for m in PLAN.music]
+        + pose_targets()
+        + overlay_targets()
+        + [f"{OUT}/reports/data_report.json", f"{OUT}/reports/data_report.txt"]
+    )

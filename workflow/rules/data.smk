@@ -1,0 +1,51 @@
+# The dataset itself: the generated demo AIST++ tree (real data is read in place), videos linked in.
+
+
+if IS_DEMO:
+    _recipe = demo_recipe(config)
+
+    rule demo_data:
+        output:
+            annotations=[
+                str(path(ANNO, seq))
+                for seq in _recipe.sequences
+                for path in (aist.keypoints2d_path, aist.keypoints3d_path, aist.motion_path)
+            ]
+            + [f"{ANNO}/splits/{s}.txt" for s in aist.SPLITS]
+            + [f"{ANNO}/ignore_list.txt", f"{ANNO}/cameras/mapping.txt", f"{ANNO}/cameras/setting1.json"],
+            videos=[f"{VIDEO_DIR}/{v}.mp4" for v in _recipe.videos()],
+        params:
+            # the folders, derived from the outputs: .../annotations/keypoints2d/<seq>.pkl
+            anno=lambda wc, output: str(Path(output.annotations[0]).parent.parent),
+            videos=lambda wc, output: str(Path(output.videos[0]).parent),
+            out=lambda wc, output: str(Path(output.annotations[0]).parent.parent.parent),
+            cameras=" ".join(_recipe.cameras),
+            recipe=_recipe,
+        log:
+            "logs/demo_data/demo_data.log",
+        conda:
+            ENV
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        shell:
+            "rhythm demo-data {params.out} --anno-dir {params.anno} --video-dir {params.videos}"
+            " --seed {params.recipe.seed} --duration {params.recipe.duration_s}"
+            " --width {params.recipe.width} --height {params.recipe.height}"
+            " --cameras {params.cameras} > {log} 2>&1"
+
+
+rule link_video:
+    input:
+        source_video,
+    output:
+        "results/{dataset}/videos/{video}.mp4",
+    log:
+        "logs/link_video/{dataset}/{video}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=200,
+        runtime=5,
+    shell:
+        "rhythm link-video {input} {output} > {log} 2>&1"

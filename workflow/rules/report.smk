@@ -1,0 +1,33 @@
+# The data report: what is there, what is missing, and what the run built.
+
+
+rule data_report:
+    input:
+        splits=split_files(),
+        frames=frame_targets(),
+        beats=beat_targets(),
+        poses=pose_targets(),
+        coco=coco_targets(),
+        overlays=overlay_targets(),
+    output:
+        json="results/{dataset}/reports/data_report.json",
+        text=report(
+            "results/{dataset}/reports/data_report.txt",
+            caption="../report/data_report.rst",
+            category="Data report",
+        ),
+    params:
+        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
+        selection=selection_args(),
+        videos=VIDEO_DIR,
+    log:
+        "logs/data_report/{dataset}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
+        " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
+        " --overlays {input.overlays} --out-json {output.json} --out-text {output.text} > {log} 2>&1"

@@ -1,0 +1,25 @@
+# Frames aligned with the 60 fps annotations: one ffmpeg process per video.
+
+
+rule extract_frames:
+    input:
+        video="results/{dataset}/videos/{video}.mp4",
+        keypoints=keypoints2d_of_video,
+    output:
+        "results/{dataset}/frames/{video}/frame_mapping.json",
+    params:
+        anno=ANNO,
+        out=subpath(output[0], parent=True),
+        opts=lambda wc: "--qscale {qscale} --stride {stride} --max-mismatch {max_mismatch}".format(
+            **config["frames"]
+        ),
+    log:
+        "logs/extract_frames/{dataset}/{video}.log",
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    shell:
+        "rhythm frames {input.video} --anno-dir {params.anno} --out {params.out} {params.opts} > {log} 2>&1"
