@@ -8,6 +8,7 @@ notes from pulling the beat.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 from rhythm import aist
 from rhythm.audio import load_wav
 from rhythm.errors import RhythmInputError
+from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.io import atomic_path, write_json
 
 HOP = 256
@@ -85,14 +87,16 @@ def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = Be
     return data
 
 
-def _decode(audio: Path) -> tuple[np.ndarray, int]:
-    import librosa
-
-    try:
-        wav, sr = librosa.load(str(audio), sr=None, mono=True)
-    except Exception as exc:
-        raise RhythmInputError(audio, f"cannot decode audio ({exc})") from None
-    return wav, sr
+def _decode(audio: Path, sr: int = 22050) -> tuple[np.ndarray, int]:
+    """Any audio ffmpeg reads (mp3, m4a, a video's track) as mono float32 at ``sr``."""
+    if not audio.is_file():
+        raise RhythmInputError(audio, "audio file not found")
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(audio),
+                           "-map", "0:a:0", "-ac", "1", "-ar", str(sr), "-f", "f32le", "pipe:1"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        raise RhythmInputError(audio, "cannot decode audio: " + proc.stderr.decode(errors="replace")[-300:])
+    return np.frombuffer(proc.stdout, dtype=np.float32).copy(), sr
 
 
 def plot_beats(env: np.ndarray, sr: int, beat_times, tempo: float, title: str, out: str | Path) -> None:

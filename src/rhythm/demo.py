@@ -263,7 +263,7 @@ def encode_video(frames: np.ndarray, audio_wav: Path, out: Path, fps: int = aist
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
-            "-i", str(audio_wav), "-map", "0:v", "-map", "1:a",
+            "-t", f"{n / fps:.6f}", "-i", str(audio_wav), "-map", "0:v", "-map", "1:a",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(tmp),
         ]

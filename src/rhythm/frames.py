@@ -29,11 +29,15 @@ class FrameOptions:
     height: int | None = None
 
 
-def expected_frames(num_source_frames: int, source_fps: float, duration_s: float, fps: float) -> int:
-    """Frames the video yields when decoded at ``fps`` (rounding down)."""
-    if abs(source_fps - fps) < 1e-3:
+def expected_frames(num_source_frames: int, source_fps: float, fps: float) -> int:
+    """Frames the video stream yields when decoded at ``fps`` (rounding down).
+
+    The stream's duration is its frame count over its rate; the container's duration can be
+    longer (an audio track that runs on) and must not be used.
+    """
+    if abs(source_fps - fps) < 1e-3 or source_fps <= 0:
         return num_source_frames
-    return int(math.floor(duration_s * fps + 1e-6))
+    return int(math.floor(num_source_frames / source_fps * fps + 1e-6))
 
 
 def extract_frames(
@@ -51,7 +55,7 @@ def extract_frames(
     """
     video = Path(video)
     info = probe_video(video)
-    available = expected_frames(info.num_frames, info.fps, info.duration_s, options.fps)
+    available = expected_frames(info.num_frames, info.fps, options.fps)
     if available == 0:
         raise RhythmInputError(video, "the video has no decodable frames")
     notes = []
@@ -93,10 +97,9 @@ def extract_frames(
             for pos in range(len(keep) - 1, -1, -1):
                 written[pos].rename(tmp / f"{keep[pos]:06d}.jpg")
         width, height = _frame_size(tmp / f"{keep[0]:06d}.jpg")
-        name = aist.parse_name(video.stem)
         mapping = {
             "video": video.stem,
-            "sequence": name.sequence,
+            "sequence": _sequence_or_none(video.stem),
             "fps": options.fps,
             "source_fps": info.fps,
             "source_frames": info.num_frames,
@@ -120,6 +123,13 @@ def extract_frames(
         }
         write_json(tmp / MAPPING_NAME, mapping)
     return mapping
+
+
+def _sequence_or_none(video: str) -> str | None:
+    try:
+        return aist.sequence_name(video)
+    except ValueError:  # any video can be extracted; only AIST++ names have a sequence
+        return None
 
 
 def _frame_size(path: Path) -> tuple[int, int]:

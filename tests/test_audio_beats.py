@@ -1,0 +1,51 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from rhythm import aist, demo
+from rhythm.audio import extract_wav, load_wav
+from rhythm.beats import BeatOptions, beats_for_file
+from rhythm.errors import RhythmInputError
+
+
+def test_wav_from_video_is_16k_mono(demo_source, tmp_path):
+    out = tmp_path / "mBR0.wav"
+    info = extract_wav(demo_source / "videos" / "gBR_sBM_c01_d01_mBR0_ch01.mp4", out)
+    meta = sf.info(str(out))
+    assert (meta.samplerate, meta.channels, meta.subtype) == (16000, 1, "PCM_16")
+    assert info["duration_s"] == pytest.approx(5.0, abs=0.05)
+
+
+def test_wav_from_mp3_file(shared, tmp_path):
+    extract_wav(shared / "audio" / "808kick120bpm.mp3", tmp_path / "k.wav")
+    wav, sr = load_wav(tmp_path / "k.wav")
+    assert sr == 16000 and wav.ndim == 1 and len(wav) > 16000
+
+
+def test_video_without_audio_is_a_clear_error(shared, tmp_path):
+    with pytest.raises(RhythmInputError, match=r"demo.mp4: ffmpeg failed"):
+        extract_wav(shared / "video" / "demo.mp4", tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("music", ["mBR0", "mBR3", "mPO1", "mPO4"])
+def test_demo_track_tempo_within_2_percent(demo_source, tmp_path, music):
+    video = next(v for v in sorted((demo_source / "videos").glob("*.mp4")) if music in v.name)
+    extract_wav(video, tmp_path / f"{music}.wav")
+    data = beats_for_file(tmp_path / f"{music}.wav", tmp_path / f"{music}.json", plot=tmp_path / f"{music}.png")
+    bpm = aist.music_bpm(music)
+    assert abs(data["tempo_bpm"] - bpm) / bpm < 0.02
+    # beats land on the kicks the song was synthesised with
+    period = 60 / bpm
+    phase = (np.array(data["beat_times"]) - demo.MUSIC_OFFSET_S) / period
+    assert np.abs(phase - phase.round()).max() < 0.1
+    assert data["beat_frames"] == [round(t * 60) for t in data["beat_times"]]
+    assert json.loads((tmp_path / f"{music}.json").read_text())["music"] == music
+    assert (tmp_path / f"{music}.png").stat().st_size > 10_000
+
+
+def test_808_kick_is_120_bpm(shared, tmp_path):
+    data = beats_for_file(shared / "audio" / "808kick120bpm.mp3", tmp_path / "kick.json", BeatOptions())
+    assert data["tempo_bpm"] == pytest.approx(120, abs=2)

@@ -1,0 +1,187 @@
+"""The real Snakemake workflow on the demo dataset, end to end, in a temporary folder (slow)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from rhythm import aist
+from conftest import ROOT, run
+
+pytestmark = pytest.mark.slow
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(wf: Path, *args, check=True):
+    return run([*SNAKEMAKE, "--cores", "2", *args], cwd=wf, check=check)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    table = output.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def wf(tmp_path_factory) -> Path:
+    """A copy of the workflow, run once to completion."""
+    wf = tmp_path_factory.mktemp("wf")
+    for item in ("Snakefile", "workflow", "config", "envs"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / item)
+    start = time.time()
+    snakemake(wf)
+    print(f"demo workflow: {time.time() - start:.1f} s")
+    return wf
+
+
+def test_frames_match_annotations(wf):
+    out = wf / "results" / "demo"
+    mappings = sorted(out.glob("frames/*/frame_mapping.json"))
+    assert len(mappings) == 21  # 7 sequences (one ignored) x 3 cameras
+    for path in mappings:
+        m = json.loads(path.read_text())
+        kp = aist.load_keypoints2d(aist.keypoints2d_path(wf / "results/demo/source/annotations", m["sequence"]))
+        assert m["num_frames"] == kp.num_frames == len(m["frames"])
+        assert all((path.parent / f["file"]).is_file() for f in m["frames"])
+    assert not list(out.glob("frames/gPO_sBM_c0?_d02_mPO1_ch02"))  # the ignored sequence
+
+
+def test_coco_files_load_in_pycocotools(wf):
+    from pycocotools.coco import COCO
+
+    for split, n_videos in (("train", 9), ("val", 6), ("test", 6)):
+        coco = COCO(str(wf / f"results/demo/rtmpose_dataset/{split}/annotations/{split}.json"))
+        assert len(coco.getImgIds()) == n_videos * 300
+        img = coco.loadImgs(coco.getImgIds()[0])[0]
+        assert (wf / f"results/demo/rtmpose_dataset/{split}/images/{img['file_name']}").is_file()
+        assert (wf / f"results/demo/rtmpose_dataset/rtmpose_{split}.py").is_file()
+
+
+def test_audio_beats_poses_reports(wf):
+    out = wf / "results" / "demo"
+    wavs = sorted(out.glob("audio/*.wav"))
+    assert [w.stem for w in wavs] == ["mBR0", "mBR3", "mPO1", "mPO4"]
+    for wav in wavs:
+        info = sf.info(str(wav))
+        assert (info.samplerate, info.channels) == (16000, 1)
+        beats = json.loads((out / "beats" / f"{wav.stem}.json").read_text())
+        bpm = aist.music_bpm(wav.stem)
+        assert abs(beats["tempo_bpm"] - bpm) / bpm < 0.03
+        assert (out / "reports" / "beats" / f"{wav.stem}.png").is_file()
+    for npy in sorted(out.glob("poses/*.npy")):
+        with open(aist.keypoints3d_path(out / "source/annotations", npy.stem), "rb") as fh:
+            expected = pickle.load(fh)["keypoints3d"]
+        np.testing.assert_array_equal(np.load(npy), expected.astype(np.float32))
+    assert len(list(out.glob("poses/*.npy"))) == 7
+    assert len(list(out.glob("overlays/*/overlay.mp4"))) == 7
+    assert len(list(out.glob("overlays/gBR_sBM_c01_d01_mBR0_ch01/*.png"))) == 20
+    report = json.loads((out / "reports/data_report.json").read_text())
+    assert report["frames"]["frames"] == 21 * 300
+    assert report["splits"]["pose_train"]["ignored"] == ["gPO_sBM_cAll_d02_mPO1_ch02"]
+    assert "pose_train" in (out / "reports/data_report.txt").read_text()
+
+
+def test_second_run_has_nothing_to_do(wf):
+    assert "Nothing to be done" in snakemake(wf, "-n").stdout
+
+
+def test_changing_keypoints_reruns_only_what_depends_on_them(wf):
+    # Snakemake records checksums of small inputs, so a bare `touch` of this 0.5 MB file would not
+    # count as a change; an edit does.
+    kp = wf / "results/demo/source/annotations/keypoints2d/gBR_sBM_cAll_d01_mBR0_ch01.pkl"
+    data = pickle.loads(kp.read_bytes())
+    data["det_scores"][0, 0] += 0.01
+    kp.write_bytes(pickle.dumps(data))
+    counts = job_counts(snakemake(wf, "-n").stdout)
+    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "data_report": 1, "all": 1}
+    snakemake(wf)
+    assert "Nothing to be done" in snakemake(wf, "-n").stdout
+
+
+def test_one_target_builds_just_that(wf):
+    target = wf / "results/demo/beats/mBR0.json"
+    target.unlink()
+    counts = job_counts(snakemake(wf, "-n", "results/demo/beats/mBR0.json").stdout)
+    assert counts == {"beats": 1}
+    snakemake(wf, "results/demo/beats/mBR0.json")
+    assert json.loads(target.read_text())["music"] == "mBR0"
+
+
+def test_lint_is_clean(wf):
+    proc = run([*SNAKEMAKE, "--lint"], cwd=wf)
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+def test_invalid_config_gives_a_schema_error(wf):
+    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config["frames"]["qscale"] = 99
+    (wf / "config/bad.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(wf, "-n", "--configfile", "config/bad.yaml", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "99 is greater than the maximum of 31" in text and "qscale" in text
+
+
+def _broken_config(wf: Path, src: Path, name: str) -> Path:
+    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config["dataset"] = name
+    config["demo"]["enabled"] = False
+    config["data"].update(anno_dir=str(src / "annotations"), video_dir=str(src / "videos"))
+    path = wf / "config" / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_bad_inputs_fail_clearly_and_the_rest_builds(wf):
+    src = wf / "broken_source"
+    shutil.copytree(wf / "results/demo/source", src, symlinks=True)
+    anno = src / "annotations"
+    truncated = src / "videos/gBR_sBM_c02_d01_mBR0_ch01.mp4"
+    truncated.write_bytes(truncated.read_bytes()[:20000])
+    corrupt = anno / "keypoints3d/gBR_sBM_cAll_d02_mBR0_ch02.pkl"
+    corrupt.write_bytes(corrupt.read_bytes()[:300])
+    short = anno / "keypoints2d/gPO_sBM_cAll_d01_mPO1_ch01.pkl"
+    data = pickle.loads(short.read_bytes())
+    data.update(keypoints2d=data["keypoints2d"][:, :290], det_scores=data["det_scores"][:, :290],
+                timestamps=data["timestamps"][:290])
+    short.write_bytes(pickle.dumps(data))
+
+    config = _broken_config(wf, src, "broken")
+    proc = snakemake(wf, "--configfile", str(config), "--keep-going", check=False)
+    assert proc.returncode != 0
+    out = wf / "results/broken"
+    # the other videos and sequences still built
+    assert len(list(out.glob("frames/*/frame_mapping.json"))) == 21 - 1 - 3
+    assert len(list(out.glob("poses/*.npy"))) == 6
+    # nothing half-written for the bad ones
+    assert not (out / "frames/gBR_sBM_c02_d01_mBR0_ch01").exists() or not any(
+        (out / "frames/gBR_sBM_c02_d01_mBR0_ch01").iterdir())
+    assert not (out / "poses/gBR_sBM_cAll_d02_mBR0_ch02.npy").exists()
+    assert not list(out.rglob("*.part*"))
+    logs = wf / "logs"
+    video_logs = [p.read_text() for p in logs.glob("*/broken/gBR_sBM_c02_d01_mBR0_ch01.log")]
+    assert any("gBR_sBM_c02_d01_mBR0_ch01.mp4" in text for text in video_logs)
+    assert "gBR_sBM_cAll_d02_mBR0_ch02.pkl: not a readable pickle" in (
+        logs / "poses/broken/gBR_sBM_cAll_d02_mBR0_ch02.log").read_text()
+    assert "keypoints have 290 frames" in (logs / "extract_frames/broken/gPO_sBM_c01_d01_mPO1_ch01.log").read_text()
+
+
+def test_missing_split_file_names_it(wf):
+    src = wf / "nosplit_source"
+    shutil.copytree(wf / "results/demo/source/annotations", src / "annotations")
+    (src / "annotations/splits/pose_val.txt").unlink()
+    config = _broken_config(wf, src, "nosplit")
+    proc = snakemake(wf, "-n", "--configfile", str(config), check=False)
+    assert proc.returncode != 0
+    assert "splits/pose_val.txt: list file not found" in proc.stderr + proc.stdout
