@@ -1,0 +1,42 @@
+import copy
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from rhythm.plan import make_plan
+from conftest import ROOT
+
+SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "aistpp.yaml"])
+def test_shipped_configs_are_valid(name):
+    config = yaml.safe_load((ROOT / "config" / name).read_text())
+    validate(config, SCHEMA)
+
+
+def test_schema_fills_defaults_and_rejects_typos():
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    trimmed = copy.deepcopy(config)
+    del trimmed["frames"], trimmed["beats"]
+    validate(trimmed, SCHEMA)
+    assert trimmed["frames"]["qscale"] == 2 and trimmed["beats"]["tightness"] == 100
+    typo = copy.deepcopy(config)
+    typo["selection"]["camera"] = ["c01"]
+    with pytest.raises(WorkflowError, match="camera"):
+        validate(typo, SCHEMA)
+
+
+def test_plan_of_the_demo_config():
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    validate(config, SCHEMA)
+    plan = make_plan(config)
+    assert len(plan.sequences) == 7 and len(plan.frame_videos) == 21 and len(plan.overlay_videos) == 7
+    assert plan.music == ["mBR0", "mBR3", "mPO1", "mPO4"]
+    assert len(plan.coco_videos("train")) == 9
+    config["selection"]["genres"] = ["gPO"]
+    config["selection"]["limit"] = 1
+    plan = make_plan(config)
+    assert all(s.startswith("gPO") for s in plan.sequences) and len(plan.splits["pose_train"]) == 1
