@@ -49,3 +49,20 @@ def test_demo_track_tempo_within_2_percent(demo_source, tmp_path, music):
 def test_808_kick_is_120_bpm(shared, tmp_path):
     data = beats_for_file(shared / "audio" / "808kick120bpm.mp3", tmp_path / "kick.json", BeatOptions())
     assert data["tempo_bpm"] == pytest.approx(120, abs=2)
+
+
+@pytest.mark.slow
+def test_parallel_beat_jobs_share_a_fresh_numba_cache(demo_source, tmp_path):
+    """Two beat jobs at once on an empty numba cache: both succeed, and so does a third (the cache is sound)."""
+    import os
+    import subprocess
+
+    wav = tmp_path / "mPO4.wav"
+    extract_wav(next((demo_source / "videos").glob("*mPO4*.mp4")), wav)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    cmd = lambda i: ["rhythm", "beats", str(wav), "--out", str(tmp_path / f"b{i}.json")]  # noqa: E731
+    procs = [subprocess.Popen(cmd(i), env=env, stderr=subprocess.PIPE) for i in range(2)]
+    assert [p.wait() for p in procs] == [0, 0], [p.stderr.read() for p in procs]
+    assert subprocess.run(cmd(2), env=env).returncode == 0
+    tempos = {json.loads((tmp_path / f"b{i}.json").read_text())["tempo_bpm"] for i in range(3)}
+    assert len(tempos) == 1

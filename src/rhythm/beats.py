@@ -18,6 +18,7 @@ from rhythm import aist
 from rhythm.audio import load_wav
 from rhythm.errors import RhythmInputError
 from rhythm.ffmpeg import ffmpeg_exe
+from rhythm.numba_cache import numba_cache_lock
 from rhythm.io import atomic_path, write_json
 
 HOP = 256
@@ -43,15 +44,32 @@ def track_beats(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(),
     """Tempo (BPM) and beat times (s) of mono ``wav``."""
     import librosa
 
-    env = onset_envelope(wav, sr, options.percussive)
     prior = options.start_bpm or start_bpm
-    tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=HOP,
-                                            start_bpm=prior, tightness=options.tightness, units="frames")
+    with numba_cache_lock():
+        env = onset_envelope(wav, sr, options.percussive)
+        # trim=False: keep the first and last beats (librosa drops weak ones at the edges by default)
+        tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=HOP, start_bpm=prior,
+                                                tightness=options.tightness, trim=False, units="frames")
+    frames = trim_weak_edge_beats(np.asarray(frames, dtype=int), env)
     times = librosa.frames_to_time(frames, sr=sr, hop_length=HOP)
     tempo = float(np.atleast_1d(tempo)[0])
     if len(times) >= 3:  # the median inter-beat interval is a steadier tempo than the DP's estimate
         tempo = 60.0 / float(np.median(np.diff(times)))
     return {"tempo_bpm": tempo, "beat_times": times, "onset_envelope": env}
+
+
+def trim_weak_edge_beats(frames: np.ndarray, env: np.ndarray, ratio: float = 0.3, reach: int = 2) -> np.ndarray:
+    """Drop leading and trailing beats with no onset under them.
+
+    librosa's own trimming smooths the onset envelope with a window that runs off the ends of the
+    track, so it also drops a real first beat; this looks only at the onset strength at each beat.
+    """
+    if len(frames) < 3:
+        return frames
+    strength = np.array([env[max(0, f - reach): f + reach + 1].max() for f in frames])
+    strong = strength >= ratio * np.median(strength)
+    first, last = np.argmax(strong), len(strong) - np.argmax(strong[::-1])
+    return frames[first:last]
 
 
 def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = BeatOptions(),
