@@ -17,6 +17,9 @@ REAL_SEQ = "gBR_sBM_cAll_d04_mBR0_ch01"
 
 
 def pytest_configure(config):
+    if not AISTPP.is_dir():
+        raise pytest.UsageError(f"the real test data is missing: {SHARED} (clone next to shared/, "
+                                "or set RHYTHM_SHARED_DATA to the folder that holds aistpp/, audio/, coco/)")
     # The rules call `rhythm`: make sure the venv's bin is first on PATH for subprocesses.
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep)[:1]:

@@ -66,3 +66,33 @@ def test_parallel_beat_jobs_share_a_fresh_numba_cache(demo_source, tmp_path):
     assert subprocess.run(cmd(2), env=env).returncode == 0
     tempos = {json.loads((tmp_path / f"b{i}.json").read_text())["tempo_bpm"] for i in range(3)}
     assert len(tempos) == 1
+
+
+def _f_measure_on_sample(shared, tmp_path, options):
+    import mir_eval
+
+    ref = np.loadtxt(shared / "audio" / "sample.beats", comments="#")[:, 0]
+    data = beats_for_file(shared / "audio" / "sample.wav", tmp_path / "sample.json", options)
+    est = np.array(data["beat_times"])
+    return mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref, 0), mir_eval.beat.trim_beats(est, 0)), data
+
+
+def test_beats_on_hand_annotated_sample(shared, tmp_path):
+    f, data = _f_measure_on_sample(shared, tmp_path, BeatOptions())
+    print(f"sample.wav: F-measure {f:.3f} at {data['tempo_bpm']:.1f} BPM (annotated 87.5)")
+    assert f >= 0.7
+    assert data["tempo_bpm"] == pytest.approx(87.5, rel=0.05)
+
+
+def test_librosa_defaults_fail_on_the_sample(shared, tmp_path):
+    """Why madmom is the default: librosa's tracker locks onto the 3:4 cross-rhythm (about 115 BPM)."""
+    f, data = _f_measure_on_sample(shared, tmp_path, BeatOptions(tracker="librosa"))
+    assert f < 0.5 and 110 < data["tempo_bpm"] < 120
+
+
+def test_librosa_tracker_on_demo_and_kick(demo_source, shared, tmp_path):
+    extract_wav(next((demo_source / "videos").glob("*mBR3*.mp4")), tmp_path / "mBR3.wav")
+    data = beats_for_file(tmp_path / "mBR3.wav", tmp_path / "b.json", BeatOptions(tracker="librosa"))
+    assert abs(data["tempo_bpm"] - 110) / 110 < 0.02 and data["prior_bpm"] == 110
+    kick = beats_for_file(shared / "audio" / "808kick120bpm.mp3", tmp_path / "k.json", BeatOptions(tracker="librosa"))
+    assert kick["tempo_bpm"] == pytest.approx(120, abs=2)

@@ -90,6 +90,22 @@ def test_audio_beats_poses_reports(wf):
     assert report["frames"]["frames"] == 21 * 300
     assert report["splits"]["pose_train"]["ignored"] == ["gPO_sBM_cAll_d02_mPO1_ch02"]
     assert "pose_train" in (out / "reports/data_report.txt").read_text()
+    html = (out / "reports/data_report.html").read_text()
+    assert html.count("<img src='beats/") == 4
+
+
+def test_audio2pose_outputs(wf):
+    from rhythm.data import load_single_sample
+
+    out = wf / "results" / "demo"
+    for fps, n in ((60, 300), (30, 150)):
+        assert [np.load(p).shape for p in sorted(out.glob(f"features/{fps}fps/*.npy"))] == [(n, 35)] * 4
+    assert np.load(out / "smpl/gBR_sBM_cAll_d01_mBR0_ch01.joints.npy").shape == (300, 24, 3)
+    assert np.load(out / "smpl/gBR_sBM_cAll_d01_mBR0_ch01.params.npy").shape == (300, 75)
+    index = json.loads((out / "audio2pose/index.json").read_text())
+    assert len(index["samples"]) == 7
+    pose, (wav, sr) = load_single_sample(index["samples"][0]["id"], out / "audio2pose")
+    assert pose.shape == (300, 17, 3) and sr == 16000
 
 
 def test_second_run_has_nothing_to_do(wf):

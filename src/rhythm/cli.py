@@ -87,8 +87,8 @@ def _cmd_audio(args: argparse.Namespace) -> None:
 def _cmd_beats(args: argparse.Namespace) -> None:
     from rhythm.beats import BeatOptions, beats_for_file
 
-    opts = BeatOptions(start_bpm=args.start_bpm, tightness=args.tightness,
-                       percussive=not args.no_percussive, fps=args.fps)
+    opts = BeatOptions(tracker=args.tracker, start_bpm=args.start_bpm, min_bpm=args.min_bpm, max_bpm=args.max_bpm,
+                       tightness=args.tightness, percussive=not args.no_percussive, fps=args.fps)
     data = beats_for_file(args.audio, args.out, opts, music=args.music, plot=args.plot)
     print(f"{data['music']}: {data['tempo_bpm']:.2f} BPM, {len(data['beat_times'])} beats -> {args.out}")
 
@@ -102,15 +102,38 @@ def _cmd_poses(args: argparse.Namespace) -> None:
     print(f"{args.out}: {arr.shape} {arr.dtype}")
 
 
+def _cmd_features(args: argparse.Namespace) -> None:
+    from rhythm.features import features_for_file
+
+    feats = features_for_file(args.audio, args.out, args.fps)
+    print(f"{args.out}: {feats.shape} at {args.fps} fps")
+
+
+def _cmd_smpl(args: argparse.Namespace) -> None:
+    from rhythm.poses import smpl_npy
+
+    joints = smpl_npy(args.motion, args.joints, args.params)
+    print(f"{args.joints}: {joints.shape}")
+
+
+def _cmd_audio2pose(args: argparse.Namespace) -> None:
+    from rhythm.data import write_audio2pose_layout
+
+    index = write_audio2pose_layout(args.results, args.sequences, args.out, args.camera)
+    print(f"{args.out}: {len(index['samples'])} samples (links)")
+
+
 def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.io import write_json, write_text
-    from rhythm.report import build_report, data_status, render_text
+    from rhythm.report import build_report, data_status, render_html, render_text
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
+    if args.out_html:
+        write_text(args.out_html, render_html(report, args.beat_plots, args.out_html))
     print(text, end="")
 
 
@@ -218,9 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("audio")
     p.add_argument("--out", required=True)
     p.add_argument("--music", default=None, help="music id (default: the file's stem)")
-    p.add_argument("--start-bpm", type=float, default=None, help="tempo prior (default: from the AIST id)")
-    p.add_argument("--tightness", type=float, default=100.0)
-    p.add_argument("--no-percussive", action="store_true", help="onsets from the full signal")
+    p.add_argument("--start-bpm", type=float, default=None,
+                   help="tempo prior (default: from the AIST music id, none for other music)")
+    p.add_argument("--tracker", choices=["madmom", "librosa"], default="madmom")
+    p.add_argument("--min-bpm", type=float, default=55.0, help="tempo range without a prior (madmom)")
+    p.add_argument("--max-bpm", type=float, default=160.0)
+    p.add_argument("--tightness", type=float, default=100.0, help="librosa tracker")
+    p.add_argument("--no-percussive", action="store_true", help="librosa: onsets from the full signal")
     p.add_argument("--fps", type=float, default=60.0, help="motion frame rate for beat_frames")
     p.add_argument("--plot", default=None, help="PNG of the onset envelope with the beats")
     p.set_defaults(func=_cmd_beats)
@@ -235,6 +262,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smooth", type=float, default=0.0, help="Gaussian sigma in frames")
     p.set_defaults(func=_cmd_poses)
 
+    p = sub.add_parser("features", help="35-dim music features (FACT/EDGE baseline) at the motion frame rate")
+    p.add_argument("audio")
+    p.add_argument("--out", required=True)
+    p.add_argument("--fps", type=int, choices=[60, 30], default=60)
+    p.set_defaults(func=_cmd_features)
+
+    p = sub.add_parser("smpl", help="SMPL joints (T, 24, 3) and parameters (T, 75) from a motions pickle")
+    p.add_argument("motion")
+    p.add_argument("--joints", required=True)
+    p.add_argument("--params", default=None)
+    p.set_defaults(func=_cmd_smpl)
+
+    p = sub.add_parser("audio2pose-layout", help="link outputs into the Audio2Pose folder layout")
+    p.add_argument("--results", required=True, help="results/<dataset>")
+    p.add_argument("--sequences", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--camera", default="c01", help="camera whose video name names each sample")
+    p.set_defaults(func=_cmd_audio2pose)
+
     p = sub.add_parser("report", help="the data report (JSON + text) of a run")
     p.add_argument("--anno-dir", required=True)
     p.add_argument("--video-dir", default=None)
@@ -245,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlays", nargs="*", default=[])
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
+    p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
+    p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)
 

@@ -43,6 +43,31 @@ def convert_keypoints3d(kp: np.ndarray, options: PoseOptions = PoseOptions()) ->
     return out.astype(np.float32)
 
 
+def smpl_joints(motion: aist.Motion) -> np.ndarray:
+    """SMPL joint positions (T, 24, 3) of an AIST++ motion, in keypoints3d units (world, cm for AIST++).
+
+    Forward kinematics with the public SMPL rest offsets on ``smpl_trans / smpl_scaling``, then scaled
+    by ``smpl_scaling``, as the AIST++ API does with the SMPL model.
+    """
+    from rhythm.skeleton import forward_kinematics
+
+    return (forward_kinematics(motion.poses, motion.trans / motion.scaling) * motion.scaling).astype(np.float32)
+
+
+def smpl_params(motion: aist.Motion) -> np.ndarray:
+    """(T, 75) float32: root translation in SMPL units (``smpl_trans / smpl_scaling``) then 72 axis-angles."""
+    return np.concatenate([motion.trans / motion.scaling, motion.poses], axis=1).astype(np.float32)
+
+
+def smpl_npy(motion_pkl: str | Path, joints_out: str | Path, params_out: str | Path | None = None) -> np.ndarray:
+    motion = aist.load_motion(motion_pkl)
+    joints = smpl_joints(motion)
+    write_npy(joints_out, joints)
+    if params_out is not None:
+        write_npy(params_out, smpl_params(motion))
+    return joints
+
+
 def pose_npy(keypoints3d_pkl: str | Path, out: str | Path, options: PoseOptions = PoseOptions()) -> np.ndarray:
     """Write the pose array of one sequence; returns it."""
     arr = convert_keypoints3d(aist.load_keypoints3d(keypoints3d_pkl, optim=options.optim), options)

@@ -7,6 +7,7 @@ durations and genres. ``build_report`` adds what the pipeline produced from it.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,23 @@ def render_text(report: dict) -> str:
     for split, c in report.get("coco", {}).items():
         lines.append(f"COCO {split}: {c['images']} images, {c['annotations']} person annotations")
     return "\n".join(lines) + "\n"
+
+
+def render_html(report: dict, beat_plots=(), html_path: str | Path | None = None) -> str:
+    """The text report plus, per music track, its onset-envelope-with-beats plot."""
+    import html
+
+    base = Path(html_path).parent if html_path else Path(".")
+    parts = ["<!doctype html><meta charset='utf-8'><title>Rhythm data report</title>",
+             "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em}"
+             "img{max-width:100%;border:1px solid #ddd}</style>",
+             "<h1>Rhythm data report</h1>", f"<pre>{html.escape(render_text(report))}</pre>"]
+    if beat_plots:
+        parts.append("<h2>Beats per music track</h2>")
+    for plot in beat_plots:
+        rel = os.path.relpath(Path(plot).resolve(), base.resolve())
+        parts.append(f"<h3>{html.escape(Path(plot).stem)}</h3><img src='{html.escape(rel)}' alt='beats'>")
+    return "\n".join(parts) + "\n"
 
 
 def check_split_files(anno_dir: str | Path, splits: list[str]) -> None:

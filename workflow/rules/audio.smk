@@ -30,7 +30,9 @@ rule beats:
             category="Beats",
         ),
     params:
-        opts=lambda wc: "--tightness {tightness} --fps {fps}".format(**config["beats"])
+        opts=lambda wc: (
+            "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}"
+        ).format(**config["beats"])
         + ("" if config["beats"]["percussive"] else " --no-percussive"),
     log:
         "logs/beats/{dataset}/{music}.log",
@@ -41,3 +43,19 @@ rule beats:
         runtime=10,
     shell:
         "rhythm beats {input} --out {output.beats} --plot {output.plot} {params.opts} > {log} 2>&1"
+
+
+rule music_features:
+    input:
+        "results/{dataset}/audio/{music}.wav",
+    output:
+        "results/{dataset}/features/{fps}fps/{music}.npy",
+    log:
+        "logs/music_features/{dataset}/{fps}fps/{music}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    shell:
+        "rhythm features {input} --out {output} --fps {wildcards.fps} > {log} 2>&1"

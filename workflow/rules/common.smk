@@ -18,6 +18,7 @@ wildcard_constraints:
     video=r"g[A-Z]{2}_s[A-Z]{2}_c\d{2}_d\d{2}_m[A-Z]{2}\d_ch\d{2}",
     sequence=r"g[A-Z]{2}_s[A-Z]{2}_cAll_d\d{2}_m[A-Z]{2}\d_ch\d{2}",
     music=r"m[A-Z]{2}\d",
+    fps=r"30|60",
     split=r"[A-Za-z0-9_]+",
 
 
@@ -46,6 +47,10 @@ def keypoints3d_of_sequence(wildcards):
     return str(aist.keypoints3d_path(ANNO, wildcards.sequence))
 
 
+def motion_of_sequence(wildcards):
+    return str(aist.motion_path(ANNO, wildcards.sequence))
+
+
 def source_video(wildcards):
     return f"{VIDEO_DIR}/{wildcards.video}.mp4"
 
@@ -72,6 +77,10 @@ def beat_targets():
     return [f"{OUT}/beats/{m}.json" for m in PLAN.music]
 
 
+def beat_plot_targets():
+    return [f"{OUT}/reports/beats/{m}.png" for m in PLAN.music]
+
+
 def pose_targets():
     return [f"{OUT}/poses/{s}.npy" for s in PLAN.sequences]
 
@@ -91,8 +100,11 @@ def all_targets():
         + [f"{OUT}/rtmpose_dataset/rtmpose_{s}.py" for s in PLAN.coco_splits]
         + [f"{OUT}/audio/{m}.wav" for m in PLAN.music]
         + beat_targets()
-        + [f"{OUT}/reports/beats/{m}.png" for m in PLAN.music]
+        + beat_plot_targets()
         + pose_targets()
+        + [f"{OUT}/features/{fps}fps/{m}.npy" for fps in config["features"]["fps"] for m in PLAN.music]
+        + ([f"{OUT}/smpl/{s}.joints.npy" for s in PLAN.sequences] if config["poses"]["smpl"] else [])
+        + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
         + overlay_targets()
-        + [f"{OUT}/reports/data_report.json", f"{OUT}/reports/data_report.txt"]
+        + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
     )

@@ -24,3 +24,44 @@ rule poses:
         runtime=5,
     shell:
         "rhythm poses {input} --out {output} {params.opts} > {log} 2>&1"
+
+
+rule smpl_joints:
+    input:
+        motion_of_sequence,
+    output:
+        joints="results/{dataset}/smpl/{sequence}.joints.npy",
+        params="results/{dataset}/smpl/{sequence}.params.npy",
+    log:
+        "logs/smpl_joints/{dataset}/{sequence}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "rhythm smpl {input} --joints {output.joints} --params {output.params} > {log} 2>&1"
+
+
+rule audio2pose_layout:
+    input:
+        poses=pose_targets(),
+        audio=lambda wc: [f"results/{wc.dataset}/audio/{m}.wav" for m in PLAN.music],
+        beats=beat_targets(),
+    output:
+        "results/{dataset}/audio2pose/index.json",
+    params:
+        results=lambda wc, output: str(Path(output[0]).parent.parent),
+        out=subpath(output[0], parent=True),
+        sequences=" ".join(PLAN.sequences),
+        camera=config["audio2pose"]["camera"],
+    log:
+        "logs/audio2pose_layout/{dataset}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=200,
+        runtime=5,
+    shell:
+        "rhythm audio2pose-layout --results {params.results} --sequences {params.sequences}"
+        " --out {params.out} --camera {params.camera} > {log} 2>&1"

@@ -9,6 +9,7 @@ rule data_report:
         poses=pose_targets(),
         coco=coco_targets(),
         overlays=overlay_targets(),
+        beat_plots=beat_plot_targets(),
     output:
         json="results/{dataset}/reports/data_report.json",
         text=report(
@@ -16,6 +17,7 @@ rule data_report:
             caption="../report/data_report.rst",
             category="Data report",
         ),
+        html="results/{dataset}/reports/data_report.html",
     params:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         selection=selection_args(),
@@ -30,4 +32,5 @@ rule data_report:
     shell:
         "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
         " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
-        " --overlays {input.overlays} --out-json {output.json} --out-text {output.text} > {log} 2>&1"
+        " --overlays {input.overlays} --beat-plots {input.beat_plots} --out-json {output.json}"
+        " --out-text {output.text} --out-html {output.html} > {log} 2>&1"
