@@ -6,6 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,72 @@ def run(cmd, cwd=None, check=True, **kw) -> subprocess.CompletedProcess:
     if check and proc.returncode != 0:
         raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
+
+
+# ----------------------------------------------------------------------------- a stand-in for the AIST Dance DB
+
+
+@dataclass
+class DanceDBState:
+    url: str = ""
+    files: dict = field(default_factory=dict)  # video name -> bytes
+    requests: list = field(default_factory=list)  # (path, Range header)
+    flaky_served: set = field(default_factory=set)
+
+
+class DanceDB(BaseHTTPRequestHandler):
+    """Routes: /good/, /flaky/ (drops the first transfer halfway), /drop/ (always), /html/, /missing/."""
+
+    db: "DanceDBState"
+
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+    def do_GET(self):
+        route, _, name = self.path.strip("/").partition("/")
+        self.db.requests.append((self.path, self.headers.get("Range")))
+        body = self.db.files.get(name.removesuffix(".mp4"))
+        if route == "missing" or body is None:
+            return self.send_error(404, "Not Found")
+        if route == "html":
+            page = b"<!DOCTYPE html><html><body>Please log in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and route != "drop":
+            start = int(rng.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        drop = route == "drop" or (route == "flaky" and name not in self.db.flaky_served)
+        if drop:
+            self.db.flaky_served.add(name)
+            self.wfile.write(body[start: start + (len(body) - start) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body[start:])
+
+
+
+@pytest.fixture
+def dance_db():
+    """A real HTTP server on 127.0.0.1 serving ``dance_db.files`` under /good/, /flaky/, /drop/, /html/, /missing/."""
+    state = DanceDBState()
+    handler = type("Handler", (DanceDB,), {"db": state})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield state
+    httpd.shutdown()
+    httpd.server_close()

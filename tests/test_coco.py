@@ -3,9 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from rhythm.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_mmpose_config
-from rhythm.frames import extract_for_video
-from rhythm.io import write_json
+from rhythm import aist
+from rhythm.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_coco, write_mmpose_config
+from rhythm.errors import RhythmInputError
+from rhythm.frames import FrameOptions, extract_for_video
+from rhythm.io import read_pickle, write_pickle
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def test_real_coco_sample_round_trips(shared, tmp_path):
 
     src = shared / "coco" / "test_coco.json"
     data = load_coco(src)
-    write_json(tmp_path / "copy.json", data)
+    write_coco(tmp_path / "copy.json", data)
     assert json.loads((tmp_path / "copy.json").read_text()) == json.loads(src.read_text())
     assert len(COCO(str(tmp_path / "copy.json")).getAnnIds()) == 14
 
@@ -92,3 +94,52 @@ def test_mmpose_config_points_at_the_split(tmp_path):
     assert ns["val_dataloader"]["dataset"]["ann_file"] == "val/annotations/val.json"
     assert ns["train_dataloader"]["dataset"]["data_prefix"] == {"img": "train/images/"}
     assert "rtmpose-s_8xb256-420e_coco-256x192" in ns["_base_"][0]
+
+
+def test_frames_extracted_with_the_coco_stride_give_the_same_dataset(demo_source, coco_split, tmp_path):
+    frames = []
+    for video in ("gBR_sBM_c01_d03_mBR3_ch01", "gBR_sBM_c02_d03_mBR3_ch01"):
+        extract_for_video(demo_source / "videos" / f"{video}.mp4", demo_source / "annotations",
+                          tmp_path / "frames" / video, FrameOptions(stride=5))
+        frames.append(tmp_path / "frames" / video)
+    coco = build_split("val", frames, demo_source / "annotations", tmp_path / "val", CocoOptions(stride=5))
+    full = load_coco(coco_split / "annotations" / "val.json")
+    assert [a["keypoints"] for a in coco["annotations"]] == [a["keypoints"] for a in full["annotations"]]
+    assert [i["file_name"] for i in coco["images"]] == [i["file_name"] for i in full["images"]]
+
+
+def test_ghost_detections_and_low_scores_are_filtered(demo_source, tmp_path):
+    """Several detections per frame: the best-scoring one is the dancer; frames below min_det_score go."""
+    seq, video = "gBR_sBM_cAll_d03_mBR3_ch01", "gBR_sBM_c01_d03_mBR3_ch01"
+    anno = tmp_path / "anno"
+    (anno / "keypoints2d").mkdir(parents=True)
+    data = read_pickle(aist.keypoints2d_path(demo_source / "annotations", seq))
+    real, det = data["keypoints2d"], data["det_scores"]
+    ghost = real.copy()
+    ghost[..., :2] = ghost[..., :2] * 0.5 + 7  # a smaller figure elsewhere in the frame
+    ghost_det = det - 0.3
+    ghost_det[0, 10] = det[0, 10] + 0.1  # in frame 10 of c01 the ghost scores higher
+    write_pickle(aist.keypoints2d_path(anno, seq), {
+        "keypoints2d": np.stack([ghost, real], axis=2), "det_scores": np.stack([ghost_det, det], axis=2),
+        "timestamps": data["timestamps"]})
+    loaded = aist.load_keypoints2d(aist.keypoints2d_path(anno, seq))
+    assert loaded.keypoints.shape == real.shape
+    np.testing.assert_array_equal(loaded.view("c01")[11], real[0, 11])
+    np.testing.assert_array_equal(loaded.view("c01")[10], ghost[0, 10])
+
+    extract_for_video(demo_source / "videos" / f"{video}.mp4", anno, tmp_path / "frames" / video,
+                      FrameOptions(stride=5))
+    threshold = float(np.sort(det[0, ::5])[10])  # drops the 10 lowest-scoring of c01's 60 frames
+    coco = build_split("val", [tmp_path / "frames" / video], anno, tmp_path / "val",
+                       CocoOptions(min_det_score=threshold))
+    assert len(coco["images"]) == 50
+    assert all(a["det_score"] >= threshold for a in coco["annotations"])
+
+
+def test_coco_writer_refuses_a_broken_file(tmp_path):
+    with pytest.raises(RhythmInputError, match="no 'annotations'"):
+        write_coco(tmp_path / "x.json", {"images": [], "categories": []})
+    with pytest.raises(RhythmInputError, match="refer to missing images"):
+        write_coco(tmp_path / "x.json", {"images": [{"id": 1}], "categories": [],
+                                         "annotations": [{"id": 1, "image_id": 2}]})
+    assert list(tmp_path.iterdir()) == []

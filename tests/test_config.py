@@ -22,7 +22,7 @@ def test_schema_fills_defaults_and_rejects_typos():
     trimmed = copy.deepcopy(config)
     del trimmed["frames"], trimmed["beats"]
     validate(trimmed, SCHEMA)
-    assert trimmed["frames"]["qscale"] == 2 and trimmed["beats"]["tightness"] == 100
+    assert trimmed["frames"]["quality"] == 95 and trimmed["frames"]["align"] == "fps" and trimmed["beats"]["tightness"] == 100
     typo = copy.deepcopy(config)
     typo["selection"]["camera"] = ["c01"]
     with pytest.raises(WorkflowError, match="camera"):
@@ -40,3 +40,13 @@ def test_plan_of_the_demo_config():
     config["selection"]["limit"] = 1
     plan = make_plan(config)
     assert all(s.startswith("gPO") for s in plan.sequences) and len(plan.splits["pose_train"]) == 1
+
+
+def test_downloads_need_the_terms_of_use_accepted():
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config["download"]["enabled"] = True
+    validate(config, SCHEMA)
+    with pytest.raises(ValueError, match="accept_terms_of_use"):
+        make_plan(config)
+    config["download"]["accept_terms_of_use"] = True
+    assert len(make_plan(config).frame_videos) == 21

@@ -90,6 +90,10 @@ def test_audio_beats_poses_reports(wf):
     assert report["frames"]["frames"] == 21 * 300
     assert report["splits"]["pose_train"]["ignored"] == ["gPO_sBM_cAll_d02_mPO1_ch02"]
     assert "pose_train" in (out / "reports/data_report.txt").read_text()
+    assert len(report["reprojection"]) == 7
+    for seq, r in report["reprojection"].items():  # the demo's cameras are exact: every view within 2 px
+        assert r["outliers"] == [] and max(r["median_px"].values()) < 2.0, seq
+    assert "reprojection of keypoints3d" in (out / "reports/data_report.txt").read_text()
     html = (out / "reports/data_report.html").read_text()
     assert html.count("<img src='beats/") == 4
 
@@ -120,7 +124,8 @@ def test_changing_keypoints_reruns_only_what_depends_on_them(wf):
     data["det_scores"][0, 0] += 0.01
     kp.write_bytes(pickle.dumps(data))
     counts = job_counts(snakemake(wf, "-n").stdout)
-    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "data_report": 1, "all": 1}
+    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "reprojection": 1, "data_report": 1,
+                      "all": 1}
     snakemake(wf)
     assert "Nothing to be done" in snakemake(wf, "-n").stdout
 
@@ -141,12 +146,12 @@ def test_lint_is_clean(wf):
 
 def test_invalid_config_gives_a_schema_error(wf):
     config = yaml.safe_load((wf / "config/config.yaml").read_text())
-    config["frames"]["qscale"] = 99
+    config["frames"]["quality"] = 101
     (wf / "config/bad.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(wf, "-n", "--configfile", "config/bad.yaml", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "99 is greater than the maximum of 31" in text and "qscale" in text
+    assert "101 is greater than the maximum of 100" in text and "quality" in text
 
 
 def _broken_config(wf: Path, src: Path, name: str) -> Path:
@@ -201,3 +206,30 @@ def test_missing_split_file_names_it(wf):
     proc = snakemake(wf, "-n", "--configfile", str(config), check=False)
     assert proc.returncode != 0
     assert "splits/pose_val.txt: list file not found" in proc.stderr + proc.stdout
+
+
+def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
+    src = wf / "dl_source"
+    shutil.copytree(wf / "results/demo/source/annotations", src / "annotations")
+    (src / "videos").mkdir()
+    demo_videos = wf / "results/demo/source/videos"
+    local, served, missing = (f"gBR_sBM_c0{c}_d01_mBR0_ch01" for c in (1, 2, 3))
+    shutil.copy(demo_videos / f"{local}.mp4", src / "videos")
+    dance_db.files[served] = (demo_videos / f"{served}.mp4").read_bytes()
+    path = _broken_config(wf, src, "dl")
+    config = yaml.safe_load(path.read_text())
+    config["download"] = {"enabled": True, "accept_terms_of_use": True, "base_url": f"{dance_db.url}/good/",
+                          "retries": 0}
+    path.write_text(yaml.safe_dump(config))
+    targets = [f"results/dl/frames/{v}/frame_mapping.json" for v in (local, served, missing)]
+    proc = snakemake(wf, "--configfile", str(path), "--keep-going", *targets, check=False)
+    assert proc.returncode != 0
+    out = wf / "results/dl"
+    assert (out / f"videos/{local}.mp4").is_symlink()  # present locally: linked, not downloaded
+    assert not (out / f"videos/{served}.mp4").is_symlink()
+    assert (out / f"videos/{served}.mp4").read_bytes() == dance_db.files[served]
+    assert (out / f"frames/{local}/frame_mapping.json").is_file() and (out / f"frames/{served}/frame_mapping.json").is_file()
+    assert not (out / f"videos/{missing}.mp4").exists()
+    log = (wf / f"logs/download_video/dl/{missing}.log").read_text()
+    assert "HTTP 404" in log and str((src / "videos" / f"{missing}.mp4").resolve()) in log
+    assert sorted(p for p, _ in dance_db.requests) == [f"/good/{served}.mp4", f"/good/{missing}.mp4"]

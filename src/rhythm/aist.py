@@ -200,19 +200,39 @@ class Keypoints2D:
         return self.keypoints[CAMERAS.index(camera)]
 
 
+def best_person(keypoints: np.ndarray, det_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the highest-scoring detection per view and frame: (V, N, P, 17, 3) -> (V, N, 17, 3).
+
+    Raw detector output can hold several people per frame, most of them "ghosts" (reflections,
+    half-detected bystanders); the dancer is the detection with the highest score, as the seed's
+    overlay script chose. Frames where every score is NaN keep NaN keypoints.
+    """
+    scores = np.where(np.isfinite(det_scores), det_scores, -np.inf)
+    best = scores.argmax(axis=2)  # (V, N)
+    kp = np.take_along_axis(keypoints, best[:, :, None, None, None], axis=2)[:, :, 0]
+    det = np.take_along_axis(det_scores, best[:, :, None], axis=2)[:, :, 0]
+    none = ~np.isfinite(scores).any(axis=2)
+    kp[none] = np.nan
+    return kp, det
+
+
 def load_keypoints2d(path: str | Path) -> Keypoints2D:
+    """keypoints2d (9, N, 17, 3); a file with several detections per frame, (9, N, P, 17, 3) with
+    det_scores (9, N, P), is reduced to the best-scoring one per view and frame."""
     path = Path(path)
     data = _require(path, read_pickle(path), ("keypoints2d",))
     kp = np.asarray(data["keypoints2d"])
-    if kp.ndim != 4 or kp.shape[0] != 9 or kp.shape[2:] != (17, 3):
-        raise RhythmInputError(path, f"keypoints2d has shape {kp.shape}, expected (9, N, 17, 3)")
+    if kp.ndim not in (4, 5) or kp.shape[0] != 9 or kp.shape[-2:] != (17, 3):
+        raise RhythmInputError(path, f"keypoints2d has shape {kp.shape}, expected (9, N, 17, 3) or (9, N, P, 17, 3)")
     n = kp.shape[1]
-    det = np.asarray(data.get("det_scores", np.ones((9, n), np.float32)))
+    det = np.asarray(data.get("det_scores", np.ones(kp.shape[:-2], np.float32)))
     ts = np.asarray(data.get("timestamps", np.round(np.arange(n) * 1e6 / FPS).astype(np.int64)))
-    if det.shape != (9, n):
-        raise RhythmInputError(path, f"det_scores has shape {det.shape}, expected (9, {n})")
+    if det.shape != kp.shape[:-2]:
+        raise RhythmInputError(path, f"det_scores has shape {det.shape}, expected {kp.shape[:-2]}")
     if ts.shape != (n,):
         raise RhythmInputError(path, f"timestamps has shape {ts.shape}, expected ({n},)")
+    if kp.ndim == 5:
+        kp, det = best_person(kp.astype(np.float32), det.astype(np.float32))
     return Keypoints2D(kp.astype(np.float32, copy=False), det.astype(np.float32, copy=False), ts)
 
 

@@ -49,19 +49,61 @@ def _cmd_link_video(args: argparse.Namespace) -> None:
 def _cmd_frames(args: argparse.Namespace) -> None:
     from rhythm.frames import FrameOptions, extract_for_video
 
-    opts = FrameOptions(qscale=args.qscale, stride=args.stride, max_mismatch=args.max_mismatch,
-                        width=args.width, height=args.height)
-    mapping = extract_for_video(args.video, args.anno_dir, args.out, opts)
+    opts = FrameOptions(align=args.align, quality=args.quality, stride=args.stride, max_mismatch=args.max_mismatch,
+                        width=args.width, height=args.height, workers=args.workers)
+    mapping = extract_for_video(args.video, args.anno_dir, args.out, opts, progress=not args.quiet)
     print(f"{mapping['video']}: {mapping['num_frames']} frames -> {args.out}")
     for note in mapping["notes"]:
         print(f"  note: {note}")
+
+
+def _cmd_download(args: argparse.Namespace) -> None:
+    import concurrent.futures
+
+    from rhythm import aist
+    from rhythm.download import DownloadOptions, download_video, expected_frames_of, require_terms
+
+    require_terms(args.accept_terms_of_use)
+    videos = list(args.video or [])
+    if args.split:
+        if not args.anno_dir:
+            raise SystemExit("rhythm download: --split needs --anno-dir")
+        ignored = aist.load_ignore_list(args.anno_dir)
+        seqs = [s for s in aist.load_split(args.anno_dir, args.split) if s not in ignored]
+        videos += [v for s in seqs for v in aist.video_names(s, args.cameras)]
+    if not videos:
+        raise SystemExit("rhythm download: name videos with --video or a split with --split")
+    opts = DownloadOptions(base_url=args.base_url, retries=args.retries, backoff_s=args.backoff,
+                           max_mismatch=args.max_mismatch)
+
+    def one(video: str):
+        if (Path(args.out) / f"{video}.mp4").is_file() and not args.overwrite:
+            return video, None
+        frames = expected_frames_of(args.anno_dir, video) if args.anno_dir else None
+        try:
+            download_video(video, args.out, opts, expected_frames=frames, manual_dest=args.manual_dest)
+            return video, None
+        except RhythmInputError as exc:
+            return video, exc
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        for video, exc in pool.map(one, videos):
+            print(f"{video}: {'ok' if exc is None else f'FAILED: {exc}'}", flush=True)
+            if exc is not None:
+                failed.append(exc)
+    if failed:
+        if len(failed) == 1:
+            raise failed[0]
+        raise RhythmInputError(args.out, f"{len(failed)} of {len(videos)} downloads failed (listed above)")
 
 
 def _cmd_coco(args: argparse.Namespace) -> None:
     from rhythm.coco import CocoOptions, build_split, write_mmpose_config
 
     opts = CocoOptions(stride=args.stride, visible_threshold=args.visible_threshold,
-                       labeled_threshold=args.labeled_threshold, margin=args.margin, link=args.link)
+                       labeled_threshold=args.labeled_threshold, margin=args.margin, link=args.link,
+                       min_det_score=args.min_det_score)
     coco = build_split(args.split, args.frames, args.anno_dir, args.out, opts)
     print(f"COCO {args.split}: {len(coco['images'])} images, {len(coco['annotations'])} annotations -> {args.out}")
     if args.mmpose_config:
@@ -128,7 +170,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.report import build_report, data_status, render_html, render_text
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
-    report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays)
+    report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
+                          args.reprojection)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
@@ -147,6 +190,10 @@ def _cmd_reprojection(args: argparse.Namespace) -> None:
     from rhythm.reprojection import reprojection_errors
 
     result = reprojection_errors(args.anno_dir, args.sequence, optim=args.optim)
+    if args.out:
+        from rhythm.io import write_json
+
+        write_json(args.out, result)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -167,6 +214,9 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from rhythm import aist
+    from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
+
     parser = argparse.ArgumentParser(prog="rhythm", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"rhythm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -194,16 +244,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest")
     p.set_defaults(func=_cmd_link_video)
 
+    p = sub.add_parser("download", help="download AIST Dance DB videos (retries, resume, checked, atomic)")
+    p.add_argument("--video", action="append", help="video name, e.g. gBR_sBM_c01_d04_mBR0_ch01 (repeatable)")
+    p.add_argument("--split", default=None, choices=aist.SPLITS, help="every video of this split (needs --anno-dir)")
+    p.add_argument("--cameras", nargs="+", default=list(aist.CAMERAS), help="cameras of --split (default all)")
+    p.add_argument("--anno-dir", default=None, help="annotations: check each video's frame count against them")
+    p.add_argument("--out", required=True, help="folder for <video>.mp4")
+    p.add_argument("--base-url", default=DOWNLOAD_BASE_URL)
+    p.add_argument("--retries", type=int, default=4)
+    p.add_argument("--backoff", type=float, default=2.0, help="seconds before the first retry (doubles)")
+    p.add_argument("--max-mismatch", type=int, default=1, help="frames a video may differ from its annotations")
+    p.add_argument("--jobs", "--num-processes", type=int, default=1, help="parallel downloads")
+    p.add_argument("--manual-dest", default=None, help="where a 404 message says to put a hand-downloaded file")
+    p.add_argument("--overwrite", action="store_true", help="download again even if the file exists")
+    p.add_argument("--accept-terms-of-use", action="store_true",
+                   help="you have read and accept https://aistdancedb.ongaaccel.jp/terms_of_use/")
+    p.set_defaults(func=_cmd_download)
+
     p = sub.add_parser("frames", help="extract frames aligned with the 60 fps annotations")
     p.add_argument("video")
     p.add_argument("--anno-dir", required=True)
     p.add_argument("--out", required=True, help="folder for <frame:06d>.jpg and frame_mapping.json")
-    p.add_argument("--qscale", type=int, default=2, help="ffmpeg JPEG quality scale, 2 (best) to 31")
+    p.add_argument("--align", choices=["fps", "timestamps"], default="fps",
+                   help="fps: exactly 60 fps rounding down (AIST++ API); timestamps: nearest to each annotation")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality 1-100 (95 matches ffmpeg -q:v 2)")
     p.add_argument("--stride", type=int, default=1, help="keep every N-th frame")
     p.add_argument("--max-mismatch", type=int, default=0,
                    help="frames the video may differ from its keypoints before it is an error")
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--height", type=int, default=None)
+    p.add_argument("--workers", type=int, default=0, help="JPEG encoding threads (0: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_frames)
 
     p = sub.add_parser("coco", help="COCO keypoint dataset for RTMPose from aligned frames")
@@ -216,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labeled-threshold", type=float, default=0.05)
     p.add_argument("--margin", type=float, default=0.15)
     p.add_argument("--link", choices=["hardlink", "symlink"], default="hardlink")
+    p.add_argument("--min-det-score", type=float, default=0.0, help="drop frames with a lower detection score")
     p.add_argument("--mmpose-config", default=None, help="also write an MMPose config here")
     p.add_argument("--train-split", default="train", help="split the MMPose config trains on")
     p.set_defaults(func=_cmd_coco)
@@ -289,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poses", nargs="*", default=[])
     p.add_argument("--coco", nargs="*", default=[])
     p.add_argument("--overlays", nargs="*", default=[])
+    p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
@@ -305,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequence", required=True)
     p.add_argument("--optim", action="store_true")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--out", default=None, help="also write the JSON here")
     p.set_defaults(func=_cmd_reprojection)
     return parser
 

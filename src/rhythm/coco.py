@@ -38,6 +38,7 @@ class CocoOptions:
     margin: float = 0.15  # bbox margin, fraction of the keypoints' extent on each side
     link: str = "hardlink"  # or "symlink"
     min_keypoints: int = 1  # drop instances with fewer labelled keypoints
+    min_det_score: float = 0.0  # drop frames whose detection score is below this (ghosts, misses)
 
 
 def keypoint_instance(kp: np.ndarray, width: int, height: int, options: CocoOptions) -> dict | None:
@@ -98,11 +99,16 @@ def build_split(
             # keypoints are in source pixels; frames may have been resized
             scale = np.array([mapping["width"] / mapping["source_width"],
                               mapping["height"] / mapping["source_height"], 1.0])
-            for entry in mapping["frames"][:: options.stride]:
+            for entry in mapping["frames"]:
                 a = entry["annotation_index"]
+                if a % options.stride:  # by annotation frame, so frames extracted with a stride keep theirs
+                    continue
                 if a >= view.shape[0]:
                     raise RhythmInputError(aist.keypoints2d_path(anno_dir, name.sequence),
                                            f"has {view.shape[0]} frames; {video} frame {a} has no keypoints")
+                det_score = float(kp.det_scores[aist.CAMERAS.index(name.camera), a])
+                if not det_score >= options.min_det_score:  # NaN scores fail too
+                    continue
                 inst = keypoint_instance(view[a] * scale, mapping["width"], mapping["height"], options)
                 if inst is None:
                     continue
@@ -112,24 +118,38 @@ def build_split(
                 images.append({"id": image_id, "file_name": file_name, "width": mapping["width"],
                                "height": mapping["height"], "video": video, "frame_index": entry["index"]})
                 annotations.append({"id": len(annotations) + 1, "image_id": image_id, **inst,
-                                    "det_score": float(kp.det_scores[aist.CAMERAS.index(name.camera), a])})
+                                    "det_score": det_score})
         coco = {
             "info": {"description": f"AIST++ {split} keypoints for RTMPose, written by Rhythm"},
             "images": images,
             "annotations": annotations,
             "categories": [CATEGORY],
         }
-        write_json(tmp / "annotations" / f"{split}.json", coco)
+        write_coco(tmp / "annotations" / f"{split}.json", coco)
     return coco
 
 
-def load_coco(path: str | Path) -> dict:
-    """Read a COCO keypoint file and check the fields the writer guarantees."""
-    data = read_json(path)
+def _check_coco(path: str | Path, data: dict) -> dict:
+    if not isinstance(data, dict):
+        raise RhythmInputError(path, "not a COCO file: not a JSON object")
     for key in ("images", "annotations", "categories"):
         if key not in data:
             raise RhythmInputError(path, f"not a COCO file: no '{key}'")
+    image_ids = {img["id"] for img in data["images"]}
+    orphans = [a["id"] for a in data["annotations"] if a["image_id"] not in image_ids]
+    if orphans:
+        raise RhythmInputError(path, f"{len(orphans)} annotation(s) refer to missing images, first id {orphans[0]}")
     return data
+
+
+def load_coco(path: str | Path) -> dict:
+    """Read a COCO keypoint file and check that it is one (sections present, images referenced)."""
+    return _check_coco(path, read_json(path))
+
+
+def write_coco(path: str | Path, data: dict) -> None:
+    """Write a COCO file atomically, checked the same way as :func:`load_coco`; fields are kept as given."""
+    write_json(path, _check_coco(path, data))
 
 
 _MMPOSE_CONFIG = """\

@@ -2,7 +2,7 @@
 
 The system ffmpeg is used when it is on PATH (or named by ``RHYTHM_FFMPEG``); otherwise the static
 binary bundled in the ``imageio-ffmpeg`` wheel, so that nothing needs root. That binary ships no
-ffprobe, so :func:`probe_video` reads what ``ffmpeg -i`` prints and counts packets by stream copy.
+ffprobe, so :func:`probe_video` reads what ``ffmpeg -i`` prints and lists packets by stream copy.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from rhythm.errors import RhythmInputError
 
@@ -44,7 +46,7 @@ def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: byte
     return proc.stderr.decode(errors="replace")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VideoInfo:
     path: str
     width: int
@@ -54,30 +56,41 @@ class VideoInfo:
     duration_s: float
     has_audio: bool
     audio_sample_rate: int | None
+    frame_times: np.ndarray  # (num_frames,) presentation times in seconds, from 0, ascending
+
+    @property
+    def stream_duration_s(self) -> float:
+        """Duration of the video stream: last frame's time plus one frame (the container's can be longer)."""
+        if self.num_frames == 0:
+            return 0.0
+        step = float(np.median(np.diff(self.frame_times))) if self.num_frames > 1 else 1.0 / (self.fps or 60.0)
+        return float(self.frame_times[-1]) + step
 
 
 _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
 _FPS_RE = re.compile(r"([\d.]+) (?:fps|tbr)")
 _AUDIO_RE = re.compile(r"Stream #\S+.*?: Audio: .*?(\d+) Hz")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
-_FRAME_RE = re.compile(r"frame=\s*(\d+)")
+_TIMEBASE_RE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.M)
 
 
 def probe_video(path: str | Path) -> VideoInfo:
-    """Size, frame rate, exact frame count and audio of a video.
+    """Size, frame rate, exact frame count, per-frame presentation times and audio of a video.
 
-    The frame count comes from copying the video stream to the null muxer (no decoding), which
-    counts the packets actually in the file rather than trusting the container's header.
+    The video stream is copied (not decoded) to ffmpeg's ``framecrc`` muxer, which lists every
+    packet with its presentation timestamp: the frame count is what is in the file, not what the
+    container's header claims, and the times show a 59.94 fps source or a missing frame exactly.
     """
     path = Path(path)
     if not path.is_file():
         raise RhythmInputError(path, "video not found")
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-         "-f", "null", "-"],
+         "-f", "framecrc", "-"],
         capture_output=True,
     )
     text = proc.stderr.decode(errors="replace")
+    listing = proc.stdout.decode(errors="replace")
     video = _VIDEO_RE.search(text)
     if proc.returncode != 0 or video is None:
         last = text.strip().splitlines()[-1:] or ["no output"]
@@ -86,18 +99,23 @@ def probe_video(path: str | Path) -> VideoInfo:
     fps_match = _FPS_RE.search(video_line)
     audio = _AUDIO_RE.search(text)
     duration = _DURATION_RE.search(text)
-    frames = _FRAME_RE.findall(text)
     duration_s = (
         int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
         if duration else 0.0
     )
+    tb = _TIMEBASE_RE.search(listing)
+    num, den = (int(tb.group(1)), int(tb.group(2))) if tb else (1, 1)
+    pts = np.array(sorted(int(line.split(",")[2]) for line in listing.splitlines()
+                          if line and not line.startswith("#")), dtype=np.int64)
+    times = (pts - pts[0]) * num / den if len(pts) else np.zeros(0)
     return VideoInfo(
         path=str(path),
         width=int(video.group(1)),
         height=int(video.group(2)),
         fps=float(fps_match.group(1)) if fps_match else 0.0,
-        num_frames=int(frames[-1]) if frames else 0,
+        num_frames=len(pts),
         duration_s=duration_s,
         has_audio=audio is not None,
         audio_sample_rate=int(audio.group(1)) if audio else None,
+        frame_times=times,
     )

@@ -1,43 +1,255 @@
-"""Frames aligned with the 60 fps annotations, in one ffmpeg process per video.
+"""Frames aligned with the 60 fps annotations: one ffmpeg decoder per video, JPEGs encoded on all cores.
 
-Frame ``i`` on disk is annotation frame ``i``: the video is decoded at exactly 60 fps (rounding
-down, as the AIST++ API decodes), its frame count is checked against the keypoints, and
-``frame_mapping.json`` records which file holds which annotation frame and when.
+Frame ``i`` on disk is annotation frame ``i``. Which source frame that is comes from the video's
+own presentation timestamps (:func:`rhythm.ffmpeg.probe_video`), in one of two ways:
+
+* ``align="fps"`` (default): exactly 60 fps, rounding down, as the official AIST++ API decodes
+  (ffmpeg's ``fps=60:round=down`` filter). Output frame ``n`` is the last source frame whose
+  time, in 1/60 s and rounded down, is at most ``n``. A 59.94 fps source shows one frame twice
+  about every 16.7 s; a 60 fps source maps one to one.
+* ``align="timestamps"``: output frame ``i`` is the source frame nearest to the annotation's own
+  timestamp (``keypoints2d`` ``timestamps``); annotation frames with no source frame within half a
+  frame are reported.
+
+Speed: ffmpeg decodes once, straight to full-range YUV 4:2:0 on a pipe (no per-frame process and
+no colour conversion), and a pool of threads encodes the frames that are wanted with libjpeg-turbo
+(``simplejpeg``, which releases the GIL), so decoding overlaps with encoding on every core. When
+only every n-th frame is wanted (a COCO stride), ffmpeg's ``select`` filter drops the others before
+they reach the pipe. ``frame_mapping.json`` records, for every file, its annotation frame, source
+frame and times, and what was duplicated, skipped or missing.
 """
 
 from __future__ import annotations
 
-import math
+import concurrent.futures
+import os
+import subprocess
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import probe_video, run_ffmpeg
+from rhythm.ffmpeg import VideoInfo, ffmpeg_exe, probe_video
 from rhythm.io import atomic_dir, read_json, write_json
 
 MAPPING_NAME = "frame_mapping.json"
+ALIGN_MODES = ("fps", "timestamps")
 
 
 @dataclass(frozen=True)
 class FrameOptions:
     fps: float = aist.FPS
-    qscale: int = 2  # ffmpeg's JPEG quality scale: 2 (best) .. 31
+    align: str = "fps"  # "fps" (exact 60 fps, rounding down) or "timestamps" (nearest to each annotation)
+    quality: int = 95  # JPEG quality, 1-100 (libjpeg-turbo)
     stride: int = 1  # keep every stride-th annotation frame
+    indices: tuple[int, ...] | None = None  # keep only these annotation frames (after the stride)
     max_mismatch: int = 0  # frames the video may differ from the annotations before it is an error
-    width: int | None = None  # resize (keeps aspect when only one is given)
+    width: int | None = None  # resize (keeps the aspect ratio when only one is given)
     height: int | None = None
+    workers: int = 0  # JPEG encoding threads; 0: one per available core
 
 
-def expected_frames(num_source_frames: int, source_fps: float, fps: float) -> int:
-    """Frames the video stream yields when decoded at ``fps`` (rounding down).
+@dataclass(frozen=True)
+class Alignment:
+    """Which source frame each annotation frame is, and how many annotation frames the video covers."""
 
-    The stream's duration is its frame count over its rate; the container's duration can be
-    longer (an audio track that runs on) and must not be used.
-    """
-    if abs(source_fps - fps) < 1e-3 or source_fps <= 0:
-        return num_source_frames
-    return int(math.floor(num_source_frames / source_fps * fps + 1e-6))
+    source_index: np.ndarray  # (count,) source frame (presentation order) of annotation frame i
+    count: int  # annotation frames the video can supply
+    notes: tuple[str, ...] = ()
+    without_source: int = 0  # timestamps mode: annotation frames with no source frame within half a frame
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------- alignment
+
+
+def align_fps(frame_times: np.ndarray, stream_duration_s: float, fps: float) -> Alignment:
+    """ffmpeg's ``fps=<fps>:round=down``: output frame n is the last source frame with floor(t * fps) <= n."""
+    rounded = np.floor(np.asarray(frame_times) * fps + 1e-6).astype(np.int64)
+    count = int(np.floor(stream_duration_s * fps + 1e-6))
+    source = np.searchsorted(rounded, np.arange(count), side="right") - 1
+    return Alignment(np.maximum(source, 0), count)
+
+
+def align_timestamps(frame_times: np.ndarray, annotation_times: np.ndarray, stream_duration_s: float,
+                     source_fps: float) -> Alignment:
+    """Each annotation frame gets the source frame nearest to its timestamp (seconds from the first)."""
+    times = np.asarray(frame_times)
+    ann = np.asarray(annotation_times, dtype=np.float64)
+    count = int(np.searchsorted(ann, stream_duration_s - 1e-9, side="left"))  # annotations inside the video
+    ann = ann[:count]
+    right = np.clip(np.searchsorted(times, ann), 0, len(times) - 1)
+    left = np.maximum(right - 1, 0)
+    nearest = np.where(np.abs(times[left] - ann) <= np.abs(times[right] - ann), left, right)
+    half_frame = 0.5 / (source_fps or aist.FPS) + 1e-6
+    without = int((np.abs(times[nearest] - ann) > half_frame).sum())
+    return Alignment(nearest, count, without_source=without)
+
+
+def source_changes(alignment: Alignment, num_source_frames: int) -> dict:
+    """How the alignment deviates from one source frame per annotation frame."""
+    src = alignment.source_index
+    used = np.unique(src)
+    last = int(src[-1]) + 1 if len(src) else 0
+    return {
+        "duplicated_source_frames": int(len(src) - len(used)),
+        "skipped_source_frames": int(last - len(used)),
+        "unused_trailing_source_frames": int(max(0, num_source_frames - last)),
+    }
+
+
+def plan_alignment(info: VideoInfo, options: FrameOptions, num_annotation_frames: int | None,
+                   annotation_times: np.ndarray | None, video: Path) -> Alignment:
+    """Align the video with its annotations and check the frame counts agree (within ``max_mismatch``)."""
+    if info.num_frames == 0:
+        raise RhythmInputError(video, "the video has no frames")
+    if options.align not in ALIGN_MODES:
+        raise ValueError(f"align must be one of {ALIGN_MODES}, not {options.align!r}")
+    if options.align == "timestamps":
+        if annotation_times is None:
+            raise ValueError("align='timestamps' needs the annotations' timestamps")
+        al = align_timestamps(info.frame_times, annotation_times, info.stream_duration_s, info.fps)
+    else:
+        al = align_fps(info.frame_times, info.stream_duration_s, options.fps)
+    notes = []
+    available = int(np.floor(info.stream_duration_s * options.fps + 1e-6))  # frames at `fps`, rounding down
+    count = al.count
+    if num_annotation_frames is not None:
+        diff = available - num_annotation_frames
+        if abs(diff) > options.max_mismatch:
+            raise RhythmInputError(
+                video,
+                f"has {available} frames at {options.fps:g} fps but its keypoints have "
+                f"{num_annotation_frames} frames (difference {diff:+d}, allowed {options.max_mismatch})",
+            )
+        count = min(al.count, num_annotation_frames)
+        if diff:
+            notes.append(f"video has {available} frames, annotations {num_annotation_frames}; kept {count}")
+    if abs(info.fps - options.fps) >= 1e-3:
+        notes.append(f"source is {info.fps:g} fps; aligned to {options.fps:g} fps ({options.align})")
+    al = Alignment(al.source_index[:count], count, tuple(notes), al.without_source)
+    changes = source_changes(al, info.num_frames)
+    if changes["duplicated_source_frames"] or changes["skipped_source_frames"]:
+        notes.append(f"{changes['duplicated_source_frames']} source frame(s) shown twice, "
+                     f"{changes['skipped_source_frames']} skipped")
+    if al.without_source:
+        notes.append(f"{al.without_source} annotation frame(s) have no source frame within half a frame; "
+                     "the nearest is used")
+    return Alignment(al.source_index, count, tuple(notes), al.without_source)
+
+
+def wanted_indices(count: int, options: FrameOptions) -> list[int]:
+    """Annotation frames to write: every ``stride``-th, optionally only those in ``indices``."""
+    keep = range(0, count, options.stride)
+    if options.indices is not None:
+        wanted = set(options.indices)
+        return [i for i in keep if i in wanted]
+    return list(keep)
+
+
+# ----------------------------------------------------------------------------- decoding and encoding
+
+
+def _output_size(info: VideoInfo, options: FrameOptions) -> tuple[int, int]:
+    w, h = options.width, options.height
+    if w and h:
+        return w, h
+    if w:
+        return w, int(round(info.height * w / info.width / 2)) * 2
+    if h:
+        return int(round(info.width * h / info.height / 2)) * 2, h
+    return info.width, info.height
+
+
+def _select_filter(sources: list[int]) -> str | None:
+    """An ffmpeg ``select`` expression for an arithmetic run of source frames (a stride), else None."""
+    if len(sources) < 2:
+        return f"eq(n\\,{sources[0]})" if sources else None
+    step = sources[1] - sources[0]
+    if step <= 1 or any(b - a != step for a, b in zip(sources, sources[1:])):
+        return None
+    return f"gte(n\\,{sources[0]})*not(mod(n-{sources[0]}\\,{step}))"
+
+
+def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, int], quality: int,
+                  workers: int, progress: bool = False) -> None:
+    """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs."""
+    import simplejpeg
+
+    width, height = size
+    sources = sorted(targets)
+    yuv = width % 2 == 0 and height % 2 == 0  # 4:2:0 planes need even sizes; odd sizes go through BGR
+    frame_bytes = width * height * 3 // 2 if yuv else width * height * 3
+    filters = []
+    select = _select_filter(sources)
+    if select:
+        filters.append(f"select='{select}'")
+    filters.append(f"scale={width}:{height}:out_range=full" if yuv else f"scale={width}:{height}")
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video), "-map", "0:v:0",
+           "-vf", ",".join(filters), "-fps_mode", "passthrough", "-pix_fmt", "yuv420p" if yuv else "bgr24",
+           "-frames:v", str(len(sources) if select else sources[-1] + 1), "-f", "rawvideo", "pipe:1"]
+
+    def encode(buf: bytes, paths: list[Path]) -> None:
+        arr = np.frombuffer(buf, np.uint8)
+        if yuv:
+            y = arr[: width * height].reshape(height, width)
+            u = arr[width * height: width * height * 5 // 4].reshape(height // 2, width // 2)
+            v = arr[width * height * 5 // 4:].reshape(height // 2, width // 2)
+            data = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality)
+        else:
+            data = simplejpeg.encode_jpeg(arr.reshape(height, width, 3), quality=quality, colorspace="BGR",
+                                          colorsubsampling="420")
+        for path in paths:
+            path.write_bytes(data)
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(sources), desc=f"frames {video.stem}", disable=not progress, mininterval=5)
+    in_flight = threading.BoundedSemaphore(2 * workers + 2)  # caps memory: a 1080p frame is 3 MB
+    with tempfile.TemporaryFile() as stderr, concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr)
+        futures, decoded, pending = [], 0, iter(sources)
+        want = next(pending, None)
+        try:
+            while want is not None:
+                buf = proc.stdout.read(frame_bytes)
+                if len(buf) < frame_bytes:
+                    break
+                index = want if select else decoded
+                decoded += 1
+                if index != want:
+                    continue
+                in_flight.acquire()
+                fut = pool.submit(encode, buf, targets[want])
+                fut.add_done_callback(lambda _f: (in_flight.release(), bar.update()))
+                futures.append(fut)
+                want = next(pending, None)
+        finally:
+            proc.stdout.close()
+            if want is not None:
+                proc.kill()
+            code = proc.wait()
+            for fut in futures:
+                fut.result()  # re-raise an encoder's error
+            bar.close()
+        if want is not None:
+            stderr.seek(0)
+            last = stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {code}"]
+            raise RhythmInputError(video, f"ffmpeg stopped before source frame {want} "
+                                   f"(the video may be truncated or corrupt): {last[0]}")
+
+
+# ----------------------------------------------------------------------------- the stage
 
 
 def extract_frames(
@@ -47,6 +259,7 @@ def extract_frames(
     num_annotation_frames: int | None = None,
     timestamps_us=None,
     options: FrameOptions = FrameOptions(),
+    progress: bool = False,
 ) -> dict:
     """Write ``out_dir/<index:06d>.jpg`` and ``out_dir/frame_mapping.json``; return the mapping.
 
@@ -55,68 +268,47 @@ def extract_frames(
     """
     video = Path(video)
     info = probe_video(video)
-    available = expected_frames(info.num_frames, info.fps, options.fps)
-    if available == 0:
-        raise RhythmInputError(video, "the video has no decodable frames")
-    notes = []
-    if num_annotation_frames is None:
-        count = available
-    else:
-        diff = available - num_annotation_frames
-        if abs(diff) > options.max_mismatch:
-            raise RhythmInputError(
-                video,
-                f"has {available} frames at {options.fps:g} fps but its keypoints have "
-                f"{num_annotation_frames} frames (difference {diff:+d}, allowed {options.max_mismatch})",
-            )
-        count = min(available, num_annotation_frames)
-        if diff:
-            notes.append(f"video has {available} frames, annotations {num_annotation_frames}; kept {count}")
-    if abs(info.fps - options.fps) >= 1e-3:
-        notes.append(f"source is {info.fps:g} fps; resampled to {options.fps:g} fps rounding down")
-
-    filters = [f"fps={options.fps:g}:round=down"]
-    if options.width or options.height:
-        filters.append(f"scale={options.width or -2}:{options.height or -2}")
-    keep = list(range(0, count, options.stride))
-    if options.stride > 1:
-        filters.append(f"select='not(mod(n\\,{options.stride}))'")
+    ann_times = None
+    if timestamps_us is not None:
+        ts = np.asarray(timestamps_us, dtype=np.float64)
+        ann_times = (ts - ts[0]) / 1e6
+    alignment = plan_alignment(info, options, num_annotation_frames, ann_times, video)
+    keep = wanted_indices(alignment.count, options)
+    if not keep:
+        raise RhythmInputError(video, "no frames selected (check stride and indices)")
+    size = _output_size(info, options)
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
-        run_ffmpeg(
-            ["-i", str(video), "-map", "0:v:0", "-vf", ",".join(filters), "-fps_mode", "passthrough",
-             "-frames:v", str(len(keep)), "-q:v", str(options.qscale), "-start_number", "0",
-             str(tmp / "%06d.jpg")],
-            source=video,
-        )
-        written = sorted(tmp.glob("*.jpg"))
-        if len(written) != len(keep):
-            raise RhythmInputError(video, f"ffmpeg wrote {len(written)} frames, expected {len(keep)} "
-                                   "(the video may be truncated)")
-        if options.stride > 1:  # ffmpeg numbers outputs 0, 1, 2...; name them by annotation index
-            for pos in range(len(keep) - 1, -1, -1):
-                written[pos].rename(tmp / f"{keep[pos]:06d}.jpg")
-        width, height = _frame_size(tmp / f"{keep[0]:06d}.jpg")
+        targets: dict[int, list[Path]] = {}
+        for i in keep:
+            targets.setdefault(int(alignment.source_index[i]), []).append(tmp / f"{i:06d}.jpg")
+        encode_frames(video, targets, size, options.quality, options.workers or available_cores(), progress)
         mapping = {
             "video": video.stem,
             "sequence": _sequence_or_none(video.stem),
             "fps": options.fps,
+            "align": options.align,
             "source_fps": info.fps,
             "source_frames": info.num_frames,
-            "width": width,
-            "height": height,
+            "width": size[0],
+            "height": size[1],
             "source_width": info.width,
             "source_height": info.height,
             "num_frames": len(keep),
             "annotation_frames": num_annotation_frames,
             "stride": options.stride,
-            "notes": notes,
+            "quality": options.quality,
+            **source_changes(alignment, info.num_frames),
+            "annotation_frames_without_source": alignment.without_source,
+            "notes": list(alignment.notes),
             "frames": [
                 {
                     "index": i,
                     "file": f"{i:06d}.jpg",
-                    "timestamp_s": (float(timestamps_us[i]) / 1e6 if timestamps_us is not None else i / options.fps),
+                    "timestamp_s": round(float(ann_times[i]) if ann_times is not None else i / options.fps, 6),
                     "annotation_index": i,
+                    "source_index": int(alignment.source_index[i]),
+                    "source_time_s": round(float(info.frame_times[alignment.source_index[i]]), 6),
                 }
                 for i in keep
             ],
@@ -132,15 +324,6 @@ def _sequence_or_none(video: str) -> str | None:
         return None
 
 
-def _frame_size(path: Path) -> tuple[int, int]:
-    import cv2
-
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise RhythmInputError(path, "ffmpeg wrote an unreadable JPEG")
-    return img.shape[1], img.shape[0]
-
-
 def load_mapping(frames_dir: str | Path) -> dict:
     """Read and check a frames directory's mapping: every listed file must exist."""
     frames_dir = Path(frames_dir)
@@ -153,9 +336,9 @@ def load_mapping(frames_dir: str | Path) -> dict:
 
 
 def extract_for_video(video: str | Path, anno_dir: str | Path, out_dir: str | Path,
-                      options: FrameOptions = FrameOptions()) -> dict:
+                      options: FrameOptions = FrameOptions(), progress: bool = False) -> dict:
     """Extract a video's frames aligned with its sequence's keypoints2d."""
     seq = aist.sequence_name(Path(video).stem)
     kp = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, seq))
     return extract_frames(video, out_dir, num_annotation_frames=kp.num_frames,
-                          timestamps_us=kp.timestamps, options=options)
+                          timestamps_us=kp.timestamps, options=options, progress=progress)

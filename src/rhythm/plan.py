@@ -73,8 +73,15 @@ def make_plan(config: dict) -> Plan:
         if split not in splits:
             raise ValueError(f"coco split '{name}' uses '{split}', which is not in selection.splits")
 
+    download = config.get("download") or {}
+    downloading = bool(download.get("enabled"))
+    if downloading and not download.get("accept_terms_of_use"):
+        from rhythm.download import TERMS_URL
+
+        raise ValueError(f"download.enabled needs download.accept_terms_of_use: true (read {TERMS_URL} first)")
+    local = is_demo or downloading  # every video will exist: generated or downloaded
     wanted = sorted({v for split in coco_splits.values() for v in selected_videos(splits[split], selection)})
-    missing = [] if is_demo else [v for v in wanted if not (video_dir / f"{v}.mp4").is_file()]
+    missing = [] if local else [v for v in wanted if not (video_dir / f"{v}.mp4").is_file()]
     if missing and config["data"].get("on_missing_video", "skip") == "error":
         raise FileNotFoundError(f"{len(missing)} videos missing from {video_dir}, first {missing[0]}.mp4")
     frame_videos = [v for v in wanted if v not in set(missing)]
@@ -97,7 +104,7 @@ def make_plan(config: dict) -> Plan:
             sources[music] = str(found)
             continue
         for video in all_videos:
-            if aist.parse_name(video).music == music and (is_demo or (video_dir / f"{video}.mp4").is_file()):
+            if aist.parse_name(video).music == music and (local or (video_dir / f"{video}.mp4").is_file()):
                 sources[music] = f"results/{config['dataset']}/videos/{video}.mp4"
                 break
     return Plan(config["dataset"], splits, coco_splits, frame_videos, overlay_videos, sources, missing)

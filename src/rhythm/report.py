@@ -102,7 +102,7 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
     }
 
 
-def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=()) -> dict:
+def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=()) -> dict:
     """Add what the pipeline built to a status report."""
     report = dict(status)
     mappings = [read_json(p) for p in frame_mappings]
@@ -110,7 +110,14 @@ def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), o
         "videos": len(mappings),
         "frames": sum(m["num_frames"] for m in mappings),
         "mismatched": {m["video"]: m["notes"] for m in mappings if m.get("notes")},
+        "duplicated_source_frames": sum(m.get("duplicated_source_frames", 0) for m in mappings),
+        "skipped_source_frames": sum(m.get("skipped_source_frames", 0) for m in mappings),
+        "annotation_frames_without_source": sum(m.get("annotation_frames_without_source", 0) for m in mappings),
     }
+    report["reprojection"] = {}
+    for path in reprojection:
+        r = read_json(path)
+        report["reprojection"][r["sequence"]] = {"median_px": r["median_px"], "outliers": r["outliers"]}
     report["beats"] = {}
     for path in beats:
         b = read_json(path)
@@ -158,6 +165,12 @@ def render_text(report: dict) -> str:
     if "frames" in report:
         f = report["frames"]
         lines += ["", f"frames: {f['frames']} JPEGs from {f['videos']} videos"]
+        if f.get("duplicated_source_frames") or f.get("skipped_source_frames"):
+            lines.append(f"  source frames shown twice: {f['duplicated_source_frames']}, skipped: "
+                         f"{f['skipped_source_frames']} (59.94 fps sources, dropped or extra frames)")
+        if f.get("annotation_frames_without_source"):
+            lines.append(f"  annotation frames with no source frame within half a frame: "
+                         f"{f['annotation_frames_without_source']}")
         for video, notes in f["mismatched"].items():
             lines.append(f"  {video}: {'; '.join(notes)}")
     if report.get("beats"):
@@ -165,6 +178,12 @@ def render_text(report: dict) -> str:
         for music, b in report["beats"].items():
             lines.append(f"{music:<8}{b['tempo_bpm']:>9.2f}{b.get('music_bpm', '-'):>10}"
                          f"{b.get('tempo_error_pct', '-'):>9}{b['beats']:>7}")
+    if report.get("reprojection"):
+        lines += ["", "reprojection of keypoints3d onto keypoints2d (median px per camera; * = outlier view)"]
+        for seq, r in report["reprojection"].items():
+            cams = " ".join(f"{c}:{v:.1f}{'*' if c in r['outliers'] else ''}" for c, v in r["median_px"].items()
+                            if v is not None)
+            lines.append(f"  {seq}  {cams}")
     if "poses" in report:
         lines += ["", f"poses: {report['poses']} sequences; overlays: {report['overlays']} videos"]
     for split, c in report.get("coco", {}).items():

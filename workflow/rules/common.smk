@@ -35,6 +35,18 @@ def selection_args():
     return " ".join(args)
 
 
+def frame_options(wildcards):
+    """`rhythm frames` options from the config; with coco_frames_only, the COCO stride."""
+    f = config["frames"]
+    stride = config["coco"]["stride"] if f["coco_frames_only"] else f["stride"]
+    opts = f"--align {f['align']} --quality {f['quality']} --stride {stride} --max-mismatch {f['max_mismatch']}"
+    if f.get("width"):
+        opts += f" --width {f['width']}"
+    if f.get("height"):
+        opts += f" --height {f['height']}"
+    return opts
+
+
 def keypoints2d_of_video(wildcards):
     return str(aist.keypoints2d_path(ANNO, aist.sequence_name(wildcards.video)))
 
@@ -45,6 +57,15 @@ def keypoints2d_of_sequence(wildcards):
 
 def keypoints3d_of_sequence(wildcards):
     return str(aist.keypoints3d_path(ANNO, wildcards.sequence))
+
+
+def reprojection_inputs(wildcards):
+    seq = wildcards.sequence
+    return {
+        "keypoints2d": str(aist.keypoints2d_path(ANNO, seq)),
+        "keypoints3d": str(aist.keypoints3d_path(ANNO, seq)),
+        "mapping": f"{ANNO}/cameras/mapping.txt",
+    }
 
 
 def motion_of_sequence(wildcards):
@@ -89,6 +110,10 @@ def coco_targets():
     return [f"{OUT}/rtmpose_dataset/{s}/annotations/{s}.json" for s in PLAN.coco_splits]
 
 
+def reprojection_targets():
+    return [f"{OUT}/reports/reprojection/{s}.json" for s in PLAN.sequences]
+
+
 def overlay_targets():
     return [f"{OUT}/overlays/{v}/overlay.mp4" for v in PLAN.overlay_videos]
 
@@ -106,5 +131,6 @@ def all_targets():
         + ([f"{OUT}/smpl/{s}.joints.npy" for s in PLAN.sequences] if config["poses"]["smpl"] else [])
         + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
         + overlay_targets()
+        + reprojection_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
     )

@@ -49,3 +49,35 @@ rule link_video:
         runtime=5,
     shell:
         "rhythm link-video {input} {output} > {log} 2>&1"
+
+
+# A video missing from data.video_dir is downloaded instead (download.enabled, terms accepted).
+if config["download"]["enabled"]:
+
+    ruleorder: link_video > download_video
+
+
+    rule download_video:
+        input:
+            keypoints=keypoints2d_of_video,
+        output:
+            "results/{dataset}/videos/{video}.mp4",
+        params:
+            base_url=config["download"]["base_url"],
+            retries=config["download"]["retries"],
+            mismatch=config["download"]["max_mismatch"],
+            anno=ANNO,
+            out=subpath(output[0], parent=True),
+            manual=lambda wc: f"{VIDEO_DIR}/{wc.video}.mp4",
+        log:
+            "logs/download_video/{dataset}/{video}.log",
+        conda:
+            ENV
+        resources:
+            mem_mb=300,
+            runtime=60,
+            downloads=1,  # `--resources downloads=4` caps parallel downloads
+        shell:
+            "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno}"
+            " --out {params.out} --base-url {params.base_url} --retries {params.retries}"
+            " --max-mismatch {params.mismatch} --manual-dest {params.manual} > {log} 2>&1"

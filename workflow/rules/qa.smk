@@ -25,3 +25,22 @@ rule overlay:
     shell:
         "rhythm overlay {params.frames} --anno-dir {params.anno} --out {params.out} {params.opts}"
         " --audio {input.video} > {log} 2>&1"
+
+
+rule reprojection:
+    input:
+        unpack(reprojection_inputs),
+    output:
+        "results/{dataset}/reports/reprojection/{sequence}.json",
+    params:
+        anno=ANNO,
+    log:
+        "logs/reprojection/{dataset}/{sequence}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "rhythm reprojection --anno-dir {params.anno} --sequence {wildcards.sequence} --json"
+        " --out {output} > {log} 2>&1"

@@ -9,6 +9,7 @@ rule data_report:
         poses=pose_targets(),
         coco=coco_targets(),
         overlays=overlay_targets(),
+        reprojection=reprojection_targets(),
         beat_plots=beat_plot_targets(),
     output:
         json="results/{dataset}/reports/data_report.json",
@@ -32,5 +33,5 @@ rule data_report:
     shell:
         "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
         " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
-        " --overlays {input.overlays} --beat-plots {input.beat_plots} --out-json {output.json}"
+        " --overlays {input.overlays} --reprojection {input.reprojection} --beat-plots {input.beat_plots} --out-json {output.json}"
         " --out-text {output.text} --out-html {output.html} > {log} 2>&1"

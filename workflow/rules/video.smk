@@ -1,4 +1,4 @@
-# Frames aligned with the 60 fps annotations: one ffmpeg process per video.
+# Frames aligned with the 60 fps annotations: one ffmpeg decoder per video, JPEGs encoded on every thread.
 
 
 rule extract_frames:
@@ -10,9 +10,7 @@ rule extract_frames:
     params:
         anno=ANNO,
         out=subpath(output[0], parent=True),
-        opts=lambda wc: "--qscale {qscale} --stride {stride} --max-mismatch {max_mismatch}".format(
-            **config["frames"]
-        ),
+        opts=frame_options,
     log:
         "logs/extract_frames/{dataset}/{video}.log",
     conda:
@@ -22,4 +20,5 @@ rule extract_frames:
         mem_mb=1000,
         runtime=20,
     shell:
-        "rhythm frames {input.video} --anno-dir {params.anno} --out {params.out} {params.opts} > {log} 2>&1"
+        "rhythm frames {input.video} --anno-dir {params.anno} --out {params.out} {params.opts}"
+        " --workers {threads} > {log} 2>&1"
