@@ -166,6 +166,54 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many sequences per split")
 
 
+# ----------------------------------------------------------------------------- reconstruction
+# Multi-view reconstruction: triangulation, camera bundle adjustment, SMPL skeleton fitting.
+
+
+def _cmd_triangulate(args: argparse.Namespace) -> None:
+    from rhythm.triangulation import TriangulationOptions, triangulate_file
+
+    opts = TriangulationOptions(view_factor=args.view_factor, view_min_px=args.view_min_px,
+                                outlier_factor=args.outlier_factor, optimise=not args.no_optimise,
+                                pixel_sigma=args.pixel_sigma, accel_sigma=args.accel_sigma,
+                                bone_sigma=args.bone_sigma)
+    result = triangulate_file(args.anno_dir, args.sequence, args.out, opts, cameras_json=args.cameras,
+                              reference=args.reference, report_out=args.report)
+    rep = result.report
+    print(f"{rep['sequence']}: {rep['frames']} frames from {', '.join(rep['used_views'])}; "
+          f"reprojection median {rep['reprojection']['median_px']} px -> {args.out}")
+    for view, why in rep["dropped_views"].items():
+        print(f"  dropped {view}: {why.get('verdict', why['reason'])}")
+    for name, stats in rep.get("reference", {}).items():
+        if name != "file":
+            print(f"  {name}: median {stats['median']:.3f}, p95 {stats['p95']:.3f}")
+
+
+def _add_reconstruction(sub) -> None:
+    from rhythm.triangulation import TriangulationOptions as Tri
+
+    p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--sequence", required=True)
+    p.add_argument("--out", required=True, help="keypoints3d pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: per-view errors, dropped views")
+    p.add_argument("--cameras", default=None, help="camera setting JSON (default: through cameras/mapping.txt)")
+    p.add_argument("--reference", default=None, help="official keypoints3d pickle to measure against")
+    p.add_argument("--no-optimise", action="store_true", help="keypoints3d_optim = keypoints3d")
+    p.add_argument("--view-factor", type=float, default=Tri.view_factor,
+                   help="drop a view whose leave-one-out error is this many times the typical one")
+    p.add_argument("--view-min-px", type=float, default=Tri.view_min_px, help="...and above this many pixels")
+    p.add_argument("--outlier-factor", type=float, default=Tri.outlier_factor,
+                   help="drop observations whose residual is this many times the median")
+    p.add_argument("--pixel-sigma", type=float, default=Tri.pixel_sigma,
+                   help="optimised variant: pixels of reprojection error per unit of cost")
+    p.add_argument("--accel-sigma", type=float, default=Tri.accel_sigma,
+                   help="optimised variant: acceleration (units/frame^2) per unit of cost")
+    p.add_argument("--bone-sigma", type=float, default=Tri.bone_sigma,
+                   help="optimised variant: bone length change (units) per unit of cost")
+    p.set_defaults(func=_cmd_triangulate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rhythm", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"rhythm {__version__}")
@@ -306,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optim", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_reprojection)
+
+    _add_reconstruction(sub)
     return parser
 
 
