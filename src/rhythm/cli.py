@@ -189,7 +189,24 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
             print(f"  {name}: median {stats['median']:.3f}, p95 {stats['p95']:.3f}")
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from rhythm.calibration import CalibrationOptions, calibrate_files
+
+    opts = CalibrationOptions(frame_stride=args.frame_stride, distortion_terms=args.distortion_terms,
+                              loss_scale_px=args.loss_scale, focal_prior=args.focal_prior)
+    result = calibrate_files(args.anno_dir, args.setting, args.out, initial=args.initial, sequences=args.sequences,
+                             max_sequences=args.max_sequences, options=opts, reference=args.reference,
+                             report_out=args.report)
+    rep = result.report
+    errors = "; ".join(f"{k} {v['median_px']:.2f} px" for k, v in rep["reprojection_px"].items())
+    print(f"{args.setting}: {len(rep['sequences'])} sequences; median reprojection {errors} -> {args.out}")
+    for seq, dropped in rep["dropped_views"].items():
+        for view, why in dropped.items():
+            print(f"  {seq} {view}: dropped ({why.get('verdict', why['reason'])})")
+
+
 def _add_reconstruction(sub) -> None:
+    from rhythm.calibration import CalibrationOptions as Cal
     from rhythm.triangulation import TriangulationOptions as Tri
 
     p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
@@ -212,6 +229,23 @@ def _add_reconstruction(sub) -> None:
     p.add_argument("--bone-sigma", type=float, default=Tri.bone_sigma,
                    help="optimised variant: bone length change (units) per unit of cost")
     p.set_defaults(func=_cmd_triangulate)
+
+    p = sub.add_parser("calibrate", help="refine a camera setting by bundle adjustment of keypoints2d")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--setting", required=True, help="setting name, e.g. setting1 (sequences via mapping.txt)")
+    p.add_argument("--out", required=True, help="refined setting JSON (AIST++ format)")
+    p.add_argument("--initial", default=None, help="the rough guess (default: <anno-dir>/cameras/<setting>.json)")
+    p.add_argument("--sequences", nargs="*", default=None, help="sequences to use (default: all of the setting)")
+    p.add_argument("--max-sequences", type=int, default=None, help="use at most this many")
+    p.add_argument("--reference", default=None, help="a setting JSON to measure the result against")
+    p.add_argument("--report", default=None, help="JSON report: errors before/after, dropped views")
+    p.add_argument("--frame-stride", type=int, default=Cal.frame_stride, help="every N-th frame")
+    p.add_argument("--distortion-terms", type=int, choices=[0, 1, 2], default=Cal.distortion_terms,
+                   help="radial terms to refine (0: keep the guess's)")
+    p.add_argument("--loss-scale", type=float, default=Cal.loss_scale_px, help="Cauchy loss scale, pixels")
+    p.add_argument("--focal-prior", type=float, default=Cal.focal_prior,
+                   help="relative uncertainty of the guess's focal lengths")
+    p.set_defaults(func=_cmd_calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:
