@@ -205,8 +205,23 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
             print(f"  {seq} {view}: dropped ({why.get('verdict', why['reason'])})")
 
 
+def _cmd_fit_smpl(args: argparse.Namespace) -> None:
+    from rhythm.fitting import PUBLIC_SKELETON, FitOptions, fit_file, skeleton_from_smpl_model
+
+    skeleton = PUBLIC_SKELETON
+    if args.smpl_model:
+        skeleton = skeleton_from_smpl_model(args.smpl_model, args.gender, args.betas)
+    opts = FitOptions(face_weight=args.face_weight, smooth_weight=args.smooth_weight)
+    fit = fit_file(args.keypoints3d, args.out, optim=args.optim, skeleton=skeleton, options=opts,
+                   report_out=args.report)
+    rep = fit.report
+    print(f"{args.out}: {rep['frames']} frames, {rep['skeleton']}, scaling {rep['scaling']:.3f}; "
+          f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s")
+
+
 def _add_reconstruction(sub) -> None:
     from rhythm.calibration import CalibrationOptions as Cal
+    from rhythm.fitting import FitOptions as Fit
     from rhythm.triangulation import TriangulationOptions as Tri
 
     p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
@@ -246,6 +261,20 @@ def _add_reconstruction(sub) -> None:
     p.add_argument("--focal-prior", type=float, default=Cal.focal_prior,
                    help="relative uncertainty of the guess's focal lengths")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("fit-smpl", help="SMPL rotations, translation and scale (motions pickle) from keypoints3d")
+    p.add_argument("--keypoints3d", required=True, help="keypoints3d pickle (COCO-17)")
+    p.add_argument("--out", required=True, help="motions pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: joint errors, scale")
+    p.add_argument("--optim", action="store_true", help="fit keypoints3d_optim")
+    p.add_argument("--smpl-model", default=None,
+                   help="SMPL model folder or file (needs the optional smplx package); default: public offsets")
+    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"])
+    p.add_argument("--betas", type=float, nargs="*", default=None, help="body shape of the SMPL model")
+    p.add_argument("--face-weight", type=float, default=Fit.face_weight)
+    p.add_argument("--smooth-weight", type=float, default=Fit.smooth_weight,
+                   help="keypoint units per radian of change between frames")
+    p.set_defaults(func=_cmd_fit_smpl)
 
 
 def build_parser() -> argparse.ArgumentParser:
