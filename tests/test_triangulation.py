@@ -114,6 +114,12 @@ def test_triangulate_cli_writes_aist_pickle_and_report(tmp_path, capsys):
     rep = json.loads(report.read_text())
     assert rep["reference"]["plain_vs_keypoints3d"]["median"] < 0.5
     assert rep["per_view"]["c05"]["used"] is False and rep["per_view"]["c01"]["median_px"] < 5
+    # the errors file of the data report gathers it per sequence
+    errors = tmp_path / "errors.json"
+    assert cli.main(["reconstruction-errors", "--triangulation", str(report), "--out", str(errors)]) == 0
+    summary = json.loads(errors.read_text())
+    assert summary["summary"]["dropped_views"] == {REAL_SEQ: ["c05"]}
+    assert summary["sequences"][REAL_SEQ]["triangulation"]["dropped_views"] == {"c05": "out of sync by +269 frames"}
 
 
 def test_missing_keypoints_name_the_file(tmp_path):

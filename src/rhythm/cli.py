@@ -219,6 +219,13 @@ def _cmd_fit_smpl(args: argparse.Namespace) -> None:
           f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s")
 
 
+def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
+    from rhythm.reconstruction import write_reconstruction_errors
+
+    errors = write_reconstruction_errors(args.out, args.triangulation, args.fitting, args.calibration)
+    print(json.dumps(errors["summary"], indent=2))
+
+
 def _add_reconstruction(sub) -> None:
     from rhythm.calibration import CalibrationOptions as Cal
     from rhythm.fitting import FitOptions as Fit
@@ -275,6 +282,13 @@ def _add_reconstruction(sub) -> None:
     p.add_argument("--smooth-weight", type=float, default=Fit.smooth_weight,
                    help="keypoint units per radian of change between frames")
     p.set_defaults(func=_cmd_fit_smpl)
+
+    p = sub.add_parser("reconstruction-errors", help="one JSON of the reconstruction reports, for the data report")
+    p.add_argument("--triangulation", nargs="*", default=[], help="reports of rhythm triangulate")
+    p.add_argument("--fitting", nargs="*", default=[], help="reports of rhythm fit-smpl")
+    p.add_argument("--calibration", nargs="*", default=[], help="reports of rhythm calibrate")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_reconstruction_errors)
 
 
 def build_parser() -> argparse.ArgumentParser:
