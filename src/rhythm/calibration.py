@@ -65,7 +65,10 @@ class _Rig:
     """The parameter vector of an adjustment: per camera rotation, translation, focal, radial terms."""
 
     def __init__(self, cameras: list[aist.Camera], distortion_terms: int):
-        self.cameras = cameras
+        # OpenCV's five coefficients (k1, k2, p1, p2, k3), whatever the guess wrote
+        self.cameras = [aist.Camera(c.name, c.size, c.matrix, c.rotation, c.translation,
+                                    np.pad(c.distortions, (0, max(0, 5 - len(c.distortions))))[:5])
+                        for c in cameras]
         self.nd = distortion_terms
         self.per_camera = 7 + distortion_terms
 
@@ -149,8 +152,8 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
     pose_cols = (np.arange(len(cameras))[:, None] * per + np.arange(6)).ravel()
     x0 = rig.pack() if fix_points else np.concatenate([rig.pack(), points.ravel()])
     poses0 = x0[pose_cols].reshape(-1, 6)
-    # weak priors on the intrinsics: with one dancer in a small volume, focal length and distance
-    # (and distortion) trade off almost freely, and the reprojection error cannot tell them apart
+    # weak priors on the intrinsics: with one dancer in a small volume, focal length, distance and
+    # distortion trade off almost freely; where the data cannot tell them apart, the guess's stand
     prior_cols = (np.arange(len(cameras))[:, None] * per + 6 + np.arange(1 + nd)).ravel()
     prior_values = _Rig(prior or cameras, nd).pack()[prior_cols]
     prior_sigma = np.tile(np.r_[options.focal_prior, np.full(nd, options.distortion_prior)].astype(float), len(cameras))

@@ -312,7 +312,8 @@ def reject_outliers(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, c
     limit = max(options.outlier_min_px, options.outlier_factor * float(np.median(err[used])))
     robust = points
     for _ in range(options.refine_iterations):
-        robust = refine_points(robust, rays, weights / (1 + (err / limit) ** 2), cams, iterations=1)
+        cauchy = np.where(used, weights / (1 + (np.nan_to_num(err) / limit) ** 2), 0.0)
+        robust = refine_points(robust, rays, cauchy, cams, iterations=1)
         err = reprojection_px(robust, rays, cams)
     keep = used & (err <= limit)
     out = np.where(keep, weights, 0.0)
@@ -368,9 +369,11 @@ def optimise_sequence(points: np.ndarray, rays: np.ndarray, weights: np.ndarray,
     w = weights / options.pixel_sigma**2
 
     # Acceleration: a constant linear operator, second differences over frames per coordinate.
-    second = sp.diags_array([1.0, -2.0, 1.0], offsets=[0, 1, 2], shape=(n - 2, n))
-    accel = sp.kron(second, sp.eye_array(j * 3)).tocsr() / options.accel_sigma
-    accel_h = (accel.T @ accel).tocsc()
+    accel_h = sp.csc_array((size, size))
+    if n >= 3:
+        second = sp.diags_array([1.0, -2.0, 1.0], offsets=[0, 1, 2], shape=(n - 2, n))
+        accel = sp.kron(second, sp.eye_array(j * 3)).tocsr() / options.accel_sigma
+        accel_h = (accel.T @ accel).tocsc()
 
     block = np.arange(n * j) * 3
     rows = np.broadcast_to(block[:, None, None] + np.arange(3)[None, :, None], (n * j, 3, 3)).ravel()
@@ -529,7 +532,10 @@ def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
     if sum(c in cameras for c in aist.CAMERAS) < 2:
         raise RhythmInputError(cameras_json or Path(anno_dir) / "cameras",
                                f"fewer than two of {', '.join(aist.CAMERAS)} for {seq}")
-    result = triangulate_sequence(kp2d, cameras, options)
+    try:
+        result = triangulate_sequence(kp2d, cameras, options)
+    except ValueError as exc:  # a keypoint no two views ever see
+        raise RhythmInputError(aist.keypoints2d_path(anno_dir, seq), str(exc)) from None
     result.report["sequence"] = seq
     if reference is not None:
         result.report["reference"] = {"file": str(reference), **compare_with_reference(result, reference)}
