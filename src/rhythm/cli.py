@@ -213,6 +213,131 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many sequences per split")
 
 
+# ----------------------------------------------------------------------------- reconstruction
+# Multi-view reconstruction: triangulation, camera bundle adjustment, SMPL skeleton fitting.
+
+
+def _cmd_triangulate(args: argparse.Namespace) -> None:
+    from rhythm.triangulation import TriangulationOptions, triangulate_file
+
+    opts = TriangulationOptions(view_factor=args.view_factor, view_min_px=args.view_min_px,
+                                outlier_factor=args.outlier_factor, optimise=not args.no_optimise,
+                                pixel_sigma=args.pixel_sigma, accel_sigma=args.accel_sigma,
+                                bone_sigma=args.bone_sigma)
+    result = triangulate_file(args.anno_dir, args.sequence, args.out, opts, cameras_json=args.cameras,
+                              reference=args.reference, report_out=args.report)
+    rep = result.report
+    print(f"{rep['sequence']}: {rep['frames']} frames from {', '.join(rep['used_views'])}; "
+          f"reprojection median {rep['reprojection']['median_px']} px -> {args.out}")
+    for view, why in rep["dropped_views"].items():
+        print(f"  dropped {view}: {why.get('verdict', why['reason'])}")
+    for name, stats in rep.get("reference", {}).items():
+        if name != "file":
+            print(f"  {name}: median {stats['median']:.3f}, p95 {stats['p95']:.3f}")
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from rhythm.calibration import CalibrationOptions, calibrate_files
+
+    opts = CalibrationOptions(frame_stride=args.frame_stride, distortion_terms=args.distortion_terms,
+                              loss_scale_px=args.loss_scale, focal_prior=args.focal_prior)
+    result = calibrate_files(args.anno_dir, args.setting, args.out, initial=args.initial, sequences=args.sequences,
+                             max_sequences=args.max_sequences, options=opts, reference=args.reference,
+                             report_out=args.report)
+    rep = result.report
+    errors = "; ".join(f"{k} {v['median_px']:.2f} px" for k, v in rep["reprojection_px"].items())
+    print(f"{args.setting}: {len(rep['sequences'])} sequences; median reprojection {errors} -> {args.out}")
+    for seq, dropped in rep["dropped_views"].items():
+        for view, why in dropped.items():
+            print(f"  {seq} {view}: dropped ({why.get('verdict', why['reason'])})")
+
+
+def _cmd_fit_smpl(args: argparse.Namespace) -> None:
+    from rhythm.fitting import PUBLIC_SKELETON, FitOptions, fit_file, skeleton_from_smpl_model
+
+    skeleton = PUBLIC_SKELETON
+    if args.smpl_model:
+        skeleton = skeleton_from_smpl_model(args.smpl_model, args.gender, args.betas)
+    opts = FitOptions(face_weight=args.face_weight, smooth_weight=args.smooth_weight)
+    fit = fit_file(args.keypoints3d, args.out, optim=args.optim, skeleton=skeleton, options=opts,
+                   report_out=args.report)
+    rep = fit.report
+    print(f"{args.out}: {rep['frames']} frames, {rep['skeleton']}, scaling {rep['scaling']:.3f}; "
+          f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s")
+
+
+def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
+    from rhythm.reconstruction import write_reconstruction_errors
+
+    errors = write_reconstruction_errors(args.out, args.triangulation, args.fitting, args.calibration)
+    print(json.dumps(errors["summary"], indent=2))
+
+
+def _add_reconstruction(sub) -> None:
+    from rhythm.calibration import CalibrationOptions as Cal
+    from rhythm.fitting import FitOptions as Fit
+    from rhythm.triangulation import TriangulationOptions as Tri
+
+    p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--sequence", required=True)
+    p.add_argument("--out", required=True, help="keypoints3d pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: per-view errors, dropped views")
+    p.add_argument("--cameras", default=None, help="camera setting JSON (default: through cameras/mapping.txt)")
+    p.add_argument("--reference", default=None, help="official keypoints3d pickle to measure against")
+    p.add_argument("--no-optimise", action="store_true", help="keypoints3d_optim = keypoints3d")
+    p.add_argument("--view-factor", type=float, default=Tri.view_factor,
+                   help="drop a view whose leave-one-out error is this many times the typical one")
+    p.add_argument("--view-min-px", type=float, default=Tri.view_min_px, help="...and above this many pixels")
+    p.add_argument("--outlier-factor", type=float, default=Tri.outlier_factor,
+                   help="drop observations whose residual is this many times the median")
+    p.add_argument("--pixel-sigma", type=float, default=Tri.pixel_sigma,
+                   help="optimised variant: pixels of reprojection error per unit of cost")
+    p.add_argument("--accel-sigma", type=float, default=Tri.accel_sigma,
+                   help="optimised variant: acceleration (units/frame^2) per unit of cost")
+    p.add_argument("--bone-sigma", type=float, default=Tri.bone_sigma,
+                   help="optimised variant: bone length change (units) per unit of cost")
+    p.set_defaults(func=_cmd_triangulate)
+
+    p = sub.add_parser("calibrate", help="refine a camera setting by bundle adjustment of keypoints2d")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--setting", required=True, help="setting name, e.g. setting1 (sequences via mapping.txt)")
+    p.add_argument("--out", required=True, help="refined setting JSON (AIST++ format)")
+    p.add_argument("--initial", default=None, help="the rough guess (default: <anno-dir>/cameras/<setting>.json)")
+    p.add_argument("--sequences", nargs="*", default=None, help="sequences to use (default: all of the setting)")
+    p.add_argument("--max-sequences", type=int, default=None, help="use at most this many")
+    p.add_argument("--reference", default=None, help="a setting JSON to measure the result against")
+    p.add_argument("--report", default=None, help="JSON report: errors before/after, dropped views")
+    p.add_argument("--frame-stride", type=int, default=Cal.frame_stride, help="every N-th frame")
+    p.add_argument("--distortion-terms", type=int, choices=[0, 1, 2], default=Cal.distortion_terms,
+                   help="radial terms to refine (0: keep the guess's)")
+    p.add_argument("--loss-scale", type=float, default=Cal.loss_scale_px, help="Cauchy loss scale, pixels")
+    p.add_argument("--focal-prior", type=float, default=Cal.focal_prior,
+                   help="relative uncertainty of the guess's focal lengths")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("fit-smpl", help="SMPL rotations, translation and scale (motions pickle) from keypoints3d")
+    p.add_argument("--keypoints3d", required=True, help="keypoints3d pickle (COCO-17)")
+    p.add_argument("--out", required=True, help="motions pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: joint errors, scale")
+    p.add_argument("--optim", action="store_true", help="fit keypoints3d_optim")
+    p.add_argument("--smpl-model", default=None,
+                   help="SMPL model folder or file (needs the optional smplx package); default: public offsets")
+    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"])
+    p.add_argument("--betas", type=float, nargs="*", default=None, help="body shape of the SMPL model")
+    p.add_argument("--face-weight", type=float, default=Fit.face_weight)
+    p.add_argument("--smooth-weight", type=float, default=Fit.smooth_weight,
+                   help="keypoint units per radian of change between frames")
+    p.set_defaults(func=_cmd_fit_smpl)
+
+    p = sub.add_parser("reconstruction-errors", help="one JSON of the reconstruction reports, for the data report")
+    p.add_argument("--triangulation", nargs="*", default=[], help="reports of rhythm triangulate")
+    p.add_argument("--fitting", nargs="*", default=[], help="reports of rhythm fit-smpl")
+    p.add_argument("--calibration", nargs="*", default=[], help="reports of rhythm calibrate")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_reconstruction_errors)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rhythm import aist
     from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
@@ -380,6 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", default=None, help="also write the JSON here")
     p.set_defaults(func=_cmd_reprojection)
+
+    _add_reconstruction(sub)
     return parser
 
 

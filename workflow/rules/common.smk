@@ -134,3 +134,77 @@ def all_targets():
         + reprojection_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
     )
+
+
+# ----------------------------------------------------------------------------- reconstruction
+# Inputs and targets of workflow/rules/reconstruct.smk.
+
+RECON = config["reconstruction"]
+RECON_OUT = f"{OUT}/reconstruction"
+
+
+def camera_setting(sequence):
+    """The camera setting of a sequence, from mapping.txt (the demo writes only setting1)."""
+    mapping = Path(ANNO) / "cameras" / "mapping.txt"
+    if IS_DEMO and not mapping.is_file():
+        return "setting1"
+    settings = aist.load_camera_mapping(ANNO)
+    if sequence not in settings:
+        raise ValueError(f"{mapping}: no camera setting for {sequence}")
+    return settings[sequence]
+
+
+def reconstruction_sequences():
+    seqs = RECON["sequences"] or PLAN.sequences
+    return seqs[: RECON["max_sequences"]] if RECON["max_sequences"] else seqs
+
+
+def calibration_sequences(setting):
+    """The sequences whose keypoints2d go into the bundle adjustment of a setting."""
+    seqs = [s for s in reconstruction_sequences() if camera_setting(s) == setting]
+    return seqs[: RECON["calibration"]["max_sequences"]]
+
+
+def calibration_keypoints(wildcards):
+    return [str(aist.keypoints2d_path(ANNO, s)) for s in calibration_sequences(wildcards.setting)]
+
+
+def initial_cameras(wildcards):
+    folder = RECON["calibration"]["initial_dir"] or f"{ANNO}/cameras"
+    return f"{folder}/{wildcards.setting}.json"
+
+
+def triangulation_cameras(wildcards):
+    setting = camera_setting(wildcards.sequence)
+    if RECON["triangulation"]["cameras"] == "calibrated":
+        return f"{RECON_OUT}/cameras/{setting}.json"
+    return f"{ANNO}/cameras/{setting}.json"
+
+
+def official_keypoints3d(wildcards):
+    """The annotations' keypoints3d to measure against, where there are any."""
+    path = aist.keypoints3d_path(ANNO, wildcards.sequence)
+    return [str(path)] if IS_DEMO or path.is_file() else []
+
+
+def fitting_source(wildcards):
+    if RECON["fitting"]["source"] == "official":
+        return keypoints3d_of_sequence(wildcards)
+    return f"{RECON_OUT}/keypoints3d/{wildcards.sequence}.pkl"
+
+
+def reconstruction_reports():
+    """The stages' JSON reports that the errors file gathers (none while reconstruction is off)."""
+    seqs = reconstruction_sequences() if RECON["enabled"] else []
+    settings = sorted({camera_setting(s) for s in seqs}) if RECON["calibration"]["enabled"] else []
+    return {
+        "triangulation": [f"{RECON_OUT}/keypoints3d/{s}.json" for s in seqs],
+        "fitting": [f"{RECON_OUT}/motions/{s}.json" for s in seqs] if RECON["fitting"]["enabled"] else [],
+        "calibration": [f"{RECON_OUT}/cameras/{k}.report.json" for k in settings],
+    }
+
+
+def reconstruction_targets():
+    if not RECON["enabled"]:
+        return []
+    return [f"{RECON_OUT}/errors.json"]
