@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test test-fast lint dag bench clean
+.PHONY: help setup setup-openmmlab demo test test-fast lint dag bench clean
 
 help:
 	@echo "make demo       run the whole workflow on the demo dataset (results/demo/)"
@@ -17,25 +17,34 @@ help:
 	@echo "make lint       snakemake --lint"
 	@echo "make dag        render the DAG pictures into docs/"
 	@echo "make bench      run benchmarks/"
+	@echo "make setup-openmmlab  the MMPose/MMDetection/MMCV stack of the landmarks' mmpose backend (make test does it)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade "pip>=23"
 	# torch first, pinned to the CPU build (constraints.txt); then the project and its test tools
 	$(VENV)/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
-	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model]"
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model,landmarks]"
 	@touch $@
 
 setup: $(STAMP)
+
+# MMPose 1.3.2 + MMDetection 3.3.0 + MMCV 2.1.0 (compiled once, then from pip's wheel cache); not for `make demo`
+OPENMMLAB := $(VENV)/.openmmlab
+$(OPENMMLAB): $(STAMP) envs/install-openmmlab.sh
+	bash envs/install-openmmlab.sh $(VENV)
+	@touch $@
+
+setup-openmmlab: $(OPENMMLAB)
 
 demo: setup
 	snakemake --cores $(CORES)
 	@echo; cat results/demo/reports/data_report.txt
 
-test: setup
+test: setup setup-openmmlab
 	pytest -q
 
-test-fast: setup
+test-fast: setup setup-openmmlab
 	pytest -q -m "not slow"
 
 lint: setup
@@ -44,7 +53,7 @@ lint: setup
 dag: setup
 	bash docs/make_dag.sh
 
-bench: setup
+bench: setup setup-openmmlab
 	@for b in benchmarks/*.py; do echo "== $$b"; python $$b || exit 1; done
 
 clean:
