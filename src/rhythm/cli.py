@@ -338,6 +338,61 @@ def _add_reconstruction(sub) -> None:
     p.set_defaults(func=_cmd_reconstruction_errors)
 
 
+# ----------------------------------------------------------------------------- landmark models
+# `rhythm models fetch` (released checkpoints, checked) and `rhythm models export` (ONNX for the onnx backend).
+
+
+def _cmd_models_fetch(args: argparse.Namespace) -> None:
+    from rhythm.download import DownloadOptions
+    from rhythm.landmarks.models import fetch_models
+
+    options = DownloadOptions(retries=args.retries, backoff_s=args.backoff, timeout_s=args.timeout)
+    fetch_models(args.only, args.dir, base_url=args.base_url, options=options)
+
+
+def _cmd_models_export(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.backend import RANDOM_INIT
+    from rhythm.landmarks.export import export_models
+
+    detector = RANDOM_INIT if args.random_init and args.detector is None else args.detector
+    pose = RANDOM_INIT if args.random_init and args.pose is None else args.pose
+    if detector is None or pose is None:
+        raise SystemExit("rhythm models export: give --detector and --pose checkpoints (or --random-init)")
+    det, pose_file = export_models(detector, pose, args.out, det_config=args.det_config, pose_config=args.pose_config,
+                                   opset=args.opset, seed=args.seed)
+    print(f"{det}\n{pose_file}")
+
+
+def _add_models(sub) -> None:
+    from rhythm.landmarks.models import MODELS_DIR, load_manifest
+
+    names = list(load_manifest())
+    p = sub.add_parser("models", help="landmark models: fetch the released checkpoints, export them to ONNX")
+    actions = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+
+    f = actions.add_parser("fetch", help="download checkpoints (resources/landmarks/models.json), SHA-256 checked")
+    f.add_argument("--only", action="append", choices=names, help="this model only (repeatable; default: all)")
+    f.add_argument("--dir", default=str(MODELS_DIR), help="where the .pth files go")
+    f.add_argument("--base-url", default=None, help="a mirror: files are fetched from BASE_URL/<file name>")
+    f.add_argument("--retries", type=int, default=4)
+    f.add_argument("--backoff", type=float, default=2.0, help="seconds before the first retry (doubles)")
+    f.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
+    f.set_defaults(func=_cmd_models_fetch)
+
+    e = actions.add_parser("export", help="detector.onnx + pose.onnx for the onnx backend (needs the mmpose stack)")
+    e.add_argument("--detector", default=None, help="RTMDet checkpoint (.pth)")
+    e.add_argument("--pose", default=None, help="RTMW3D checkpoint (.pth)")
+    e.add_argument("--det-config", default=None, help=f"config file or model name ({', '.join(names)}); "
+                   "default: from the checkpoint's file name")
+    e.add_argument("--pose-config", default=None, help="config file or model name; default: from the file name")
+    e.add_argument("--random-init", action="store_true",
+                   help="random weights for what has no checkpoint (tests, benchmarks)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    e.add_argument("--opset", type=int, default=17)
+    e.add_argument("--out", required=True, help="folder for detector.onnx and pose.onnx")
+    e.set_defaults(func=_cmd_models_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rhythm import aist
     from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
@@ -507,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_reprojection)
 
     _add_reconstruction(sub)
+    _add_models(sub)
     return parser
 
 

@@ -117,13 +117,17 @@ def decode(cls_scores: list[np.ndarray], distances: list[np.ndarray], scale_fact
     if params.min_bbox_size >= 0:
         valid = ((boxes[:, 2] - boxes[:, 0]) > params.min_bbox_size) & ((boxes[:, 3] - boxes[:, 1]) > params.min_bbox_size)
         boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
-    keep = batched_nms(boxes, scores, labels, params.iou_threshold)[: params.max_per_img]
+    keep = batched_nms(boxes, scores, labels, params.iou_threshold, max_keep=params.max_per_img)
     return boxes[keep], scores[keep], labels[keep]
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_keep: int | None = None) -> np.ndarray:
     """Greedy NMS as mmcv's CPU op: indices of kept boxes in descending score order; a box is
-    suppressed by a kept, higher-scored one when their IoU is strictly above the threshold."""
+    suppressed by a kept, higher-scored one when their IoU is strictly above the threshold.
+
+    ``max_keep`` stops after that many kept boxes: the same as truncating the full result (kept
+    boxes come out best first), but a detector's 30,000 candidates then cost ``max_keep`` passes.
+    """
     boxes = np.asarray(boxes, dtype=np.float32)
     order = np.argsort(-np.asarray(scores), kind="stable")
     x1, y1, x2, y2 = boxes.T
@@ -134,19 +138,23 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
         if not alive[pos]:
             continue
         keep.append(i)
-        rest = order[pos + 1:]
+        if max_keep is not None and len(keep) >= max_keep:
+            break
+        later = pos + 1 + np.flatnonzero(alive[pos + 1:])  # positions still alive after this one
+        rest = order[later]
         w = np.maximum(np.float32(0), np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         h = np.maximum(np.float32(0), np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
         inter = w * h
         iou = inter / (areas[i] + areas[rest] - inter)
-        alive[pos + 1:] &= ~(iou > np.float32(iou_threshold))
+        alive[later[iou > np.float32(iou_threshold)]] = False
     return np.asarray(keep, dtype=np.int64)
 
 
-def batched_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_threshold: float) -> np.ndarray:
+def batched_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_threshold: float,
+                max_keep: int | None = None) -> np.ndarray:
     """Class-aware NMS (mmcv's ``batched_nms``): boxes of different labels never suppress each other."""
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
     boxes = np.asarray(boxes, dtype=np.float32)
     offsets = np.asarray(labels).astype(np.float32) * (boxes.max() + np.float32(1))
-    return nms(boxes + offsets[:, None], scores, iou_threshold)
+    return nms(boxes + offsets[:, None], scores, iou_threshold, max_keep)
