@@ -84,12 +84,12 @@ def look_at_camera(name: str, centre: np.ndarray, target: np.ndarray, focal: flo
     )
 
 
-def front_camera(width: int = 640, height: int = 360, distance_cm: float = 520.0,
-                 elevation_cm: float = 170.0) -> aist.Camera:
-    """The fixed camera generated dances are shown from: in front of the origin, slightly above,
-    looking at hip height, with a field of view that keeps a dancer who travels a metre in frame."""
-    focal = 1100.0 * width / 1920.0 * (distance_cm / 450.0)
-    return look_at_camera("front", np.array([0.0, elevation_cm, distance_cm]), np.array([0.0, 95.0, 0.0]),
+def front_camera(width: int = 640, height: int = 360, distance_cm: float = 420.0,
+                 elevation_cm: float = 140.0) -> aist.Camera:
+    """The fixed camera generated dances are shown from: 4.2 m in front of the origin, a little above
+    hip height, the real c01's field of view (3 m across at the dancer: room to travel a metre)."""
+    focal = 1310.0 * width / 1920.0
+    return look_at_camera("front", np.array([0.0, elevation_cm, distance_cm]), np.array([0.0, 90.0, 0.0]),
                           focal, width, height)
 
 
