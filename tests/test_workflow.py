@@ -158,6 +158,7 @@ def _broken_config(wf: Path, src: Path, name: str) -> Path:
     config = yaml.safe_load((wf / "config/config.yaml").read_text())
     config["dataset"] = name
     config["demo"]["enabled"] = False
+    config["model"]["enabled"] = False  # data failures only; the demo's model is tested on the demo
     config["data"].update(anno_dir=str(src / "annotations"), video_dir=str(src / "videos"))
     path = wf / "config" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -233,3 +234,32 @@ def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
     log = (wf / f"logs/download_video/dl/{missing}.log").read_text()
     assert "HTTP 404" in log and str((src / "videos" / f"{missing}.mp4").resolve()) in log
     assert sorted(p for p, _ in dance_db.requests) == [f"/good/{served}.mp4", f"/good/{missing}.mp4"]
+
+
+def test_dance_model_targets(wf):
+    """The demo config's model: trained, generated for the test track with the music, evaluated; and the
+    music matters (docs/model.md): its FID_k beats random training clips and its movement keeps to its
+    own song's beat grid far more than to the other songs'."""
+    from rhythm.ffmpeg import probe_video
+
+    model = wf / "results/models/demo"
+    gen = wf / "results/generated/demo"
+    for name in ("checkpoints/last.pt", "checkpoints/best.pt", "metrics.csv", "loss_curve.png", "summary.json"):
+        assert (model / name).is_file(), name
+    summary = json.loads((model / "summary.json").read_text())
+    assert summary["steps"] == 1200 and summary["last_loss"] < summary["first_loss"] / 5
+    joints = np.load(gen / "mPO4.npy")
+    assert joints.shape == (300, 24, 3)  # the 5 s of mPO4 audio at 60 fps
+    video = probe_video(gen / "mPO4.mp4")
+    assert video.has_audio and video.num_frames == 300 and (video.width, video.height) == (480, 270)
+    assert aist.load_motion(gen / "mPO4.pkl").poses.shape == (300, 72)
+    metrics = json.loads((gen / "metrics.json").read_text())
+    mm = metrics["music_matters"]
+    print(f"demo model: FID_k {mm['fid_k_model']:.0f} vs {mm['fid_k_random_training_clips']:.0f} for random "
+          f"training clips; BAS {mm['bas_own_music']:.3f} own music vs {mm['bas_other_tracks']:.3f} other tracks "
+          f"(ground truth {mm['ground_truth_bas_own_music']:.3f} vs {mm['ground_truth_bas_other_tracks']:.3f}); "
+          f"beat locking {mm['beat_locking_own_music']:.2f} vs {mm['beat_locking_other_tracks']:.2f}")
+    assert mm["fid_k_model"] < mm["fid_k_random_training_clips"]
+    assert mm["beat_locking_own_music"] > mm["beat_locking_other_tracks"] + 0.1
+    report = (gen / "report.md").read_text()
+    assert "## Published numbers" in report and "random training clips" in report
