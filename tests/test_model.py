@@ -22,7 +22,7 @@ import yaml
 from rhythm import aist, demo
 from rhythm.features import features_for_file
 from rhythm.model.config import ModelConfig, TrainingRun, load_training_run
-from rhythm.poses import smpl_npy
+from rhythm.poses import pose_npy, smpl_npy
 from conftest import SHARED, run
 
 TEST_SEQS = ["gPO_sBM_cAll_d03_mPO4_ch01", "gPO_sBM_cAll_d04_mPO4_ch02"]
@@ -58,6 +58,7 @@ def results(demo_source, tmp_path_factory) -> Path:
     anno = demo_source / "annotations"
     for seq in TEST_SEQS + TRAIN_SEQS + VAL_SEQS:
         smpl_npy(aist.motion_path(anno, seq), out / f"smpl/{seq}.joints.npy", out / f"smpl/{seq}.params.npy")
+        pose_npy(aist.keypoints3d_path(anno, seq), out / f"poses/{seq}.npy")
     for music in ("mBR0", "mBR3", "mPO1", "mPO4"):
         wav = out / f"audio/{music}.wav"
         extract_wav(demo_source / f"music/{music}.wav", wav)
@@ -145,6 +146,7 @@ def test_config_rejects_unknown_keys_and_bad_values():
 # ----------------------------------------------------------------------------- training
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_one_clip(results, tmp_path):
     """One 5 s clip (the window is the whole sequence), no augmentation: the loss falls by 10x."""
     cfg = tiny_config(window_s=5.0, genre=False,
@@ -172,6 +174,7 @@ def test_same_seed_gives_identical_checkpoints(results, tmp_path):
     assert other["last_loss"] != a["last_loss"]
 
 
+@pytest.mark.slow
 def test_outputs_of_a_run(results, trained):
     out = trained.parent.parent
     for name in ("checkpoints/last.pt", "checkpoints/best.pt", "metrics.csv", "loss_curve.png", "summary.json"):
@@ -184,6 +187,7 @@ def test_outputs_of_a_run(results, trained):
     assert (out / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_resume_after_kill_matches_an_uninterrupted_run(results, tmp_path):
     """`rhythm train` killed with SIGKILL, last.pt deleted (as Snakemake does before rerunning an
     incomplete job), started again: the final weights equal an uninterrupted run's, bit for bit."""
@@ -223,6 +227,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(results, tmp_path):
 # ----------------------------------------------------------------------------- generation
 
 
+@pytest.mark.slow
 def test_long_song_has_the_right_length_and_no_seams(trained, tmp_path):
     """30 s of music (many overlapping windows): 60 fps frames = floor(30 * 60), and the joint speed
     and acceleration at the window boundaries look like everywhere else. Pasting the windows
@@ -272,6 +277,7 @@ def test_long_song_has_the_right_length_and_no_seams(trained, tmp_path):
     assert len(music) == 1800
 
 
+@pytest.mark.slow
 def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
     """The CLI on an mp3 (10 s, 120 BPM kicks): frame counts, audio stream, AIST++ pickle."""
     from rhythm.ffmpeg import probe_video
@@ -295,6 +301,7 @@ def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
     np.testing.assert_allclose(joints_for_metrics(motion), joints, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_seed_motion_is_kept_and_continued(trained, results, tmp_path):
     from rhythm.model.generate import GenerateOptions, generate
     from rhythm.model.evaluate import load_joints
@@ -321,6 +328,29 @@ def test_bad_inputs_name_the_file(tmp_path, trained):
         read_checkpoint(bad)
     with pytest.raises(RhythmInputError, match="missing.wav: audio file not found"):
         generate(trained, tmp_path / "missing.wav", tmp_path, GenerateOptions(render=False))
+
+
+@pytest.mark.slow
+def test_keypoints3d_representation_end_to_end(results, tmp_path):
+    """For data without SMPL: train on poses/<seq>.npy, generate COCO-17 keypoints, score FID_k and BAS."""
+    from rhythm.model.evaluate import evaluate
+    from rhythm.model.generate import GenerateOptions, generate
+
+    summary = train_quietly(training_run(results, tiny_config(representation="keypoints3d",
+                                                              training={"steps": 20})), tmp_path)
+    assert summary["steps"] == 20
+    generate(tmp_path / "checkpoints/best.pt", results / "audio/mPO4.wav", tmp_path / "gen",
+             GenerateOptions(render=False), features=results / "features/30fps/mPO4.npy")
+    joints = np.load(tmp_path / "gen/mPO4.npy")
+    assert joints.shape == (360, 17, 3)  # the 6 s song at 60 fps, metres
+    assert 0.5 < np.median(joints[:, 0, 1]) < 2.5  # a nose above the floor, in metres
+    with open(tmp_path / "gen/mPO4.pkl", "rb") as fh:
+        import pickle
+
+        assert pickle.load(fh)["keypoints3d"].shape == (360, 17, 3)
+    res = evaluate([tmp_path / "gen/mPO4.npy"], [results / f"poses/{s}.npy" for s in TEST_SEQS],
+                   [results / f"poses/{s}.npy" for s in TRAIN_SEQS], results / "beats", baseline_draws=2)
+    assert res["model"]["fid_k"] > 0 and res["model"]["fid_g"] is None and res["model"]["bas"] is not None
 
 
 # ----------------------------------------------------------------------------- evaluation

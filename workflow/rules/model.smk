@@ -92,7 +92,7 @@ rule evaluate_model:
             category="Dance model",
         ),
     params:
-        beats_dir=f"{OUT}/beats",
+        beats_dir=lambda wc, input: str(Path(input.beats[0]).parent),
         opts=evaluate_options,
     log:
         "logs/evaluate_model/{run}.log",

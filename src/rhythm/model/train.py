@@ -60,7 +60,8 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def signature(run: TrainingRun) -> dict:
-    """What must match for a checkpoint to be resumed: model settings (bar bookkeeping) and the data."""
+    """What must match for a checkpoint to be resumed: model settings (bar bookkeeping) and the data
+    (the sequence names here; the Trainer adds a fingerprint of the arrays)."""
     model = run.model.to_dict()
     for key in _FREE_TRAINING_KEYS:
         model["training"].pop(key)
@@ -80,6 +81,19 @@ def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
         elif va != vb:
             out.append(f"{prefix}{key}")
     return out
+
+
+def _data_fingerprint(*samplers) -> str:
+    """SHA-1 of the training (and validation) arrays: new data never resumes an old run."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for sampler in samplers:
+        for seq in (sampler.sequences if sampler is not None else []):
+            for arr in (seq.source, seq.music):
+                digest.update(np.ascontiguousarray(arr).tobytes())
+            digest.update(f"{seq.name}:{seq.genre}".encode())
+    return digest.hexdigest()
 
 
 def lr_at(step: int, base: float, warmup: int, total: int, min_ratio: float) -> float:
@@ -168,6 +182,7 @@ class Trainer:
         self.val_data = (WindowSampler(load_sequences(run.results, val_names, **load), self.rep, self.cfg.fps,
                                        self.cfg.window) if val_names else None)
         self.motion_norm, self.music_norm = self.train_data.normalizers()
+        self.signature["data_sha1"] = _data_fingerprint(self.train_data, self.val_data)
 
         gpu = self.device.type == "cuda"
         self.batch_size = self.tc.gpu_batch_size if gpu else self.tc.batch_size
@@ -329,7 +344,8 @@ class Trainer:
 
     def save_best(self, val_loss: float) -> None:
         best_file = self.ckdir / f"best-{self.step:07d}.pt"
-        self.best = {"step": self.step, "val_loss": val_loss, "file": best_file.name}
+        self.best = {"step": self.step, "val_loss": val_loss, "file": best_file.name,
+                     "criterion": "validation loss" if self.val_data is not None else "training loss"}
         save_checkpoint(best_file, self.state(with_optimizer=False))
         for old in _step_files(self.ckdir, "best"):
             if old != best_file:
