@@ -120,6 +120,37 @@ def test_smpl_representation_round_trip(results):
     np.testing.assert_allclose(up[::2, :3], feats[:, :3], atol=1e-6)
 
 
+def test_demo_motions_keypoints3d_and_videos_agree(demo_source):
+    """The demo's motions pickle (through FK) gives its keypoints3d, and its video shows the dancer where
+    those keypoints project: coloured limb pixels at the projected limb midpoints of every 50th frame."""
+    import cv2
+
+    from rhythm.skeleton import COCO_LIMBS, forward_kinematics, smpl_to_coco17
+
+    anno = demo_source / "annotations"
+    seq = TRAIN_SEQS[0]
+    motion = aist.load_motion(aist.motion_path(anno, seq))
+    joints, rots = forward_kinematics(motion.poses, motion.trans / motion.scaling, return_rotations=True)
+    coco = smpl_to_coco17(joints, rots) * motion.scaling
+    np.testing.assert_allclose(coco, aist.load_keypoints3d(aist.keypoints3d_path(anno, seq), optim=True), atol=1e-3)
+    video = aist.video_names(seq, ["c01"])[0]
+    cam = aist.load_cameras(anno, seq)["c01"]
+    capture = cv2.VideoCapture(str(demo_source / "videos" / f"{video}.mp4"))
+    hits = total = 0
+    for index in range(300):
+        ok, frame = capture.read()
+        assert ok, f"frame {index}"
+        if index % 50:
+            continue
+        pix = cam.project(coco[index])
+        for a, b in COCO_LIMBS[:12]:  # arms, legs, torso sides: long limbs
+            x, y = np.round((pix[a] + pix[b]) / 2).astype(int)
+            patch = frame[max(0, y - 1): y + 2, max(0, x - 1): x + 2].astype(int)
+            hits += int((patch.max(axis=2) - patch.min(axis=2)).max() > 60)  # coloured, not the grey background
+            total += 1
+    assert hits / total > 0.9, (hits, total)
+
+
 def test_time_stretch_moves_beats_with_the_motion():
     from rhythm.model.data import ONE_HOT_CHANNELS, stretch_music
 
