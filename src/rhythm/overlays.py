@@ -66,6 +66,9 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     import cv2
 
     mapping = load_mapping(frames_dir)
+    frames_dir = Path(frames_dir)
+    if frames_dir.is_file():  # the frame_mapping.json itself
+        frames_dir = frames_dir.parent
     video = mapping["video"]
     kp = overlay_keypoints(anno_dir, video, options.mode)
     scale = np.array([mapping["width"] / mapping["source_width"], mapping["height"] / mapping["source_height"], 1])
