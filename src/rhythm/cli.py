@@ -171,13 +171,66 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
-                          args.reprojection)
+                          args.reprojection, args.reconstruction)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
     if args.out_html:
         write_text(args.out_html, render_html(report, args.beat_plots, args.out_html))
     print(text, end="")
+
+
+def _landmark_options(args: argparse.Namespace):
+    from rhythm.landmarks.keypoints import resolve_selection
+    from rhythm.landmarks.sampling import SamplingOptions
+    from rhythm.landmarks.stage import LandmarkOptions
+
+    keypoints = args.keypoints if not args.keypoints[0].isdigit() else [int(k) for k in args.keypoints.split(",")]
+    sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
+                               frame_skip=args.frame_skip)
+    return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
+                           add_visible=not args.no_visible, batch_frames=args.batch_frames)
+
+
+def _cmd_landmarks(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.backend import load_backend
+    from rhythm.landmarks.stage import landmarks_for_video
+
+    options = _landmark_options(args)
+    backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
+                           det_score_thr=args.det_score_thr)
+    report = landmarks_for_video(args.video, args.out, backend, options, start_s=args.start, end_s=args.end,
+                                 segment=args.segment, progress=not args.quiet)
+    if report["status"] == "skipped":
+        print(f"{report['video']}: skipped ({report['reason']}) -> {args.out} (empty)")
+    else:
+        print(f"{report['video']}: {report['frames']} frames at {report['fps']:g} fps, {report['frames_with_person']} "
+              f"with a person, {report['frames_per_s']} frames/s on {report['device']} -> {args.out}")
+
+
+def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.validate import validate_dir
+
+    summary = validate_dir(args.folder, args.num_keypoints, args.channels)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for name, r in summary["results"].items():
+            state = "INVALID" if r["errors"] else "ok"
+            print(f"{name}: {state} {r.get('shape', '')}" + "".join(f"\n  error: {e}" for e in r["errors"])
+                  + "".join(f"\n  warning: {w}" for w in r["warnings"]))
+        print(f"{summary['valid']} of {summary['files']} files valid, {summary['frames']} frames, "
+              f"{len(summary['skipped'])} skipped segments")
+    if summary["invalid"]:
+        raise RhythmInputError(args.folder, f"{len(summary['invalid'])} invalid landmark file(s): "
+                               + ", ".join(summary["invalid"][:5]))
+
+
+def _cmd_standins(args: argparse.Namespace) -> None:
+    from rhythm.standins import write_standin_tree
+
+    info = write_standin_tree(args.out, args.videos)
+    print(f"{args.out}: {info['sequences']} sequences, {info['videos']} videos (empty stand-ins, for dry runs)")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -418,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_coco)
 
     p = sub.add_parser("overlay", help="QA overlays: stick figures over frames (PNG + MP4)")
-    p.add_argument("frames", help="frames folder of one video")
+    p.add_argument("frames", help="frames folder of one video (or its frame_mapping.json)")
     p.add_argument("--anno-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--mode", choices=["2d", "3d"], default="2d")
@@ -487,12 +540,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coco", nargs="*", default=[])
     p.add_argument("--overlays", nargs="*", default=[])
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
+    p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("landmarks", help="whole-body 3D landmarks (T, 85, 4) of a video: RTMDet + RTMW3D")
+    p.add_argument("video")
+    p.add_argument("--out", required=True, help="output .npy (a .json report goes next to it)")
+    p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose")
+    p.add_argument("--detector", required=True, help="detector checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--pose", required=True, help="RTMW3D checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
+    p.add_argument("--batch-size", type=int, default=16, help="person crops per forward pass")
+    p.add_argument("--batch-frames", type=int, default=16, help="frames decoded and detected at once")
+    p.add_argument("--det-score-thr", type=float, default=0.3, help="BBOX_THR: minimum person box score")
+    p.add_argument("--policy", choices=["skip", "best", "track"], default="best",
+                   help="several people: skip the segment (the seed), keep the best box, or track one person")
+    p.add_argument("--keypoints", default="dance85", help="dance85, wholebody133, body17, or comma-separated indices")
+    p.add_argument("--reduce-fps-to", type=float, default=30.0, help="REDUCE_FPS_TO (0: keep the source rate)")
+    p.add_argument("--accept-fps-within", type=float, nargs=2, default=[24.0, 60.0], metavar=("LOW", "HIGH"),
+                   help="ACCEPT_VIDEO_FPS_WITHIN: other sources are skipped")
+    p.add_argument("--frame-skip", type=int, default=1, help="FRAME_SKIP: keep every n-th sampled frame")
+    p.add_argument("--no-visible", action="store_true", help="ADD_VISIBLE off: (T, K, 3) without scores")
+    p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
+    p.add_argument("--end", type=float, default=None, help="segment end (s)")
+    p.add_argument("--segment", default=None, help="segment name, recorded in the report")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_landmarks)
+
+    p = sub.add_parser("landmarks-validate", help="check landmark arrays: shapes, NaN rows, ranges")
+    p.add_argument("folder")
+    p.add_argument("--num-keypoints", type=int, default=85)
+    p.add_argument("--channels", type=int, default=4)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_landmarks_validate)
+
+    p = sub.add_parser("standins", help="an AIST++-shaped tree of empty files, for full-size dry runs")
+    p.add_argument("out")
+    p.add_argument("--videos", type=int, default=12670, help="how many videos (9 per sequence); 12670 = all")
+    p.set_defaults(func=_cmd_standins)
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
     p.add_argument("file")

@@ -35,7 +35,7 @@ def selection_args():
     return " ".join(args)
 
 
-def frame_options(wildcards):
+def _frame_options():
     """`rhythm frames` options from the config; with coco_frames_only, the COCO stride."""
     f = config["frames"]
     stride = config["coco"]["stride"] if f["coco_frames_only"] else f["stride"]
@@ -45,6 +45,27 @@ def frame_options(wildcards):
     if f.get("height"):
         opts += f" --height {f['height']}"
     return opts
+
+
+# Command-line options of the per-video and per-sequence rules, worked out once: a function in
+# `params:` would be called for every one of tens of thousands of jobs.
+FRAME_OPTS = _frame_options()
+OVERLAY_OPTS = "--mode {mode} --min-confidence {min_confidence} --limit {limit}".format(**config["overlays"])
+POSE_OPTS = " ".join(
+    [
+        "--optim" if config["poses"]["optim"] else "",
+        "--center" if config["poses"]["center"] else "",
+        f"--units {config['poses']['units']} --fps {config['poses']['fps']}",
+        f"--smooth {config['poses']['smooth_sigma']}",
+    ]
+)
+BEAT_OPTS = "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}".format(
+    **config["beats"]
+) + ("" if config["beats"]["percussive"] else " --no-percussive")
+COCO_OPTS = (
+    "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
+    " --margin {margin} --link {link} --min-det-score {min_det_score}".format(**config["coco"])
+)
 
 
 def keypoints2d_of_video(wildcards):
@@ -70,10 +91,6 @@ def reprojection_inputs(wildcards):
 
 def motion_of_sequence(wildcards):
     return str(aist.motion_path(ANNO, wildcards.sequence))
-
-
-def source_video(wildcards):
-    return f"{VIDEO_DIR}/{wildcards.video}.mp4"
 
 
 def music_source(wildcards):
@@ -132,6 +149,7 @@ def all_targets():
         + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
         + overlay_targets()
         + reprojection_targets()
+        + reconstruction_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
     )
 
