@@ -366,6 +366,40 @@ def test_posetrack_ballroom_couple_turning(shared):
     assert side[0] < 0 < side[1]  # they did swap sides, and each index followed its dancer
 
 
+def test_draw_tracked_people_colours_each_person_consistently(shared):
+    import cv2
+
+    from rhythm.overlays import TRACK_COLOURS, draw_skeleton, draw_tracked_people, track_colour
+
+    kps, boxes, image = posetrack_people(shared, "012834")
+    rng = np.random.default_rng(0)
+    offsets = {pid: np.array([[0.0, 0.0], rng.normal(0, 15, 2)]) for pid in kps}
+    people, moved = moving(kps, boxes, offsets)
+    frames, truth = detections(people, 2, noise=0.0, seed=4, boxes=moved)
+    result = track_people(frames, TrackOptions(max_people=len(kps), min_hits=1, smoothing="none",
+                                               min_keypoint_score=0.5), FPS)
+    assert identities(result, truth)[:2] == (1.0, 0)
+    img = cv2.imread(image)
+    assert img is not None
+    shoulder_hip = (5, 11)  # a long limb: its midpoint is the limb's colour unless someone overlaps
+    seen = {}
+    for t in range(2):
+        frame = img.copy()
+        draw_tracked_people(frame, result.keypoints[t], min_confidence=0.5)
+        for n in range(len(kps)):
+            kp = result.keypoints[t, n]
+            if (kp[list(shoulder_hip), -1] > 0).all():
+                mid = np.round(kp[list(shoulder_hip), :2].mean(axis=0)).astype(int)
+                seen.setdefault(n, []).append(tuple(int(c) for c in frame[mid[1], mid[0]]))
+    same = [n for n, colours in seen.items() if len(colours) == 2 and colours[0] == colours[1] == track_colour(n)]
+    assert len(seen) >= 8 and len(same) >= len(seen) - 1, (seen, same)
+    assert len(set(TRACK_COLOURS)) == len(TRACK_COLOURS)
+    # The plain drawing still colours limbs by body side.
+    plain = draw_skeleton(np.zeros((100, 100, 3), np.uint8), np.array([[50, 10, 1.0]] * 5 + [[40, 30, 1], [60, 30, 1]]
+                                                                          + [[np.nan, np.nan, 0]] * 10))
+    assert tuple(plain[30, 50]) == (80, 220, 80)  # shoulder to shoulder: the middle colour
+
+
 # ---------------------------------------------------------------------------------------------
 # Gap filling
 
