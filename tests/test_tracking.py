@@ -499,3 +499,56 @@ def test_tracking_smooths_each_person():
                                                  - np.stack([people[0], people[1]], 1)[10:-10]) ** 2)))
     assert errors["one_euro"] < errors["none"] / 1.5 and errors["savgol"] < errors["none"] / 1.5, errors
     assert smooth(np.ones((3, 2)), FPS, TrackOptions(smoothing="none")).shape == (3, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Config and files
+
+
+def test_options_from_config():
+    assert TrackOptions.from_config(None) == TrackOptions()
+    opts = TrackOptions.from_config({"max_people": 3, "smoothing": "savgol"})
+    assert opts.max_people == 3 and opts.smoothing == "savgol"
+    with pytest.raises(ValueError, match="unknown tracking option"):
+        TrackOptions.from_config({"max_persons": 3})
+    with pytest.raises(ValueError, match="smoothing"):
+        TrackOptions.from_config({"smoothing": "kalman"})
+
+
+def test_track_cli_json_and_npy(tmp_path):
+    from rhythm import cli
+
+    people = crossing(30)
+    frames, truth = detections(people, 30, missing={1: [10, 11]})
+    frames[5].append(Detection.from_keypoints(dancer(np.tile([400.0, 80.0], (1, 1)), height=100)[0],
+                                              np.full(17, 0.8)))  # a one-frame ghost
+    doc = {"fps": 25, "frames": [[{"box": d.box.tolist(), "score": d.score, "keypoints": d.keypoints.tolist(),
+                                   "keypoint_scores": d.keypoint_scores.tolist()} for d in f] for f in frames]}
+    src = tmp_path / "detections.json"
+    src.write_text(json.dumps(doc))
+    out, report, details = tmp_path / "tracked.npy", tmp_path / "tracked.json", tmp_path / "tracked.npz"
+    assert cli.main(["track", str(src), "--out", str(out), "--report", str(report), "--details", str(details),
+                     "--smoothing", "savgol", "--zero-phase", "false"]) == 0
+    arr = np.load(out)
+    assert arr.shape == (30, 2, 17, 3) and arr.dtype == np.float32
+    rep = json.loads(report.read_text())
+    assert rep["fps"] == 25 and rep["spurious_detections"] == 1 and rep["gaps_interpolated"] == 1
+    assert rep["options"]["smoothing"] == "savgol" and rep["options"]["zero_phase"] is False
+    with np.load(details) as d:
+        assert d["interpolated"].sum() == 2 and d["boxes"].shape == (30, 2, 4)
+    api = track_people(frames, TrackOptions(smoothing="savgol", zero_phase=False), 25)
+    np.testing.assert_array_equal(arr, api.keypoints)
+
+    # A padded (T, M, K, C) array, scores last, NaN rows for nobody; keypoints without a box.
+    padded = np.full((30, 3, 17, 3), np.nan)
+    for t, f in enumerate(frames):
+        for m, d in enumerate(f):
+            padded[t, m] = np.concatenate([d.keypoints, d.keypoint_scores[:, None]], axis=1)
+    np.save(tmp_path / "padded.npy", padded)
+    assert cli.main(["track", str(tmp_path / "padded.npy"), "--out", str(out), "--fps", "25",
+                     "--smoothing", "savgol"]) == 0
+    np.testing.assert_allclose(np.load(out), arr, atol=1e-4)  # the same boxes, from the same keypoints
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"frames": [[{"box": [0, 0, 1, 1]}]]}))
+    assert cli.main(["track", str(bad), "--out", str(out)]) == 2

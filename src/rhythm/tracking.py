@@ -41,8 +41,9 @@ coordinates (RTMW3D's z) are carried, filled and smoothed but not used for match
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -70,29 +71,57 @@ _TENTATIVE_MAX_LOST = 1
 _CUBIC_SIDE = 4  # samples on each side of a gap that its cubic is fitted to
 
 
+def _option(default, help: str, choices: tuple | None = None):
+    """A field of TrackOptions whose help (and choices) the CLI and the config schema can read."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TrackOptions:
     """Options of :func:`track_people`; each field is one key of the config's ``tracking:`` section."""
 
-    max_people: int = 2  # N: slots in the output; more simultaneous people are dropped, the least persistent first
-    min_box_score: float = 0.3  # detections scoring below this are ignored
-    min_keypoint_score: float = 0.3  # keypoints below this take no part in matching or person size
-    iou_weight: float = 0.5  # similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone without keypoints)
-    keypoint_sigma: float = 0.15  # keypoint similarity falloff, person sizes (the gate's grows as sqrt(frames lost))
-    min_similarity: float = 0.2  # gate: keypoint similarity (box IoU without keypoints) below this is never a match
-    min_hits: int = 3  # frames a new person must be seen in (missing no two in a row) before it counts
-    max_gap: int = 30  # frames a lost track keeps predicting and can be re-identified
-    stitch_distance: float = 2.0  # box sizes: a tracklet starting this near where a slot's last one ended rejoins it
-    order: str = "first_seen"  # slot order: "first_seen" (ties: leftmost) or "x" (mean box centre, left first)
-    max_interp_gap: int = 10  # interior gaps up to this many frames are interpolated; longer ones are marked
-    interpolation: str = "cubic"  # "cubic" (fitted to 4 frames on each side, follows curved moves) or "linear"
-    smoothing: str = "one_euro"  # "one_euro", "savgol" or "none"
-    min_cutoff: float = 0.5  # One Euro: cutoff (Hz) when still; lower removes more jitter
-    beta: float = 10.0  # One Euro: cutoff rise per (person size / s) of speed; higher lags less in fast moves
-    d_cutoff: float = 1.0  # One Euro: cutoff (Hz) of the speed estimate
-    zero_phase: bool = True  # One Euro: average a forward and a backward pass (cancels the lag; offline only)
-    savgol_window: int = 9  # Savitzky-Golay: window in frames (odd); shorter runs use the longest odd window that fits
-    savgol_order: int = 3  # Savitzky-Golay: polynomial order
+    # Who counts
+    max_people: int = _option(2, "N, the slots of the output; more people at once: the least persistent are dropped")
+    min_box_score: float = _option(0.3, "detections scoring below this are ignored")
+    min_keypoint_score: float = _option(0.3, "keypoints scoring below this take no part in matching or person size")
+    min_hits: int = _option(3, "frames a new person must be seen in (missing no two in a row) before they count")
+    # Matching
+    iou_weight: float = _option(0.5, "similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone "
+                                     "without keypoints)")
+    keypoint_sigma: float = _option(0.15, "keypoint similarity falloff, in person sizes (the gate's grows with "
+                                          "the square root of the frames a track is lost)")
+    min_similarity: float = _option(0.2, "gate: below this keypoint similarity (box IoU without keypoints), "
+                                         "never a match")
+    max_gap: int = _option(30, "frames a lost track keeps predicting and can be re-identified")
+    stitch_distance: float = _option(2.0, "box sizes: a tracklet starting this near where a slot's last one "
+                                          "ended rejoins that slot")
+    order: str = _option("first_seen", "slot order: first_seen (ties: leftmost first) or x (mean box centre, "
+                                       "left first)", ORDERS)
+    # Gaps
+    max_interp_gap: int = _option(10, "interior gaps up to this many frames are interpolated; longer ones are "
+                                      "left NaN and marked")
+    interpolation: str = _option("cubic", "cubic (fitted to 4 frames on each side: follows curved moves) or "
+                                          "linear", INTERPOLATIONS)
+    # Smoothing
+    smoothing: str = _option("one_euro", "one_euro, savgol or none", SMOOTHINGS)
+    min_cutoff: float = _option(0.5, "One Euro: cutoff (Hz) when still; lower removes more jitter")
+    beta: float = _option(10.0, "One Euro: cutoff rise (Hz) per person size per second of speed; higher lags "
+                                "less in fast moves")
+    d_cutoff: float = _option(1.0, "One Euro: cutoff (Hz) of the speed estimate")
+    zero_phase: bool = _option(True, "One Euro: average a forward and a backward pass (no lag; offline only)")
+    savgol_window: int = _option(9, "Savitzky-Golay: window in frames, odd (shorter runs: the longest odd "
+                                    "window that fits)")
+    savgol_order: int = _option(3, "Savitzky-Golay: polynomial order")
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> "TrackOptions":
+        """Options from the config's ``tracking:`` section; an unknown key is an error, not ignored."""
+        section = dict(section or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ValueError(f"unknown tracking option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**section)
 
     def __post_init__(self):
         if self.max_people < 1:
@@ -784,3 +813,79 @@ def summary_row(report: dict) -> dict:
             "gaps_interpolated", "gaps_long", "frames_interpolated", "frames_long_gap", "max_gap_length",
             "spurious_detections", "extra_detections")
     return {key: report.get(key) for key in keys}
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def load_detections(path: str | Path) -> tuple[list[list[Detection]], float | None]:
+    """Detections from a file; (frames, fps or None).
+
+    * ``.json``: ``{"fps": 30, "frames": [[{"box": [x1, y1, x2, y2], "score": 0.9, "keypoints":
+      [[x, y(, z)], ...], "keypoint_scores": [...]}, ...], ...]}``; without ``keypoint_scores``
+      the keypoints' last column is the score, without ``box`` the keypoints' extent is used, a
+      missing ``score`` is the mean keypoint score; a plain list is taken as ``frames``.
+    * ``.npy``: ``(T, M, K, C)`` float, the last channel the score, a row of NaN for nobody (as
+      a backend's per-frame output padded to M people); boxes from the keypoints.
+    """
+    from rhythm.errors import RhythmInputError
+    from rhythm.io import read_json
+
+    path = Path(path)
+    if path.suffix == ".npy":
+        if not path.is_file():
+            raise RhythmInputError(path, "file not found")
+        arr = np.load(path, allow_pickle=False)
+        if arr.ndim != 4 or arr.shape[-1] < 3:
+            raise RhythmInputError(path, f"expected a (T, M, K, C>=3) array with scores last, got {arr.shape}")
+        frames = [[Detection.from_keypoints(person) for person in frame if not np.isnan(person).all()]
+                  for frame in arr]
+        return frames, None
+    data = read_json(path)
+    raw = data.get("frames") if isinstance(data, dict) else data
+    if not isinstance(raw, list):
+        raise RhythmInputError(path, 'expected {"frames": [[detection, ...], ...]} or a list of frames')
+    frames = []
+    try:
+        for dets in raw:
+            frame = []
+            for det in dets:
+                kp = np.asarray(det["keypoints"], dtype=np.float64).reshape(len(det["keypoints"]), -1)
+                frame.append(Detection.from_keypoints(kp, det.get("keypoint_scores"), det.get("score"),
+                                                      det.get("box")))
+            frames.append(frame)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RhythmInputError(path, f"frame {len(frames)}: not a detection ({type(exc).__name__}: {exc})") from None
+    fps = data.get("fps") if isinstance(data, dict) else None
+    return frames, (float(fps) if fps else None)
+
+
+def track_file(detections: str | Path, out: str | Path, options: TrackOptions = TrackOptions(),
+               fps: float | None = None, report_out: str | Path | None = None,
+               details_out: str | Path | None = None) -> TrackResult:
+    """Track the people of a detections file (:func:`load_detections`) and write the results.
+
+    ``out``: the keypoints ``(T, N, K, C+1)`` float32 ``.npy``; ``report_out``: the report JSON;
+    ``details_out``: an ``.npz`` with ``boxes``, ``present``, ``observed``, ``interpolated``,
+    ``long_gap``, ``detection_index`` and ``tracklet``. ``fps`` defaults to the file's, else 30.
+    """
+    from rhythm.errors import RhythmInputError
+    from rhythm.io import atomic_path, write_json, write_npy
+
+    frames, file_fps = load_detections(detections)
+    try:
+        result = track_people(frames, options, fps or file_fps or 30.0)
+    except ValueError as exc:
+        raise RhythmInputError(detections, str(exc)) from None
+    result.report["detections_file"] = str(detections)
+    write_npy(out, result.keypoints)
+    if details_out is not None:
+        with atomic_path(details_out) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, boxes=result.boxes, present=result.present, observed=result.observed,
+                                    interpolated=result.interpolated, long_gap=result.long_gap,
+                                    detection_index=result.detection_index, tracklet=result.tracklet)
+    if report_out is not None:
+        write_json(report_out, result.report)
+    return result
