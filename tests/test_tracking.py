@@ -448,7 +448,7 @@ def test_one_euro_removes_jitter_without_lagging_fast_moves(zero_phase):
     rng = np.random.default_rng(0)
     still = rng.normal(0, 0.01 * size, (600, 40))  # jitter of 1% of the body on a still pose
     reduction = still[30:-30].std() / one_euro(still, FPS, **kw)[30:-30].std()
-    assert reduction > (3.0 if zero_phase else 2.4), reduction  # measured: 3.2x (zero phase), 2.6x (causal)
+    assert reduction > (3.0 if zero_phase else 2.4), reduction  # measured: 3.1x (zero phase), 2.5x (causal)
 
     t = np.arange(300) / FPS
     wave = 0.3 * size * np.sin(2 * np.pi * 2.0 * t)  # a 2 Hz arm swing, 0.3 body sizes
