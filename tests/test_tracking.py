@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from rhythm.tracking import (
-    Detection, TrackOptions, box_iou, fill_gaps, one_euro, savgol, smooth, summary_row, track_people,
+    Detection, TrackOptions, box_iou, fill_gaps, one_euro, savgol, similarity, smooth, summary_row, track_people,
 )
 
 FPS = 30.0
@@ -283,10 +283,17 @@ def test_slot_order_by_mean_x():
     assert identities(track_people(frames, TrackOptions(order="first_seen"), FPS), truth)[2] == [6, 5]
 
 
-def test_box_iou():
+def test_box_iou_and_similarity():
     a = np.array([[0, 0, 10, 10.0]])
     b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30], [np.nan] * 4])
     np.testing.assert_allclose(box_iou(a, b), [[1.0, 1 / 3, 0.0, 0.0]])
+    kp = TEMPLATE[None] * 100
+    ok = np.ones((1, 17), dtype=bool)
+    boxes = np.array([[-30, -50, 30, 50.0]])
+    same = similarity(boxes, kp, ok, [50.0], boxes, kp, ok, iou_weight=0.5, sigma=0.15)
+    moved = similarity(boxes, kp, ok, [50.0], boxes, kp + [7.5, 0], ok, iou_weight=0.5, sigma=0.15)
+    blind = similarity(boxes, kp, ok, [50.0], boxes, kp + [7.5, 0], ~ok, iou_weight=0.5, sigma=0.15)
+    np.testing.assert_allclose([same[0, 0], moved[0, 0], blind[0, 0]], [1.0, 0.5 + 0.5 * np.exp(-0.5), 1.0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -695,7 +695,12 @@ def smooth(values: np.ndarray, fps: float, options: TrackOptions = TrackOptions(
 
 def track_people(frames: Sequence[Sequence[Detection]], options: TrackOptions = TrackOptions(),
                  fps: float = 30.0) -> TrackResult:
-    """Track up to ``options.max_people`` people through ``frames`` (one list of detections per frame)."""
+    """Track up to ``options.max_people`` people through ``frames`` (one list of detections per frame).
+
+    Returns a :class:`TrackResult` whose slot ``n`` is one person throughout (the module's
+    docstring gives the steps; ``docs/tracking.md`` the report's fields). ``fps`` only sets the
+    One Euro filter's time base. A frame with nobody in it is an empty list, not a missing one.
+    """
     if fps <= 0:
         raise ValueError("fps must be positive")
     prepared, k, d, counts = _prepare(frames, options)
