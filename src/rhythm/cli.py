@@ -326,6 +326,50 @@ def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
     print(json.dumps(errors["summary"], indent=2))
 
 
+def _cmd_track(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions, track_file
+
+    opts = TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
+    result = track_file(args.detections, args.out, opts, fps=args.fps, report_out=args.report,
+                        details_out=args.details)
+    rep = result.report
+    print(f"{args.out}: {rep['people_found']} of {rep['max_people']} people over {rep['frames']} frames; "
+          f"{rep['track_switches']} track switch(es), {rep['stitches']} stitch(es), {rep['reidentified']} "
+          f"re-identified; gaps {rep['gaps_interpolated']} filled, {rep['gaps_long']} long; "
+          f"{rep['spurious_detections']} spurious and {rep['extra_detections']} extra detection(s) dropped")
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def _add_track(sub) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    p = sub.add_parser("track", help="stable identities for up to N people from per-frame detections (.json/.npy)")
+    p.add_argument("detections", help="detections: JSON (see rhythm.tracking.load_detections) or (T, M, K, C) .npy")
+    p.add_argument("--out", required=True, help="keypoints (T, N, K, C+1) float32 .npy, NaN where absent")
+    p.add_argument("--report", default=None, help="JSON report: people, switches, gaps, dropped detections")
+    p.add_argument("--details", default=None, help=".npz with boxes and the presence masks")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the file's, else 30)")
+    for f in fields(TrackOptions):  # one flag per option, named as in the config's tracking: section
+        flag = "--" + f.name.replace("_", "-")
+        text = f"{f.metadata['help']} (default: {f.default})"
+        if isinstance(f.default, bool):
+            p.add_argument(flag, type=_boolean, default=f.default, metavar="BOOL", help=text)
+        else:
+            p.add_argument(flag, type=type(f.default), default=f.default, choices=f.metadata["choices"], help=text)
+    p.set_defaults(func=_cmd_track)
+
+
 def _add_reconstruction(sub) -> None:
     from rhythm.calibration import CalibrationOptions as Cal
     from rhythm.fitting import FitOptions as Fit
@@ -597,6 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_reprojection)
 
     _add_reconstruction(sub)
+    _add_track(sub)
     return parser
 
 
