@@ -18,6 +18,7 @@ include: "workflow/rules/coco.smk"
 include: "workflow/rules/qa.smk"
 include: "workflow/rules/audio.smk"
 include: "workflow/rules/poses.smk"
+include: "workflow/rules/reconstruct.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/model.smk"
 

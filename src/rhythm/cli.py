@@ -171,13 +171,66 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
-                          args.reprojection)
+                          args.reprojection, args.reconstruction)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
     if args.out_html:
         write_text(args.out_html, render_html(report, args.beat_plots, args.out_html))
     print(text, end="")
+
+
+def _landmark_options(args: argparse.Namespace):
+    from rhythm.landmarks.keypoints import resolve_selection
+    from rhythm.landmarks.sampling import SamplingOptions
+    from rhythm.landmarks.stage import LandmarkOptions
+
+    keypoints = args.keypoints if not args.keypoints[0].isdigit() else [int(k) for k in args.keypoints.split(",")]
+    sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
+                               frame_skip=args.frame_skip)
+    return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
+                           add_visible=not args.no_visible, batch_frames=args.batch_frames)
+
+
+def _cmd_landmarks(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.backend import load_backend
+    from rhythm.landmarks.stage import landmarks_for_video
+
+    options = _landmark_options(args)
+    backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
+                           det_score_thr=args.det_score_thr)
+    report = landmarks_for_video(args.video, args.out, backend, options, start_s=args.start, end_s=args.end,
+                                 segment=args.segment, progress=not args.quiet)
+    if report["status"] == "skipped":
+        print(f"{report['video']}: skipped ({report['reason']}) -> {args.out} (empty)")
+    else:
+        print(f"{report['video']}: {report['frames']} frames at {report['fps']:g} fps, {report['frames_with_person']} "
+              f"with a person, {report['frames_per_s']} frames/s on {report['device']} -> {args.out}")
+
+
+def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.validate import validate_dir
+
+    summary = validate_dir(args.folder, args.num_keypoints, args.channels)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for name, r in summary["results"].items():
+            state = "INVALID" if r["errors"] else "ok"
+            print(f"{name}: {state} {r.get('shape', '')}" + "".join(f"\n  error: {e}" for e in r["errors"])
+                  + "".join(f"\n  warning: {w}" for w in r["warnings"]))
+        print(f"{summary['valid']} of {summary['files']} files valid, {summary['frames']} frames, "
+              f"{len(summary['skipped'])} skipped segments")
+    if summary["invalid"]:
+        raise RhythmInputError(args.folder, f"{len(summary['invalid'])} invalid landmark file(s): "
+                               + ", ".join(summary["invalid"][:5]))
+
+
+def _cmd_standins(args: argparse.Namespace) -> None:
+    from rhythm.standins import write_standin_tree
+
+    info = write_standin_tree(args.out, args.videos)
+    print(f"{args.out}: {info['sequences']} sequences, {info['videos']} videos (empty stand-ins, for dry runs)")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -299,6 +352,175 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many sequences per split")
 
 
+# ----------------------------------------------------------------------------- reconstruction
+# Multi-view reconstruction: triangulation, camera bundle adjustment, SMPL skeleton fitting.
+
+
+def _cmd_triangulate(args: argparse.Namespace) -> None:
+    from rhythm.triangulation import TriangulationOptions, triangulate_file
+
+    opts = TriangulationOptions(view_factor=args.view_factor, view_min_px=args.view_min_px,
+                                outlier_factor=args.outlier_factor, optimise=not args.no_optimise,
+                                pixel_sigma=args.pixel_sigma, accel_sigma=args.accel_sigma,
+                                bone_sigma=args.bone_sigma)
+    result = triangulate_file(args.anno_dir, args.sequence, args.out, opts, cameras_json=args.cameras,
+                              reference=args.reference, report_out=args.report)
+    rep = result.report
+    print(f"{rep['sequence']}: {rep['frames']} frames from {', '.join(rep['used_views'])}; "
+          f"reprojection median {rep['reprojection']['median_px']} px -> {args.out}")
+    for view, why in rep["dropped_views"].items():
+        print(f"  dropped {view}: {why.get('verdict', why['reason'])}")
+    for name, stats in rep.get("reference", {}).items():
+        if name != "file":
+            print(f"  {name}: median {stats['median']:.3f}, p95 {stats['p95']:.3f}")
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from rhythm.calibration import CalibrationOptions, calibrate_files
+
+    opts = CalibrationOptions(frame_stride=args.frame_stride, distortion_terms=args.distortion_terms,
+                              loss_scale_px=args.loss_scale, focal_prior=args.focal_prior)
+    result = calibrate_files(args.anno_dir, args.setting, args.out, initial=args.initial, sequences=args.sequences,
+                             max_sequences=args.max_sequences, options=opts, reference=args.reference,
+                             report_out=args.report)
+    rep = result.report
+    errors = "; ".join(f"{k} {v['median_px']:.2f} px" for k, v in rep["reprojection_px"].items())
+    print(f"{args.setting}: {len(rep['sequences'])} sequences; median reprojection {errors} -> {args.out}")
+    for seq, dropped in rep["dropped_views"].items():
+        for view, why in dropped.items():
+            print(f"  {seq} {view}: dropped ({why.get('verdict', why['reason'])})")
+
+
+def _cmd_fit_smpl(args: argparse.Namespace) -> None:
+    from rhythm.fitting import PUBLIC_SKELETON, FitOptions, fit_file, skeleton_from_smpl_model
+
+    skeleton = PUBLIC_SKELETON
+    if args.smpl_model:
+        skeleton = skeleton_from_smpl_model(args.smpl_model, args.gender, args.betas)
+    opts = FitOptions(face_weight=args.face_weight, smooth_weight=args.smooth_weight)
+    fit = fit_file(args.keypoints3d, args.out, optim=args.optim, skeleton=skeleton, options=opts,
+                   report_out=args.report)
+    rep = fit.report
+    print(f"{args.out}: {rep['frames']} frames, {rep['skeleton']}, scaling {rep['scaling']:.3f}; "
+          f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s")
+
+
+def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
+    from rhythm.reconstruction import write_reconstruction_errors
+
+    errors = write_reconstruction_errors(args.out, args.triangulation, args.fitting, args.calibration)
+    print(json.dumps(errors["summary"], indent=2))
+
+
+def _cmd_track(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions, track_file
+
+    opts = TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
+    result = track_file(args.detections, args.out, opts, fps=args.fps, report_out=args.report,
+                        details_out=args.details)
+    rep = result.report
+    print(f"{args.out}: {rep['people_found']} of {rep['max_people']} people over {rep['frames']} frames; "
+          f"{rep['track_switches']} track switch(es), {rep['stitches']} stitch(es), {rep['reidentified']} "
+          f"re-identified; gaps {rep['gaps_interpolated']} filled, {rep['gaps_long']} long; "
+          f"{rep['spurious_detections']} spurious and {rep['extra_detections']} extra detection(s) dropped")
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def _add_track(sub) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    p = sub.add_parser("track", help="stable identities for up to N people from per-frame detections (.json/.npy)")
+    p.add_argument("detections", help="detections: JSON (see rhythm.tracking.load_detections) or (T, M, K, C) .npy")
+    p.add_argument("--out", required=True, help="keypoints (T, N, K, C+1) float32 .npy, NaN where absent")
+    p.add_argument("--report", default=None, help="JSON report: people, switches, gaps, dropped detections")
+    p.add_argument("--details", default=None, help=".npz with boxes and the presence masks")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the file's, else 30)")
+    for f in fields(TrackOptions):  # one flag per option, named as in the config's tracking: section
+        flag = "--" + f.name.replace("_", "-")
+        text = f"{f.metadata['help']} (default: {f.default})"
+        if isinstance(f.default, bool):
+            p.add_argument(flag, type=_boolean, default=f.default, metavar="BOOL", help=text)
+        else:
+            p.add_argument(flag, type=type(f.default), default=f.default, choices=f.metadata["choices"], help=text)
+    p.set_defaults(func=_cmd_track)
+
+
+def _add_reconstruction(sub) -> None:
+    from rhythm.calibration import CalibrationOptions as Cal
+    from rhythm.fitting import FitOptions as Fit
+    from rhythm.triangulation import TriangulationOptions as Tri
+
+    p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--sequence", required=True)
+    p.add_argument("--out", required=True, help="keypoints3d pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: per-view errors, dropped views")
+    p.add_argument("--cameras", default=None, help="camera setting JSON (default: through cameras/mapping.txt)")
+    p.add_argument("--reference", default=None, help="official keypoints3d pickle to measure against")
+    p.add_argument("--no-optimise", action="store_true", help="keypoints3d_optim = keypoints3d")
+    p.add_argument("--view-factor", type=float, default=Tri.view_factor,
+                   help="drop a view whose leave-one-out error is this many times the typical one")
+    p.add_argument("--view-min-px", type=float, default=Tri.view_min_px, help="...and above this many pixels")
+    p.add_argument("--outlier-factor", type=float, default=Tri.outlier_factor,
+                   help="drop observations whose residual is this many times the median")
+    p.add_argument("--pixel-sigma", type=float, default=Tri.pixel_sigma,
+                   help="optimised variant: pixels of reprojection error per unit of cost")
+    p.add_argument("--accel-sigma", type=float, default=Tri.accel_sigma,
+                   help="optimised variant: acceleration (units/frame^2) per unit of cost")
+    p.add_argument("--bone-sigma", type=float, default=Tri.bone_sigma,
+                   help="optimised variant: bone length change (units) per unit of cost")
+    p.set_defaults(func=_cmd_triangulate)
+
+    p = sub.add_parser("calibrate", help="refine a camera setting by bundle adjustment of keypoints2d")
+    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--setting", required=True, help="setting name, e.g. setting1 (sequences via mapping.txt)")
+    p.add_argument("--out", required=True, help="refined setting JSON (AIST++ format)")
+    p.add_argument("--initial", default=None, help="the rough guess (default: <anno-dir>/cameras/<setting>.json)")
+    p.add_argument("--sequences", nargs="*", default=None, help="sequences to use (default: all of the setting)")
+    p.add_argument("--max-sequences", type=int, default=None, help="use at most this many")
+    p.add_argument("--reference", default=None, help="a setting JSON to measure the result against")
+    p.add_argument("--report", default=None, help="JSON report: errors before/after, dropped views")
+    p.add_argument("--frame-stride", type=int, default=Cal.frame_stride, help="every N-th frame")
+    p.add_argument("--distortion-terms", type=int, choices=[0, 1, 2], default=Cal.distortion_terms,
+                   help="radial terms to refine (0: keep the guess's)")
+    p.add_argument("--loss-scale", type=float, default=Cal.loss_scale_px, help="Cauchy loss scale, pixels")
+    p.add_argument("--focal-prior", type=float, default=Cal.focal_prior,
+                   help="relative uncertainty of the guess's focal lengths")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("fit-smpl", help="SMPL rotations, translation and scale (motions pickle) from keypoints3d")
+    p.add_argument("--keypoints3d", required=True, help="keypoints3d pickle (COCO-17)")
+    p.add_argument("--out", required=True, help="motions pickle (AIST++ format)")
+    p.add_argument("--report", default=None, help="JSON report: joint errors, scale")
+    p.add_argument("--optim", action="store_true", help="fit keypoints3d_optim")
+    p.add_argument("--smpl-model", default=None,
+                   help="SMPL model folder or file (needs the optional smplx package); default: public offsets")
+    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"])
+    p.add_argument("--betas", type=float, nargs="*", default=None, help="body shape of the SMPL model")
+    p.add_argument("--face-weight", type=float, default=Fit.face_weight)
+    p.add_argument("--smooth-weight", type=float, default=Fit.smooth_weight,
+                   help="keypoint units per radian of change between frames")
+    p.set_defaults(func=_cmd_fit_smpl)
+
+    p = sub.add_parser("reconstruction-errors", help="one JSON of the reconstruction reports, for the data report")
+    p.add_argument("--triangulation", nargs="*", default=[], help="reports of rhythm triangulate")
+    p.add_argument("--fitting", nargs="*", default=[], help="reports of rhythm fit-smpl")
+    p.add_argument("--calibration", nargs="*", default=[], help="reports of rhythm calibrate")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_reconstruction_errors)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rhythm import aist
     from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
@@ -379,7 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_coco)
 
     p = sub.add_parser("overlay", help="QA overlays: stick figures over frames (PNG + MP4)")
-    p.add_argument("frames", help="frames folder of one video")
+    p.add_argument("frames", help="frames folder of one video (or its frame_mapping.json)")
     p.add_argument("--anno-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--mode", choices=["2d", "3d"], default="2d")
@@ -448,12 +670,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coco", nargs="*", default=[])
     p.add_argument("--overlays", nargs="*", default=[])
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
+    p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("landmarks", help="whole-body 3D landmarks (T, 85, 4) of a video: RTMDet + RTMW3D")
+    p.add_argument("video")
+    p.add_argument("--out", required=True, help="output .npy (a .json report goes next to it)")
+    p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose")
+    p.add_argument("--detector", required=True, help="detector checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--pose", required=True, help="RTMW3D checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
+    p.add_argument("--batch-size", type=int, default=16, help="person crops per forward pass")
+    p.add_argument("--batch-frames", type=int, default=16, help="frames decoded and detected at once")
+    p.add_argument("--det-score-thr", type=float, default=0.3, help="BBOX_THR: minimum person box score")
+    p.add_argument("--policy", choices=["skip", "best", "track"], default="best",
+                   help="several people: skip the segment (the seed), keep the best box, or track one person")
+    p.add_argument("--keypoints", default="dance85", help="dance85, wholebody133, body17, or comma-separated indices")
+    p.add_argument("--reduce-fps-to", type=float, default=30.0, help="REDUCE_FPS_TO (0: keep the source rate)")
+    p.add_argument("--accept-fps-within", type=float, nargs=2, default=[24.0, 60.0], metavar=("LOW", "HIGH"),
+                   help="ACCEPT_VIDEO_FPS_WITHIN: other sources are skipped")
+    p.add_argument("--frame-skip", type=int, default=1, help="FRAME_SKIP: keep every n-th sampled frame")
+    p.add_argument("--no-visible", action="store_true", help="ADD_VISIBLE off: (T, K, 3) without scores")
+    p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
+    p.add_argument("--end", type=float, default=None, help="segment end (s)")
+    p.add_argument("--segment", default=None, help="segment name, recorded in the report")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_landmarks)
+
+    p = sub.add_parser("landmarks-validate", help="check landmark arrays: shapes, NaN rows, ranges")
+    p.add_argument("folder")
+    p.add_argument("--num-keypoints", type=int, default=85)
+    p.add_argument("--channels", type=int, default=4)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_landmarks_validate)
+
+    p = sub.add_parser("standins", help="an AIST++-shaped tree of empty files, for full-size dry runs")
+    p.add_argument("out")
+    p.add_argument("--videos", type=int, default=12670, help="how many videos (9 per sequence); 12670 = all")
+    p.set_defaults(func=_cmd_standins)
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
     p.add_argument("file")
@@ -530,6 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="the model, described in the report")
     p.add_argument("--seed-motion-s", type=float, default=0.0, help="seed motion the dances were given (report)")
     p.set_defaults(func=_cmd_evaluate)
+    _add_reconstruction(sub)
+    _add_track(sub)
     return parser
 
 

@@ -36,7 +36,7 @@ def selection_args():
     return " ".join(args)
 
 
-def frame_options(wildcards):
+def _frame_options():
     """`rhythm frames` options from the config; with coco_frames_only, the COCO stride."""
     f = config["frames"]
     stride = config["coco"]["stride"] if f["coco_frames_only"] else f["stride"]
@@ -46,6 +46,27 @@ def frame_options(wildcards):
     if f.get("height"):
         opts += f" --height {f['height']}"
     return opts
+
+
+# Command-line options of the per-video and per-sequence rules, worked out once: a function in
+# `params:` would be called for every one of tens of thousands of jobs.
+FRAME_OPTS = _frame_options()
+OVERLAY_OPTS = "--mode {mode} --min-confidence {min_confidence} --limit {limit}".format(**config["overlays"])
+POSE_OPTS = " ".join(
+    [
+        "--optim" if config["poses"]["optim"] else "",
+        "--center" if config["poses"]["center"] else "",
+        f"--units {config['poses']['units']} --fps {config['poses']['fps']}",
+        f"--smooth {config['poses']['smooth_sigma']}",
+    ]
+)
+BEAT_OPTS = "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}".format(
+    **config["beats"]
+) + ("" if config["beats"]["percussive"] else " --no-percussive")
+COCO_OPTS = (
+    "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
+    " --margin {margin} --link {link} --min-det-score {min_det_score}".format(**config["coco"])
+)
 
 
 def keypoints2d_of_video(wildcards):
@@ -71,10 +92,6 @@ def reprojection_inputs(wildcards):
 
 def motion_of_sequence(wildcards):
     return str(aist.motion_path(ANNO, wildcards.sequence))
-
-
-def source_video(wildcards):
-    return f"{VIDEO_DIR}/{wildcards.video}.mp4"
 
 
 def music_source(wildcards):
@@ -133,6 +150,7 @@ def all_targets():
         + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
         + overlay_targets()
         + reprojection_targets()
+        + reconstruction_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
         + model_targets()
     )
@@ -241,3 +259,77 @@ def model_targets():
         + [f"{gen}/{m}.{ext}" for m in model_test_music() for ext in ("npy", "pkl", "mp4")]
         + [f"{gen}/metrics.json", f"{gen}/report.md"]
     )
+
+
+# ----------------------------------------------------------------------------- reconstruction
+# Inputs and targets of workflow/rules/reconstruct.smk.
+
+RECON = config["reconstruction"]
+RECON_OUT = f"{OUT}/reconstruction"
+
+
+def camera_setting(sequence):
+    """The camera setting of a sequence, from mapping.txt (the demo writes only setting1)."""
+    mapping = Path(ANNO) / "cameras" / "mapping.txt"
+    if IS_DEMO and not mapping.is_file():
+        return "setting1"
+    settings = aist.load_camera_mapping(ANNO)
+    if sequence not in settings:
+        raise ValueError(f"{mapping}: no camera setting for {sequence}")
+    return settings[sequence]
+
+
+def reconstruction_sequences():
+    seqs = RECON["sequences"] or PLAN.sequences
+    return seqs[: RECON["max_sequences"]] if RECON["max_sequences"] else seqs
+
+
+def calibration_sequences(setting):
+    """The sequences whose keypoints2d go into the bundle adjustment of a setting."""
+    seqs = [s for s in reconstruction_sequences() if camera_setting(s) == setting]
+    return seqs[: RECON["calibration"]["max_sequences"]]
+
+
+def calibration_keypoints(wildcards):
+    return [str(aist.keypoints2d_path(ANNO, s)) for s in calibration_sequences(wildcards.setting)]
+
+
+def initial_cameras(wildcards):
+    folder = RECON["calibration"]["initial_dir"] or f"{ANNO}/cameras"
+    return f"{folder}/{wildcards.setting}.json"
+
+
+def triangulation_cameras(wildcards):
+    setting = camera_setting(wildcards.sequence)
+    if RECON["triangulation"]["cameras"] == "calibrated":
+        return f"{RECON_OUT}/cameras/{setting}.json"
+    return f"{ANNO}/cameras/{setting}.json"
+
+
+def official_keypoints3d(wildcards):
+    """The annotations' keypoints3d to measure against, where there are any."""
+    path = aist.keypoints3d_path(ANNO, wildcards.sequence)
+    return [str(path)] if IS_DEMO or path.is_file() else []
+
+
+def fitting_source(wildcards):
+    if RECON["fitting"]["source"] == "official":
+        return keypoints3d_of_sequence(wildcards)
+    return f"{RECON_OUT}/keypoints3d/{wildcards.sequence}.pkl"
+
+
+def reconstruction_reports():
+    """The stages' JSON reports that the errors file gathers (none while reconstruction is off)."""
+    seqs = reconstruction_sequences() if RECON["enabled"] else []
+    settings = sorted({camera_setting(s) for s in seqs}) if RECON["calibration"]["enabled"] else []
+    return {
+        "triangulation": [f"{RECON_OUT}/keypoints3d/{s}.json" for s in seqs],
+        "fitting": [f"{RECON_OUT}/motions/{s}.json" for s in seqs] if RECON["fitting"]["enabled"] else [],
+        "calibration": [f"{RECON_OUT}/cameras/{k}.report.json" for k in settings],
+    }
+
+
+def reconstruction_targets():
+    if not RECON["enabled"]:
+        return []
+    return [f"{RECON_OUT}/errors.json"]

@@ -1,0 +1,113 @@
+# Multi-view reconstruction from keypoints2d: keypoints3d by triangulation (rhythm.triangulation),
+# camera settings by bundle adjustment (rhythm.calibration), SMPL motions by skeleton fitting
+# (rhythm.fitting), and one JSON of their errors. Off unless config reconstruction.enabled; the
+# targets are reconstruction_targets() and the input functions live in common.smk.
+
+
+rule triangulate:
+    input:
+        keypoints=keypoints2d_of_sequence,
+        cameras=triangulation_cameras,
+        reference=official_keypoints3d,
+    output:
+        keypoints3d="results/{dataset}/reconstruction/keypoints3d/{sequence}.pkl",
+        report="results/{dataset}/reconstruction/keypoints3d/{sequence}.json",
+    params:
+        anno=ANNO,
+        reference=lambda wc, input: " ".join(f"--reference {r}" for r in input.reference),
+        opts=lambda wc: " ".join(
+            [
+                "--view-factor {view_factor} --view-min-px {view_min_px} --outlier-factor {outlier_factor}",
+                "--pixel-sigma {pixel_sigma} --accel-sigma {accel_sigma} --bone-sigma {bone_sigma}",
+                "" if RECON["triangulation"]["optimise"] else "--no-optimise",
+            ]
+        ).format(**RECON["triangulation"]),
+    log:
+        "logs/triangulate/{dataset}/{sequence}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "rhythm triangulate --anno-dir {params.anno} --sequence {wildcards.sequence} --cameras {input.cameras}"
+        " --out {output.keypoints3d} --report {output.report} {params.reference} {params.opts} > {log} 2>&1"
+
+
+rule calibrate:
+    input:
+        keypoints=calibration_keypoints,
+        initial=initial_cameras,
+    output:
+        cameras="results/{dataset}/reconstruction/cameras/{setting}.json",
+        report="results/{dataset}/reconstruction/cameras/{setting}.report.json",
+    wildcard_constraints:
+        setting=r"setting\d+",
+    params:
+        anno=ANNO,
+        sequences=lambda wc: " ".join(calibration_sequences(wc.setting)),
+        reference=lambda wc: f"--reference {ANNO}/cameras/{wc.setting}.json",
+        opts=lambda wc: (
+            "--frame-stride {frame_stride} --distortion-terms {distortion_terms}"
+            " --loss-scale {loss_scale_px} --focal-prior {focal_prior}"
+        ).format(**RECON["calibration"]),
+    log:
+        "logs/calibrate/{dataset}/{setting}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "rhythm calibrate --anno-dir {params.anno} --setting {wildcards.setting} --initial {input.initial}"
+        " --sequences {params.sequences} {params.reference} --out {output.cameras} --report {output.report}"
+        " {params.opts} > {log} 2>&1"
+
+
+rule fit_smpl:
+    input:
+        fitting_source,
+    output:
+        motion="results/{dataset}/reconstruction/motions/{sequence}.pkl",
+        report="results/{dataset}/reconstruction/motions/{sequence}.json",
+    params:
+        opts=lambda wc: " ".join(
+            [
+                "--optim" if RECON["fitting"]["optim"] else "",
+                f"--smpl-model {RECON['fitting']['smpl_model']}" if RECON["fitting"]["smpl_model"] else "",
+                "--gender {gender} --face-weight {face_weight} --smooth-weight {smooth_weight}".format(
+                    **RECON["fitting"]
+                ),
+            ]
+        ),
+    log:
+        "logs/fit_smpl/{dataset}/{sequence}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    shell:
+        "rhythm fit-smpl --keypoints3d {input} --out {output.motion} --report {output.report} {params.opts}"
+        " > {log} 2>&1"
+
+
+rule reconstruction_errors:
+    input:
+        **reconstruction_reports(),
+    output:
+        "results/{dataset}/reconstruction/errors.json",
+    log:
+        "logs/reconstruction_errors/{dataset}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "rhythm reconstruction-errors --triangulation {input.triangulation} --fitting {input.fitting}"
+        " --calibration {input.calibration} --out {output} > {log} 2>&1"
