@@ -194,3 +194,50 @@ def test_validation_finds_what_the_seed_checked_and_more(tmp_path):
     np.save(tmp_path / "bad.npy", partial)
     summary = validate_dir(tmp_path)
     assert summary["files"] == 2 and summary["invalid"] == ["bad.npy"] and summary["frames"] == 10
+
+
+def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
+    """Up to N people: slot 0 is the dancer throughout (her 5-frame absence interpolated), slot 1 the visitor."""
+    from rhythm.tracking import TrackOptions
+
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    report = landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
+    rows = np.load(tmp_path / "duet.npy")
+    assert rows.shape == (108, 2, 85, 4)
+    dancer, visitor = rows[:, 0], rows[:, 1]
+    assert np.isfinite(dancer).all()  # frames 10-14 filled by interpolation, no NaN
+    np.testing.assert_allclose(dancer[12, :, 0], dancer[0, :, 0], atol=1e-6)  # she stood still
+    assert np.isfinite(visitor[20:30]).all() and np.isnan(visitor[:20]).all() and np.isnan(visitor[30:]).all()
+    assert visitor[25, 0, 0] == pytest.approx(40 / 64)
+    assert report["tracking"]["gaps_interpolated"] == 1 and report["tracking"]["people"] == 2
+    assert check_array(rows)[0] == []
+
+
+def test_landmark_overlay_colours_each_tracked_person(grey_video, tmp_path):
+    import subprocess
+
+    from rhythm.ffmpeg import ffmpeg_exe
+    from rhythm.overlays import render_landmark_overlay, track_colour
+    from rhythm.tracking import TrackOptions
+
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
+    # (the scripted body keypoints score 0 after clipping: draw them all)
+    result = render_landmark_overlay(grey_video, tmp_path / "duet.npy", tmp_path / "duet.mp4", min_confidence=0.0)
+    assert result == {"video": "grey", "frames": 108, "people": 2}
+    assert probe_video(tmp_path / "duet.mp4").num_frames == 108
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "duet.mp4"), "-f", "rawvideo",
+                          "-pix_fmt", "bgr24", "-"], capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(108, 48, 64, 3).astype(int)
+
+    def distance(frame, colour, x0, x1):  # closest pixel over the person's box (a small, chroma-subsampled video)
+        band = frames[frame, :, x0:x1].reshape(-1, 3)
+        return np.abs(band - np.array(colour)).sum(axis=1).min()
+
+    dancer, visitor = (9, 23), (41, 59)
+    for frame in (5, 25):
+        assert distance(frame, track_colour(0), *dancer) < 150 < distance(frame, track_colour(1), *dancer)
+    assert distance(25, track_colour(1), *visitor) < 150 < distance(25, track_colour(0), *visitor)
+    assert distance(5, track_colour(1), *visitor) > 250  # nobody there in frame 5

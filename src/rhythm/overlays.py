@@ -18,7 +18,7 @@ from rhythm import aist
 from rhythm.errors import RhythmInputError
 from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.frames import load_mapping
-from rhythm.io import atomic_dir
+from rhythm.io import atomic_dir, atomic_path
 from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
 
 
@@ -148,12 +148,55 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     return {"video": video, "pngs": n_png, "frames": len(entries)}
 
 
-def _start_encoder(out: Path, mapping: dict, audio_source) -> subprocess.Popen:
+def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> subprocess.Popen:
     fps = mapping["fps"] / mapping.get("stride", 1)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{mapping['width']}x{mapping['height']}",
            "-r", f"{fps:g}", "-i", "pipe:0"]
     if audio_source is not None:
-        cmd += ["-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-shortest"]
+        cmd += ["-ss", f"{audio_offset_s:.6f}", "-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac",
+                "-shortest"]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str | Path,
+                            min_confidence: float = 0.1) -> dict:
+    """An MP4 of ``video``'s sampled frames with its landmarks drawn, each tracked person in one colour.
+
+    ``landmarks`` is a landmarks stage output (``(T, K, C)`` or ``(T, N, K, C)``, normalised) with its
+    ``.json`` report beside it, which names the source frames; the first 17 keypoints must be the
+    COCO body (true of the stage's selections ``dance85``, ``wholebody133`` and ``body17``).
+    """
+    import cv2
+
+    from rhythm.ffmpeg import probe_video, read_raw_frames
+    from rhythm.io import read_json
+
+    landmarks = Path(landmarks)
+    rows = np.load(landmarks)
+    report = read_json(landmarks.with_suffix(".json"))
+    if report.get("status") != "ok" or len(rows) == 0:
+        raise RhythmInputError(landmarks, f"no landmarks to draw ({report.get('reason', 'empty')})")
+    people = rows if rows.ndim == 4 else rows[:, None]
+    info = probe_video(video)
+    scale = np.array([info.width, info.height])
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        mapping = {"fps": report["fps"], "width": info.width, "height": info.height}
+        start = report["frame_times_s"][0] if report.get("frame_times_s") else 0.0
+        encoder = _start_encoder(tmp, mapping, video if info.has_audio else None, start)
+        try:
+            for k, (_, buf) in enumerate(read_raw_frames(video, report["source_frames"], (info.width, info.height))):
+                img = np.frombuffer(buf, np.uint8).reshape(info.height, info.width, 3).copy()
+                frame = people[k].astype(np.float64).copy()
+                frame[..., :2] *= scale
+                kp = np.concatenate([frame[..., :2], frame[..., -1:]], axis=-1)  # x, y (px), score
+                draw_tracked_people(img, kp, min_confidence)
+                encoder.stdin.write(img.tobytes())
+        finally:
+            encoder.stdin.close()
+            err = encoder.stderr.read().decode(errors="replace")
+            if encoder.wait() != 0:
+                raise RhythmInputError(out, f"ffmpeg failed: {err[-300:]}")
+    return {"video": Path(video).stem, "frames": len(people), "people": people.shape[1]}

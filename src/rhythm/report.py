@@ -155,6 +155,8 @@ def landmark_summary(reports: list[dict], skipped_reason: str | None = None) -> 
         "frames_with_several_people": sum(r["frames_with_several_people"] for r in done),
         "max_people": max((r["max_people"] for r in done), default=0),
         "skipped": {r.get("segment") or r["video"]: r["reason"] for r in reports if r.get("status") == "skipped"},
+        # per video or segment tracked with the `people` policy: identities, switches and gaps
+        "tracking": {r.get("segment") or r["video"]: r["tracking"] for r in done if r.get("tracking")},
     }
 
 
@@ -214,6 +216,10 @@ def render_text(report: dict) -> str:
                   f"several people (most: {lm['max_people']})"]
         for name, why in list(lm["skipped"].items())[:MAX_LISTED]:
             lines.append(f"  skipped {name}: {why}")
+        for name, t in list(lm.get("tracking", {}).items())[:MAX_LISTED]:
+            lines.append(f"  tracked {name}: {t['people_found']} people in {t['people']} slots, {t['track_switches']} "
+                         f"track switches, {t['gaps']} gaps ({t['gaps_interpolated']} interpolated, {t['gaps_long']} "
+                         f"long, longest {t['max_gap_length']} frames), {t['spurious_detections']} spurious detections")
     if report.get("reconstruction"):
         rec = report["reconstruction"]
         summ = rec["summary"]
@@ -222,8 +228,19 @@ def render_text(report: dict) -> str:
         if "vs_official_keypoints3d" in summ:
             v = summ["vs_official_keypoints3d"]
             lines.append(f"  against the official keypoints3d: median {v['median']} cm, p95 {v['p95']} cm")
-        for seq, views in summ["dropped_views"].items():
-            lines.append(f"  {seq}: dropped view(s) {', '.join(views)}")
+        for seq, entry in list(rec.get("sequences", {}).items())[:MAX_LISTED]:
+            tri, fit = entry.get("triangulation", {}), entry.get("fitting", {})
+            parts = []
+            if tri:
+                parts.append(f"reprojection {tri['reprojection_px']['median_px']:.2f} px")
+                if "vs_official" in tri:
+                    o = tri["vs_official"]["plain_vs_keypoints3d"]
+                    parts.append(f"vs official {o['median']:.2f} cm (p95 {o['p95']:.2f})")
+                if tri.get("dropped_views"):
+                    parts.append(f"dropped {', '.join(tri['dropped_views'])}")
+            if fit.get("mpjpe_body") is not None:
+                parts.append(f"SMPL fit {fit['mpjpe_body']:.2f} cm")
+            lines.append(f"  {seq}: " + "; ".join(parts))
         for setting, c in rec.get("settings", {}).items():
             med = ", ".join(f"{k} {v}" for k, v in c["reprojection_median_px"].items())
             lines.append(f"  cameras {setting}: bundle adjustment over {c['sequences']} sequences, median px: {med}")

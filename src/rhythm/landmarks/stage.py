@@ -12,7 +12,11 @@ Person policies:
   signers were alone; a second person means ambiguity);
 * ``best``: keep the highest-scoring box of every frame;
 * ``track``: keep the person followed from frame to frame (the box overlapping the previous one
-  most), which does not jump to a bystander who scores higher for a frame.
+  most), which does not jump to a bystander who scores higher for a frame;
+* ``people``: keep up to N people with stable identities (:mod:`rhythm.tracking`: matching by
+  box overlap and keypoint distance, re-identification after short gaps, short gaps interpolated,
+  jitter smoothed), written as ``(T, N, 85, 4)`` with absolute positions: slot n is the same
+  dancer all the way through (duets, crowds).
 
 A skipped segment still gets its output, an empty ``(0, K, 4)`` array, so that a workflow knows
 the job ran; the JSON report next to it says why.
@@ -32,7 +36,7 @@ from rhythm.io import write_json, write_npy
 from rhythm.landmarks.keypoints import DANCE_85
 from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
 
-POLICIES = ("skip", "best", "track")
+POLICIES = ("skip", "best", "track", "people")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class LandmarkOptions:
     add_visible: bool = True  # ADD_VISIBLE: the 4th channel, the keypoint score
     batch_frames: int = 16  # frames decoded and sent to the backend at once
     track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
+    tracking: object = None  # people: rhythm.tracking.TrackOptions (max_people, gaps, smoothing)
 
     def __post_init__(self):
         if self.policy not in POLICIES:
@@ -113,28 +118,29 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         return np.zeros((0, len(options.keypoints), channels), np.float32), {**report, "status": "skipped",
                                                                                 "reason": str(why), "frames": 0}
     n = len(sample.source_index)
-    rows = np.full((n, len(options.keypoints), channels), np.nan, np.float32)
-    people = np.zeros(n, np.int64)
-    previous = None
     position = {int(s): i for i, s in enumerate(sample.source_index)}
+    people = np.zeros(n, np.int64)
+    found_people: list[list] = [[] for _ in range(n)]  # per frame, the backend's people we keep
+    previous = None
     batch_frames, batch_rows = [], []
     start = time.perf_counter()
     bar = tqdm(total=n, desc=f"landmarks {video.stem}", disable=not progress, mininterval=5)
 
     def flush():
         nonlocal previous
-        detections = backend.detect(batch_frames)
         chosen = []
-        for (boxes, scores), row in zip(detections, batch_rows):
+        for (boxes, scores), row in zip(backend.detect(batch_frames), batch_rows):
+            boxes, scores = np.asarray(boxes, float).reshape(-1, 4), np.asarray(scores, float)
             people[row] = len(boxes)
-            k = choose_person(np.asarray(boxes), np.asarray(scores), options.policy, previous, options.track_min_iou)
-            chosen.append(np.asarray(boxes)[[k]] if k is not None else np.zeros((0, 4)))
+            if options.policy == "people":  # every box: the tracker decides who is who afterwards
+                chosen.append(boxes)
+                continue
+            k = choose_person(boxes, scores, options.policy, previous, options.track_min_iou)
+            chosen.append(boxes[[k]] if k is not None else np.zeros((0, 4)))
             if k is not None:
-                previous = np.asarray(boxes)[k]
+                previous = boxes[k]
         for persons, row in zip(backend.estimate(batch_frames, chosen), batch_rows):
-            if persons:
-                rows[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
-                                      options.keypoints, options.add_visible)
+            found_people[row] = list(persons)
         bar.update(len(batch_frames))
         batch_frames.clear()
         batch_rows.clear()
@@ -148,11 +154,22 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         if batch_frames:
             flush()
     except SkipSegment as why:
-        bar.close()
         return np.zeros((0, len(options.keypoints), channels), np.float32), {
             **report, "status": "skipped", "reason": str(why), "frames": 0}
-    bar.close()
-    found = np.isfinite(rows[:, :, 0]).all(axis=1)
+    finally:
+        bar.close()
+
+    if options.policy == "people":
+        rows, tracking = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
+        report["tracking"] = tracking
+        found = np.isfinite(rows[..., 0]).all(axis=-1).any(axis=-1)
+    else:
+        rows = np.full((n, len(options.keypoints), channels), np.nan, np.float32)
+        for row, persons in enumerate(found_people):
+            if persons:
+                rows[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
+                                      options.keypoints, options.add_visible)
+        found = np.isfinite(rows[:, :, 0]).all(axis=1)
     report.update(
         status="ok", frames=n, fps=sample.fps, frame_times_s=[round(float(t), 6) for t in sample.times_s],
         source_frames=[int(s) for s in sample.source_index], frames_with_person=int(found.sum()),
@@ -161,6 +178,30 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         frames_per_s=round(n / max(time.perf_counter() - start, 1e-9), 2),
     )
     return rows, report
+
+
+def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
+                  options: LandmarkOptions) -> tuple[np.ndarray, dict]:
+    """``(T, N, K, C)`` of up to N tracked people (pixels while tracking, normalised after), and the report."""
+    from rhythm.tracking import Detection, TrackOptions, summary_row, track_people
+
+    track_options = options.tracking or TrackOptions()
+    frames = [[Detection(np.asarray(p.box, float), float(p.box_score), np.asarray(p.keypoints, float),
+                         np.asarray(p.scores, float)) for p in persons] for persons in found_people]
+    result = track_people(frames, track_options, fps=fps)
+    kp = result.keypoints  # (T, N, 133, 4): x, y (px), z, score; NaN where nobody
+    sel = np.asarray(options.keypoints)
+    channels = 4 if options.add_visible else 3
+    rows = np.full(kp.shape[:2] + (len(sel), channels), np.nan, np.float32)
+    rows[..., 0] = kp[:, :, sel, 0] / width
+    rows[..., 1] = kp[:, :, sel, 1] / height
+    rows[..., 2] = kp[:, :, sel, 2]
+    if options.add_visible:
+        rows[..., 3] = np.clip(kp[:, :, sel, 3], 0.0, 1.0)
+    # a slot is a whole person or a NaN row: interpolation fills people, not single keypoints
+    partial = np.isnan(rows).any(axis=-1).any(axis=-1) & ~np.isnan(rows).all(axis=-1).all(axis=-1)
+    rows[partial] = np.nan
+    return rows, {**summary_row(result.report), "people": track_options.max_people}
 
 
 def landmarks_for_video(video: str | Path, out: str | Path, backend, options: LandmarkOptions = LandmarkOptions(),
