@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/python -m pip install -q --upgrade "pip>=23"
 	# torch first, pinned to the CPU build (constraints.txt); then the project and its test tools
 	$(VENV)/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
-	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model,landmarks]"
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model,slurm,landmarks]"
 	@touch $@
 
 setup: $(STAMP)

@@ -18,7 +18,9 @@ include: "workflow/rules/coco.smk"
 include: "workflow/rules/qa.smk"
 include: "workflow/rules/audio.smk"
 include: "workflow/rules/poses.smk"
+include: "workflow/rules/reconstruct.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/model.smk"
 
 
 rule all:

@@ -50,3 +50,32 @@ def test_downloads_need_the_terms_of_use_accepted():
         make_plan(config)
     config["download"]["accept_terms_of_use"] = True
     assert len(make_plan(config).frame_videos) == 21
+
+
+def _rule_blocks():
+    import re
+
+    for path in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        text = path.read_text()
+        for m in re.finditer(r"(?m)^( *)rule (\w+):\n((?:\1 {4}.*\n|\n)+)", text):
+            yield path.name, m.group(2), m.group(3)
+
+
+def test_every_rule_has_a_log_threads_memory_and_runtime():
+    rules = list(_rule_blocks())
+    assert len(rules) >= 18
+    for path, name, body in rules:
+        for word in ("log:", "threads:", "mem_mb=", "runtime="):
+            assert word in body, f"{path}: rule {name} declares no {word}"
+        assert f"logs/{name}/" in body, f"{path}: rule {name} logs outside logs/{name}/"
+
+
+@pytest.mark.parametrize("profile", ["default", "slurm", "perlmutter"])
+def test_profiles_are_valid_yaml_with_resources(profile):
+    cfg = yaml.safe_load((ROOT / "workflow/profiles" / profile / "config.yaml").read_text())
+    assert "default-resources" in cfg
+    if profile != "default":
+        assert cfg["executor"] == "slurm"
+        rules = {name for _, name, _ in _rule_blocks()}
+        assert set(cfg["set-resources"]) - {"landmarks", "train_model"} <= rules  # no typos in rule names
+        assert set(cfg["groups"]) <= rules

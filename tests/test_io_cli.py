@@ -53,3 +53,16 @@ def test_status_json_and_reprojection_cli():
 def test_inspect_prints_shapes():
     proc = run(["rhythm", "inspect", str(AISTPP / "keypoints2d" / f"{REAL_SEQ}.pkl")])
     assert "(9, 720, 17, 3)" in proc.stdout and "float32" in proc.stdout and "det_scores" in proc.stdout
+
+
+def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
+    from rhythm.io import atomic_dir
+
+    target = tmp_path / "out.npy"
+    (tmp_path / ".out.npy.part.abc123.npy").write_bytes(b"half")  # what kill -9 leaves
+    (tmp_path / ".other.npy.part.x.npy").write_bytes(b"not ours")
+    (tmp_path / ".frames.q1w2.part").mkdir()
+    write_npy(target, np.zeros(3))
+    with atomic_dir(tmp_path / "frames") as tmp:
+        (tmp / "a.jpg").write_bytes(b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.npy.part.x.npy", "frames", "out.npy"]

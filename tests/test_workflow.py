@@ -16,14 +16,9 @@ import soundfile as sf
 import yaml
 
 from rhythm import aist
-from conftest import ROOT, run
+from conftest import SNAKEMAKE, run, snakemake
 
 pytestmark = pytest.mark.slow
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def snakemake(wf: Path, *args, check=True):
-    return run([*SNAKEMAKE, "--cores", "2", *args], cwd=wf, check=check)
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -33,16 +28,8 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def wf(tmp_path_factory) -> Path:
-    """A copy of the workflow, run once to completion."""
-    wf = tmp_path_factory.mktemp("wf")
-    for item in ("Snakefile", "workflow", "config", "envs"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / item)
-    start = time.time()
-    snakemake(wf)
-    print(f"demo workflow: {time.time() - start:.1f} s")
-    return wf
+def wf(demo_workflow) -> Path:
+    return demo_workflow
 
 
 def test_frames_match_annotations(wf):
@@ -94,6 +81,10 @@ def test_audio_beats_poses_reports(wf):
     for seq, r in report["reprojection"].items():  # the demo's cameras are exact: every view within 2 px
         assert r["outliers"] == [] and max(r["median_px"].values()) < 2.0, seq
     assert "reprojection of keypoints3d" in (out / "reports/data_report.txt").read_text()
+    rec = report["reconstruction"]["summary"]
+    assert rec["sequences"] == 2 and rec["vs_official_keypoints3d"]["median"] < 2.0  # cm; 320x180 views, 0.7 px noise
+    text = (out / "reports/data_report.txt").read_text()
+    assert "reconstruction: 2 sequences triangulated" in text and "vs official" in text
     html = (out / "reports/data_report.html").read_text()
     assert html.count("<img src='beats/") == 4
 
@@ -124,8 +115,8 @@ def test_changing_keypoints_reruns_only_what_depends_on_them(wf):
     data["det_scores"][0, 0] += 0.01
     kp.write_bytes(pickle.dumps(data))
     counts = job_counts(snakemake(wf, "-n").stdout)
-    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "reprojection": 1, "data_report": 1,
-                      "all": 1}
+    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "reprojection": 1, "triangulate": 1,
+                      "calibrate": 1, "fit_smpl": 1, "reconstruction_errors": 1, "data_report": 1, "all": 1}
     snakemake(wf)
     assert "Nothing to be done" in snakemake(wf, "-n").stdout
 
@@ -158,6 +149,7 @@ def _broken_config(wf: Path, src: Path, name: str) -> Path:
     config = yaml.safe_load((wf / "config/config.yaml").read_text())
     config["dataset"] = name
     config["demo"]["enabled"] = False
+    config["model"]["enabled"] = False  # data failures only; the demo's model is tested on the demo
     config["data"].update(anno_dir=str(src / "annotations"), video_dir=str(src / "videos"))
     path = wf / "config" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -233,3 +225,75 @@ def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
     log = (wf / f"logs/download_video/dl/{missing}.log").read_text()
     assert "HTTP 404" in log and str((src / "videos" / f"{missing}.mp4").resolve()) in log
     assert sorted(p for p, _ in dance_db.requests) == [f"/good/{served}.mp4", f"/good/{missing}.mp4"]
+
+
+def test_dance_model_targets(wf):
+    """The demo config's model: trained, generated for the test track with the music, evaluated; and the
+    music matters (docs/model.md): its FID_k beats random training clips and its movement keeps to its
+    own song's beat grid far more than to the other songs'."""
+    from rhythm.ffmpeg import probe_video
+
+    model = wf / "results/models/demo"
+    gen = wf / "results/generated/demo"
+    for name in ("checkpoints/last.pt", "checkpoints/best.pt", "metrics.csv", "loss_curve.png", "summary.json"):
+        assert (model / name).is_file(), name
+    summary = json.loads((model / "summary.json").read_text())
+    assert summary["steps"] == 1200 and summary["last_loss"] < summary["first_loss"] / 5
+    joints = np.load(gen / "mPO4.npy")
+    assert joints.shape == (300, 24, 3)  # the 5 s of mPO4 audio at 60 fps
+    video = probe_video(gen / "mPO4.mp4")
+    assert video.has_audio and video.num_frames == 300 and (video.width, video.height) == (480, 270)
+    assert aist.load_motion(gen / "mPO4.pkl").poses.shape == (300, 72)
+    metrics = json.loads((gen / "metrics.json").read_text())
+    mm = metrics["music_matters"]
+    print(f"demo model: FID_k {mm['fid_k_model']:.0f} vs {mm['fid_k_random_training_clips']:.0f} for random "
+          f"training clips; BAS {mm['bas_own_music']:.3f} own music vs {mm['bas_other_tracks']:.3f} other tracks "
+          f"(ground truth {mm['ground_truth_bas_own_music']:.3f} vs {mm['ground_truth_bas_other_tracks']:.3f}); "
+          f"beat locking {mm['beat_locking_own_music']:.2f} vs {mm['beat_locking_other_tracks']:.2f}")
+    assert mm["fid_k_model"] < mm["fid_k_random_training_clips"]
+    assert mm["beat_locking_own_music"] > mm["beat_locking_other_tracks"] + 0.1
+    report = (gen / "report.md").read_text()
+    assert "## Published numbers" in report and "random training clips" in report
+
+
+def test_a_killed_run_restarts_where_it_stopped(demo_workflow, tmp_path):
+    """kill -9 in the middle of the frames: the rerun redoes only unfinished jobs and ends equal to a clean run."""
+    import os
+    import signal
+    import subprocess
+
+    from conftest import copy_workflow, output_hashes
+
+    wf = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config["model"]["enabled"] = False  # results/demo is compared; training the model again would only add minutes
+    (wf / "config/config.yaml").write_text(yaml.safe_dump(config))
+    proc = subprocess.Popen([*SNAKEMAKE, "--cores", "2"], cwd=wf, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    frames = wf / "results/demo/frames"
+    deadline = time.time() + 600
+    while len(list(frames.glob("*/frame_mapping.json"))) < 8 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and every job it started, mid-write
+    proc.wait()
+    # frames folders appear whole (written aside, then renamed): those present are finished jobs
+    done = {p: p.stat().st_mtime_ns for p in frames.glob("*/frame_mapping.json")}
+    finished_frames = len(done)
+    assert 8 <= finished_frames < 21
+
+    # One frames job runs at a time (2 threads of 2 cores): it may have renamed its folder into place
+    # and been killed before Snakemake recorded it as done. Snakemake redoes that one (the default
+    # profile's rerun-incomplete); every other finished video is kept.
+    snakemake(wf, "--unlock")  # kill -9 leaves Snakemake's lock behind (a clean Ctrl-C or SIGTERM does not)
+    counts = job_counts(snakemake(wf, "-n").stdout)
+    assert counts["extract_frames"] in (21 - finished_frames, 22 - finished_frames)
+    assert "demo_data" not in counts
+    snakemake(wf)
+    assert not [p for p in (wf / "results").rglob("*") if ".part" in p.name]  # leftovers of the kill cleaned up
+    redone = [p for p, t in done.items() if p.stat().st_mtime_ns != t]
+    assert len(redone) == counts["extract_frames"] - (21 - finished_frames)
+    assert all(t >= max(done.values()) for p, t in done.items() if p in redone)  # only the newest
+    reference = json.loads((demo_workflow / "output_hashes.json").read_text())
+    hashes = output_hashes(wf / "results/demo")
+    assert {p for p in reference if hashes.get(p) != reference[p] and not p.startswith(
+        ("rtmpose_dataset/rtmpose_", "reports/data_report."))} == set()

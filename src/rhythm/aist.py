@@ -15,6 +15,7 @@ Layout of an annotation directory::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,7 @@ class AistName:
         return "_".join((self.genre, self.situation, self.camera, self.dancer, self.music, self.choreo))
 
 
+@functools.lru_cache(maxsize=65536)  # a full-size DAG asks for each of 12,670 names many times
 def parse_name(name: str) -> AistName:
     """Parse ``gBR_sBM_c01_d04_mBR0_ch01`` (or its ``cAll`` sequence form); ``.pkl``/``.mp4`` allowed."""
     stem = Path(name.strip()).name

@@ -35,7 +35,7 @@ from scipy.spatial.transform import Rotation
 from rhythm import aist
 from rhythm import triangulation as tri
 from rhythm.errors import RhythmInputError
-from rhythm.io import write_json
+from rhythm.io import without_timings, write_json
 
 
 @dataclass(frozen=True)
@@ -519,5 +519,5 @@ def calibrate_files(anno_dir: str | Path, setting: str, out: str | Path, initial
         result.report["reprojection_px"]["reference"] = reprojection_error(keypoints, ref)
     write_json(out, [c.to_json() for c in result.cameras])
     if report_out is not None:
-        write_json(report_out, result.report)
+        write_json(report_out, without_timings(result.report))
     return result

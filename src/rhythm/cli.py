@@ -171,13 +171,66 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
-                          args.reprojection)
+                          args.reprojection, args.reconstruction)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
     if args.out_html:
         write_text(args.out_html, render_html(report, args.beat_plots, args.out_html))
     print(text, end="")
+
+
+def _landmark_options(args: argparse.Namespace):
+    from rhythm.landmarks.keypoints import resolve_selection
+    from rhythm.landmarks.sampling import SamplingOptions
+    from rhythm.landmarks.stage import LandmarkOptions
+
+    keypoints = args.keypoints if not args.keypoints[0].isdigit() else [int(k) for k in args.keypoints.split(",")]
+    sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
+                               frame_skip=args.frame_skip)
+    return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
+                           add_visible=not args.no_visible, batch_frames=args.batch_frames)
+
+
+def _cmd_landmarks(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.backend import load_backend
+    from rhythm.landmarks.stage import landmarks_for_video
+
+    options = _landmark_options(args)
+    backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
+                           det_score_thr=args.det_score_thr)
+    report = landmarks_for_video(args.video, args.out, backend, options, start_s=args.start, end_s=args.end,
+                                 segment=args.segment, progress=not args.quiet)
+    if report["status"] == "skipped":
+        print(f"{report['video']}: skipped ({report['reason']}) -> {args.out} (empty)")
+    else:
+        print(f"{report['video']}: {report['frames']} frames at {report['fps']:g} fps, {report['frames_with_person']} "
+              f"with a person, {report['frames_per_s']} frames/s on {report['device']} -> {args.out}")
+
+
+def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
+    from rhythm.landmarks.validate import validate_dir
+
+    summary = validate_dir(args.folder, args.num_keypoints, args.channels)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for name, r in summary["results"].items():
+            state = "INVALID" if r["errors"] else "ok"
+            print(f"{name}: {state} {r.get('shape', '')}" + "".join(f"\n  error: {e}" for e in r["errors"])
+                  + "".join(f"\n  warning: {w}" for w in r["warnings"]))
+        print(f"{summary['valid']} of {summary['files']} files valid, {summary['frames']} frames, "
+              f"{len(summary['skipped'])} skipped segments")
+    if summary["invalid"]:
+        raise RhythmInputError(args.folder, f"{len(summary['invalid'])} invalid landmark file(s): "
+                               + ", ".join(summary["invalid"][:5]))
+
+
+def _cmd_standins(args: argparse.Namespace) -> None:
+    from rhythm.standins import write_standin_tree
+
+    info = write_standin_tree(args.out, args.videos)
+    print(f"{args.out}: {info['sequences']} sequences, {info['videos']} videos (empty stand-ins, for dry runs)")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -200,6 +253,92 @@ def _cmd_reprojection(args: argparse.Namespace) -> None:
         for cam, err in result["median_px"].items():
             flag = "  <- outlier" if cam in result["outliers"] else ""
             print(f"{cam}: {err:8.2f} px{flag}")
+
+
+def _cmd_model_config(args: argparse.Namespace) -> None:
+    import yaml
+
+    from rhythm.io import write_text
+    from rhythm.model.config import training_run_from_dict
+
+    try:
+        settings = json.loads(args.settings)
+        run = training_run_from_dict(settings)
+    except (ValueError, KeyError) as exc:
+        raise RhythmInputError(args.out, f"bad model settings: {exc}") from None
+    write_text(args.out, "# Written by `rhythm model-config`: what `rhythm train --config` trains.\n"
+               + yaml.safe_dump(run.to_dict(), sort_keys=False))
+    print(f"{args.out}: run {run.run}, " + ", ".join(f"{k} {len(v)}" for k, v in run.splits.items()))
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    import dataclasses
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads sleep: no spinning on busy cores
+    from rhythm.model.config import load_training_run
+    from rhythm.model.train import train
+
+    run = load_training_run(args.config)
+    if args.steps is not None:
+        training = dataclasses.replace(run.model.training, steps=args.steps)
+        run = dataclasses.replace(run, model=dataclasses.replace(run.model, training=training))
+    summary = train(run, args.out, threads=args.threads, device=args.device, restart=args.restart,
+                    progress=not args.quiet)
+    print(f"{summary['run']}: {summary['steps']} steps in {summary['elapsed_s']:.1f} s on {summary['device']} "
+          f"({summary['samples_per_s']} samples/s), loss {summary['first_loss']:.4f} -> {summary['last_loss']:.4f}, "
+          f"best step {summary['best']['step']}")
+
+
+def _cmd_generate(args: argparse.Namespace) -> None:
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    from rhythm.model.config import VideoConfig
+    from rhythm.model.generate import GenerateOptions, generate
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    genre = None if args.genre.lower() == "none" else args.genre
+    opts = GenerateOptions(
+        seed=args.seed, genre=genre, seed_motion=args.seed_motion, seed_motion_s=args.seed_seconds,
+        guidance=args.guidance, sampling_steps=args.steps, overlap=args.overlap, batched=not args.sequential,
+        device=args.device, render=not args.no_video, samples=args.samples,
+        video=VideoConfig(width=args.width, height=args.height, fps=args.video_fps), progress=not args.quiet,
+    )
+    summary = generate(args.checkpoint, args.audio, args.out, opts, features=args.features, name=args.name)
+    print(f"{summary['audio']}: {summary['frames']} frames ({summary['duration_s']:.2f} s) at {summary['fps']} fps, "
+          f"genre {summary['genre']}, denoised in {summary['sampling_s']:.2f} s -> "
+          + ", ".join(summary["files"].values()))
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from rhythm.model.evaluate import evaluate_to_files
+
+    info = None
+    if args.checkpoint:
+        from rhythm.model.checkpoint import read_checkpoint
+
+        state = read_checkpoint(args.checkpoint)
+        cfg = state["config"]
+        info = {"checkpoint": args.checkpoint, "step": state["step"], "representation": cfg["representation"],
+                "fps": cfg["fps"], "window_s": cfg["window_s"],
+                "network": "dim {dim}, {layers} layers, {heads} heads".format(**cfg["network"]),
+                "trained on": ", ".join(state["data"]["train"])}
+    result = evaluate_to_files(
+        args.out_json, args.out_report, model_info=info, generated=args.generated, ground_truth=args.ground_truth,
+        train=args.train, beats_dir=args.beats_dir, clip_s=args.clip_s, clip_stride_s=args.clip_stride_s,
+        seed=args.seed, reference=not args.corrected_kinetics, units_per_metre=args.units_per_metre, run=args.run,
+        seed_motion_s=args.seed_motion_s, baseline_draws=args.baseline_draws,
+    )
+    mm = result["music_matters"]
+    m = result["model"]
+    print(f"FID_k {m['fid_k']:.3f} (random training clips {mm['fid_k_random_training_clips']:.3f}), "
+          f"FID_g {m['fid_g'] if m['fid_g'] is None else round(m['fid_g'], 3)}, "
+          f"BAS {mm['bas_own_music']} with its music vs {mm['bas_other_tracks']} against other tracks' beats "
+          f"-> {args.out_json}")
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -271,6 +410,50 @@ def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
 
     errors = write_reconstruction_errors(args.out, args.triangulation, args.fitting, args.calibration)
     print(json.dumps(errors["summary"], indent=2))
+
+
+def _cmd_track(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions, track_file
+
+    opts = TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
+    result = track_file(args.detections, args.out, opts, fps=args.fps, report_out=args.report,
+                        details_out=args.details)
+    rep = result.report
+    print(f"{args.out}: {rep['people_found']} of {rep['max_people']} people over {rep['frames']} frames; "
+          f"{rep['track_switches']} track switch(es), {rep['stitches']} stitch(es), {rep['reidentified']} "
+          f"re-identified; gaps {rep['gaps_interpolated']} filled, {rep['gaps_long']} long; "
+          f"{rep['spurious_detections']} spurious and {rep['extra_detections']} extra detection(s) dropped")
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+
+
+def _add_track(sub) -> None:
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    p = sub.add_parser("track", help="stable identities for up to N people from per-frame detections (.json/.npy)")
+    p.add_argument("detections", help="detections: JSON (see rhythm.tracking.load_detections) or (T, M, K, C) .npy")
+    p.add_argument("--out", required=True, help="keypoints (T, N, K, C+1) float32 .npy, NaN where absent")
+    p.add_argument("--report", default=None, help="JSON report: people, switches, gaps, dropped detections")
+    p.add_argument("--details", default=None, help=".npz with boxes and the presence masks")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the file's, else 30)")
+    for f in fields(TrackOptions):  # one flag per option, named as in the config's tracking: section
+        flag = "--" + f.name.replace("_", "-")
+        text = f"{f.metadata['help']} (default: {f.default})"
+        if isinstance(f.default, bool):
+            p.add_argument(flag, type=_boolean, default=f.default, metavar="BOOL", help=text)
+        else:
+            p.add_argument(flag, type=type(f.default), default=f.default, choices=f.metadata["choices"], help=text)
+    p.set_defaults(func=_cmd_track)
 
 
 def _add_reconstruction(sub) -> None:
@@ -473,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_coco)
 
     p = sub.add_parser("overlay", help="QA overlays: stick figures over frames (PNG + MP4)")
-    p.add_argument("frames", help="frames folder of one video")
+    p.add_argument("frames", help="frames folder of one video (or its frame_mapping.json)")
     p.add_argument("--anno-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--mode", choices=["2d", "3d"], default="2d")
@@ -542,12 +725,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coco", nargs="*", default=[])
     p.add_argument("--overlays", nargs="*", default=[])
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
+    p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("landmarks", help="whole-body 3D landmarks (T, 85, 4) of a video: RTMDet + RTMW3D")
+    p.add_argument("video")
+    p.add_argument("--out", required=True, help="output .npy (a .json report goes next to it)")
+    p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose")
+    p.add_argument("--detector", required=True, help="detector checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--pose", required=True, help="RTMW3D checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
+    p.add_argument("--batch-size", type=int, default=16, help="person crops per forward pass")
+    p.add_argument("--batch-frames", type=int, default=16, help="frames decoded and detected at once")
+    p.add_argument("--det-score-thr", type=float, default=0.3, help="BBOX_THR: minimum person box score")
+    p.add_argument("--policy", choices=["skip", "best", "track"], default="best",
+                   help="several people: skip the segment (the seed), keep the best box, or track one person")
+    p.add_argument("--keypoints", default="dance85", help="dance85, wholebody133, body17, or comma-separated indices")
+    p.add_argument("--reduce-fps-to", type=float, default=30.0, help="REDUCE_FPS_TO (0: keep the source rate)")
+    p.add_argument("--accept-fps-within", type=float, nargs=2, default=[24.0, 60.0], metavar=("LOW", "HIGH"),
+                   help="ACCEPT_VIDEO_FPS_WITHIN: other sources are skipped")
+    p.add_argument("--frame-skip", type=int, default=1, help="FRAME_SKIP: keep every n-th sampled frame")
+    p.add_argument("--no-visible", action="store_true", help="ADD_VISIBLE off: (T, K, 3) without scores")
+    p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
+    p.add_argument("--end", type=float, default=None, help="segment end (s)")
+    p.add_argument("--segment", default=None, help="segment name, recorded in the report")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_landmarks)
+
+    p = sub.add_parser("landmarks-validate", help="check landmark arrays: shapes, NaN rows, ranges")
+    p.add_argument("folder")
+    p.add_argument("--num-keypoints", type=int, default=85)
+    p.add_argument("--channels", type=int, default=4)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_landmarks_validate)
+
+    p = sub.add_parser("standins", help="an AIST++-shaped tree of empty files, for full-size dry runs")
+    p.add_argument("out")
+    p.add_argument("--videos", type=int, default=12670, help="how many videos (9 per sequence); 12670 = all")
+    p.set_defaults(func=_cmd_standins)
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
     p.add_argument("file")
@@ -561,7 +781,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write the JSON here")
     p.set_defaults(func=_cmd_reprojection)
 
+    p = sub.add_parser("model-config", help="the training config of a dance model run, from workflow settings")
+    p.add_argument("--out", required=True, help="YAML file to write (results/models/<run>/config.yaml)")
+    p.add_argument("--settings", required=True, help="JSON: {run, results, splits, pose_units_per_metre, model}")
+    p.set_defaults(func=_cmd_model_config)
+
+    p = sub.add_parser("train", help="train the dance model (seeded; resumes from its last checkpoint)")
+    p.add_argument("--config", required=True,
+                   help="a run config (rhythm model-config) or a workflow config with a model: section")
+    p.add_argument("--out", default=None, help="run folder (default results/models/<run>)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
+    p.add_argument("--steps", type=int, default=None, help="override training.steps")
+    p.add_argument("--restart", action="store_true", help="ignore existing checkpoints and start afresh")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("generate", help="a dance for any song: joints .npy, AIST++ motions .pkl, MP4 with the music")
+    p.add_argument("--audio", required=True, help="the song (wav, mp3, ... anything ffmpeg reads)")
+    p.add_argument("--checkpoint", required=True, help="results/models/<run>/checkpoints/last.pt or best.pt")
+    p.add_argument("--out", required=True, help="folder for <name>.{npy,pkl,mp4,json}")
+    p.add_argument("--name", default=None, help="file stem (default: the audio's)")
+    p.add_argument("--features", default=None, help="precomputed features/<fps>fps/<music>.npy for this audio")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=1, help="dances to generate (seeds SEED, SEED+1, ...); all in "
+                   "<name>.samples.npy, the first in the other files")
+    p.add_argument("--genre", default="auto", help="AIST genre (gBR, gPO, ...), auto (from an AIST music id "
+                   "in the file name) or none")
+    p.add_argument("--seed-motion", default=None, help="start from this motion: AIST++ motions .pkl or "
+                   "smpl/<seq>.params.npy")
+    p.add_argument("--seed-seconds", type=float, default=2.0, help="seconds of the seed motion kept")
+    p.add_argument("--guidance", type=float, default=None, help="music guidance weight (default: the model's)")
+    p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    p.add_argument("--overlap", type=float, default=None, help="window overlap fraction for long songs")
+    p.add_argument("--sequential", action="store_true", help="denoise windows one at a time (slower)")
+    p.add_argument("--no-video", action="store_true", help="motion files only")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=360)
+    p.add_argument("--video-fps", type=int, default=60)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("evaluate", help="FID_k/FID_g/Div/BAS/PFC of generated dances, a random-clip baseline "
+                       "and a music-swap check, with a Markdown report")
+    p.add_argument("--generated", nargs="+", required=True,
+                   help="<music>.npy or <music>.samples.npy joints from rhythm generate")
+    p.add_argument("--ground-truth", nargs="+", required=True, help="test smpl/<seq>.params.npy (or poses/*.npy)")
+    p.add_argument("--train", nargs="+", required=True, help="training motions, for the random-clip baseline")
+    p.add_argument("--beats-dir", required=True, help="beats/ with <music>.json of every track")
+    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-report", required=True, help="Markdown report")
+    p.add_argument("--clip-s", type=float, default=2.0)
+    p.add_argument("--clip-stride-s", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random-clip baseline's first draw")
+    p.add_argument("--baseline-draws", type=int, default=20, help="random-clip baseline draws averaged")
+    p.add_argument("--corrected-kinetics", action="store_true",
+                   help="the corrected kinetic acceleration instead of the reference code's")
+    p.add_argument("--units-per-metre", type=float, default=100.0, help="units of poses/*.npy ground truth")
+    p.add_argument("--run", default=None)
+    p.add_argument("--checkpoint", default=None, help="the model, described in the report")
+    p.add_argument("--seed-motion-s", type=float, default=0.0, help="seed motion the dances were given (report)")
+    p.set_defaults(func=_cmd_evaluate)
     _add_reconstruction(sub)
+    _add_track(sub)
     _add_models(sub)
     return parser
 

@@ -16,6 +16,13 @@ import torch
 from torch.utils.data import Dataset
 
 from rhythm import aist
+from rhythm.errors import RhythmInputError
+
+MOTION_FILES = {  # motion kind -> file under results/<dataset>/
+    "keypoints3d": "poses/{sequence}.npy",  # (T, 17, 3), pose units (cm by default)
+    "smpl": "smpl/{sequence}.joints.npy",  # (T, 24, 3), keypoints3d units
+    "smpl_params": "smpl/{sequence}.params.npy",  # (T, 75): smpl_trans / smpl_scaling, 72 axis-angles
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,61 @@ def split_sequences(anno_dir: str | Path, split: str, genres: list[str] | None =
     ignored = aist.load_ignore_list(anno_dir)
     names = [s for s in aist.load_split(anno_dir, f"crossmodal_{split}") if s not in ignored]
     return [s for s in names if not genres or aist.parse_name(s).genre in genres]
+
+
+def motion_file(results: str | Path, sequence: str, motion: str = "smpl_params") -> Path:
+    """The prepared motion of ``sequence``: ``keypoints3d``, ``smpl`` (joints) or ``smpl_params``."""
+    if motion not in MOTION_FILES:
+        raise ValueError(f"motion must be one of {', '.join(MOTION_FILES)}, not {motion!r}")
+    return Path(results) / MOTION_FILES[motion].format(sequence=sequence)
+
+
+def music_features_file(results: str | Path, music: str, fps: int) -> Path:
+    """``features/<fps>fps/<music>.npy``: the (T, 35) music features at the motion frame rate."""
+    return Path(results) / "features" / f"{fps}fps" / f"{music}.npy"
+
+
+@dataclass(frozen=True)
+class AlignedSequence:
+    """One sequence's motion (as stored, 60 fps) and its music's features at ``music_fps``, cut to
+    their common duration: motion frame i is at i / 60 s, music frame j at j / music_fps s."""
+
+    name: str
+    motion: np.ndarray  # (N, ...) float32 at 60 fps
+    music: np.ndarray  # (M, 35) float32 at music_fps
+    music_fps: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.music) / self.music_fps
+
+    @property
+    def genre(self) -> str:
+        return aist.parse_name(self.name).genre
+
+
+def load_aligned_sequence(results: str | Path, sequence: str, motion: str = "smpl_params",
+                          music_fps: int = 30) -> AlignedSequence:
+    """Load a sequence's prepared motion and music features, aligned in time (see :class:`AlignedSequence`)."""
+    mpath = motion_file(results, sequence, motion)
+    fpath = music_features_file(results, aist.parse_name(sequence).music, music_fps)
+    arrays = []
+    for path in (mpath, fpath):
+        if not path.is_file():
+            raise RhythmInputError(path, f"not built (needed for {sequence})")
+        try:
+            arrays.append(np.load(path).astype(np.float32))
+        except (ValueError, OSError) as exc:
+            raise RhythmInputError(path, f"not a readable .npy ({exc})") from None
+    mot, mus = arrays
+    if mus.ndim != 2 or mus.shape[1] != 35:
+        raise RhythmInputError(fpath, f"expected (T, 35) music features, got {mus.shape}")
+    duration = min(len(mot) / aist.FPS, len(mus) / music_fps)
+    n_mus = int(np.floor(duration * music_fps + 1e-6))
+    n_mot = int(np.floor(duration * aist.FPS + 1e-6))
+    if n_mus < 2:
+        raise RhythmInputError(mpath, f"{sequence}: motion and music overlap for only {duration:.2f} s")
+    return AlignedSequence(sequence, mot[:n_mot], mus[:n_mus], music_fps)
 
 
 class DanceWindows(Dataset):

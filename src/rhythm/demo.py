@@ -11,7 +11,6 @@ muxed in. Everything agrees with everything else, so every stage of the pipeline
 
 from __future__ import annotations
 
-import subprocess
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,9 @@ import numpy as np
 from tqdm import tqdm
 
 from rhythm import aist
-from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.io import atomic_path, write_json, write_pickle, write_text
-from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, forward_kinematics, smpl_to_coco17
+from rhythm.render import encode_video, look_at_camera, render_view  # noqa: F401  (demo.render_view: the old home)
+from rhythm.skeleton import forward_kinematics, smpl_to_coco17
 
 SAMPLE_RATE = 44100
 MUSIC_OFFSET_S = 0.25  # first beat of every demo song
@@ -87,29 +85,14 @@ def split_members(split: str, sequences=DEMO_SEQUENCES) -> list[str]:
 
 def demo_cameras(width: int, height: int) -> list[aist.Camera]:
     """Nine cameras on a ring 4.5 m from the dancer, 1.5 m high, in the AIST++ conventions (cm, y-up)."""
-    import cv2
-
     angles = np.deg2rad([0, 35, -35, 70, -70, 110, -110, 150, -150])
     focal = 1310.0 * width / 1920.0  # the real c01's field of view
     target = np.array([0.0, 100.0, 0.0])
-    cams = []
-    for i, ang in enumerate(angles):
-        centre = np.array([450.0 * np.sin(ang), 150.0, 450.0 * np.cos(ang)])
-        forward = (target - centre) / np.linalg.norm(target - centre)
-        right = np.cross(forward, [0.0, 1.0, 0.0])
-        right /= np.linalg.norm(right)
-        down = np.cross(forward, right)
-        rot = np.stack([right, down, forward])
-        rvec, _ = cv2.Rodrigues(rot)
-        cams.append(aist.Camera(
-            name=aist.CAMERAS[i],
-            size=(width, height),
-            matrix=np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1.0]]),
-            rotation=rvec.reshape(3),
-            translation=-rot @ centre,
-            distortions=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]),
-        ))
-    return cams
+    return [
+        look_at_camera(aist.CAMERAS[i], np.array([450.0 * np.sin(ang), 150.0, 450.0 * np.cos(ang)]), target,
+                       focal, width, height, distortions=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]))
+        for i, ang in enumerate(angles)
+    ]
 
 
 # ----------------------------------------------------------------------------- motion
@@ -219,58 +202,8 @@ def synth_song(music: str, duration_s: float, sample_rate: int = SAMPLE_RATE) ->
 
 
 # ----------------------------------------------------------------------------- rendering
-
-
-def _floor_lines(cam: aist.Camera) -> list[np.ndarray]:
-    lines = []
-    for v in np.arange(-300, 301, 50.0):
-        xs = np.linspace(-300, 300, 25)
-        lines.append(cam.project(np.stack([xs, np.zeros_like(xs), np.full_like(xs, v)], 1)))
-        lines.append(cam.project(np.stack([np.full_like(xs, v), np.zeros_like(xs), xs], 1)))
-    return lines
-
-
-def render_view(cam: aist.Camera, keypoints3d: np.ndarray) -> np.ndarray:
-    """Frames (T, H, W, 3) uint8 BGR of the dancer seen from ``cam``: floor grid, limbs, head."""
-    import cv2
-
-    w, h = cam.size
-    background = np.zeros((h, w, 3), np.uint8)
-    background[:] = np.linspace(70, 25, h, dtype=np.uint8)[:, None, None]
-    for line in _floor_lines(cam):
-        pts = line[np.isfinite(line).all(1)].round().astype(np.int32)
-        cv2.polylines(background, [pts], False, (90, 90, 90), 1, cv2.LINE_AA)
-    pix = cam.project(keypoints3d)
-    thickness = max(2, int(round(w / 100)))
-    frames = np.empty((len(pix), h, w, 3), np.uint8)
-    for i, pts in enumerate(pix):
-        img = background.copy()
-        torso = pts[[5, 6, 12, 11]].round().astype(np.int32)
-        cv2.fillConvexPoly(img, torso, (150, 150, 200), cv2.LINE_AA)
-        for (a, b), colour in zip(COCO_LIMBS, COCO_LIMB_COLORS):
-            pa, pb = pts[a].round().astype(int), pts[b].round().astype(int)
-            cv2.line(img, tuple(pa), tuple(pb), colour, thickness, cv2.LINE_AA)
-        head = pts[:5].mean(0).round().astype(int)
-        cv2.circle(img, tuple(head), int(thickness * 2.2), (200, 220, 240), -1, cv2.LINE_AA)
-        frames[i] = img
-    return frames
-
-
-def encode_video(frames: np.ndarray, audio_wav: Path, out: Path, fps: int = aist.FPS) -> None:
-    """H.264 MP4 (yuv420p) from BGR frames, with the WAV muxed as AAC; written atomically."""
-    n, h, w, _ = frames.shape
-    with atomic_path(out) as tmp:
-        cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0",
-            "-t", f"{n / fps:.6f}", "-i", str(audio_wav), "-map", "0:v", "-map", "1:a",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(tmp),
-        ]
-        proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
-        if proc.returncode != 0:
-            raise RhythmInputError(out, "ffmpeg could not encode the demo video: "
-                                   + proc.stderr.decode(errors="replace")[-400:])
+# The renderer lives in rhythm.render (the dance model draws its dancer with it too); the demo's
+# videos are its COCO-17 render through each demo camera.
 
 
 # ----------------------------------------------------------------------------- the dataset

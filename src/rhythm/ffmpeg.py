@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,7 @@ class VideoInfo:
     has_audio: bool
     audio_sample_rate: int | None
     frame_times: np.ndarray  # (num_frames,) presentation times in seconds, from 0, ascending
+    pix_fmt: str = ""  # the decoder's pixel format, e.g. yuv420p (video range) or yuvj420p (full range)
 
     @property
     def stream_duration_s(self) -> float:
@@ -71,7 +74,17 @@ _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
 _FPS_RE = re.compile(r"([\d.]+) (?:fps|tbr)")
 _AUDIO_RE = re.compile(r"Stream #\S+.*?: Audio: .*?(\d+) Hz")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
+_PIXFMT_RE = re.compile(r"Video: [^,]+(?:\([^)]*\))*[^,]*, (\w+)(\([^)]*\))?")
 _TIMEBASE_RE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.M)
+
+
+def _pixel_format(video_line: str) -> str:
+    """The decoder's pixel format; a full-range ("pc") yuv420p is reported as yuvj420p, what it is."""
+    m = _PIXFMT_RE.search(video_line)
+    if m is None:
+        return ""
+    fmt, details = m.group(1), m.group(2) or ""
+    return "yuvj420p" if fmt == "yuv420p" and re.search(r"\bpc\b", details) else fmt
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -118,4 +131,73 @@ def probe_video(path: str | Path) -> VideoInfo:
         has_audio=audio is not None,
         audio_sample_rate=int(audio.group(1)) if audio else None,
         frame_times=times,
+        pix_fmt=_pixel_format(video_line),
     )
+
+
+# ----------------------------------------------------------------------------- decoding to raw frames
+
+RAW_FORMATS = {  # pixel format -> (ffmpeg -pix_fmt, scale filter options, bytes per pixel x 2)
+    "bgr24": ("bgr24", "", 6),
+    "yuvj420p": ("yuv420p", ":out_range=full", 3),  # full-range 4:2:0 planes, as JPEG wants them
+    "yuv420p": ("yuv420p", None, 3),  # the decoder's own planes, untouched (no scale filter)
+}
+
+
+def _select_filter(sources: list[int]) -> str | None:
+    """An ffmpeg ``select`` expression for an arithmetic run of source frames (a stride), else None."""
+    if len(sources) < 2:
+        return f"eq(n\\,{sources[0]})" if sources else None
+    step = sources[1] - sources[0]
+    if step <= 1 or any(b - a != step for a, b in zip(sources, sources[1:])):
+        return None
+    return f"gte(n\\,{sources[0]})*not(mod(n-{sources[0]}\\,{step}))"
+
+
+def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int],
+                    pix_fmt: str = "bgr24") -> Iterator[tuple[int, bytes]]:
+    """Decode ``video`` once, yielding ``(source_index, raw bytes)`` for the sorted frame indices ``sources``.
+
+    Indices count frames in presentation order, as :func:`probe_video`'s ``frame_times``. One ffmpeg
+    process; when the indices are a stride, its ``select`` filter drops the others before the pipe,
+    and it stops after the last one. ``pix_fmt``: ``bgr24`` (H, W, 3) or ``yuvj420p`` (full-range
+    planes Y, U, V, for JPEG encoding without a colour conversion) or ``yuv420p`` (the decoder's own
+    planes, no scaling pass at all: only for a yuv420p source at its own size).
+    """
+    video = Path(video)
+    if not sources:
+        return
+    width, height = size
+    fmt, range_opt, twice_bpp = RAW_FORMATS[pix_fmt]
+    frame_bytes = width * height * twice_bpp // 2
+    select = _select_filter(sources)
+    filters = ([f"select='{select}'"] if select else []) + (
+        [f"scale={width}:{height}{range_opt}"] if range_opt is not None else [])
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video), "-map", "0:v:0",
+           *(["-vf", ",".join(filters)] if filters else []), "-fps_mode", "passthrough", "-pix_fmt", fmt,
+           "-frames:v", str(len(sources) if select else sources[-1] + 1), "-f", "rawvideo", "pipe:1"]
+    pending = iter(sources)
+    want = next(pending, None)
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr)
+        decoded = 0
+        try:
+            while want is not None:
+                buf = proc.stdout.read(frame_bytes)
+                if len(buf) < frame_bytes:
+                    break
+                index = want if select else decoded
+                decoded += 1
+                if index == want:
+                    yield want, buf
+                    want = next(pending, None)
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+        if want is not None:
+            stderr.seek(0)
+            last = stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {code}"]
+            raise RhythmInputError(video, f"ffmpeg stopped before source frame {want} "
+                                   f"(the video may be truncated or corrupt): {last[0]}")

@@ -32,7 +32,7 @@ import numpy as np
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.io import write_json, write_pickle
+from rhythm.io import without_timings, write_json, write_pickle
 from rhythm.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS
 
 NUM_JOINTS = 24
@@ -441,5 +441,5 @@ def fit_file(keypoints3d: str | Path, out: str | Path, optim: bool = False,
         "smpl_loss": fit.report["mpjpe_body"],
     })
     if report_out is not None:
-        write_json(report_out, fit.report)
+        write_json(report_out, without_timings(fit.report))
     return fit

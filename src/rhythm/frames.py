@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy as np
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import VideoInfo, ffmpeg_exe, probe_video
+from rhythm.ffmpeg import VideoInfo, probe_video, read_raw_frames
 from rhythm.io import atomic_dir, read_json, write_json
 
 MAPPING_NAME = "frame_mapping.json"
@@ -171,37 +169,34 @@ def _output_size(info: VideoInfo, options: FrameOptions) -> tuple[int, int]:
     return info.width, info.height
 
 
-def _select_filter(sources: list[int]) -> str | None:
-    """An ffmpeg ``select`` expression for an arithmetic run of source frames (a stride), else None."""
-    if len(sources) < 2:
-        return f"eq(n\\,{sources[0]})" if sources else None
-    step = sources[1] - sources[0]
-    if step <= 1 or any(b - a != step for a, b in zip(sources, sources[1:])):
-        return None
-    return f"gte(n\\,{sources[0]})*not(mod(n-{sources[0]}\\,{step}))"
+# Video-range (16-235 luma, 16-240 chroma) to JPEG's full range (0-255), as lookup tables.
+_LUMA_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+_CHROMA_TO_FULL = np.clip(np.round((np.arange(256) - 128) * 255 / 224 + 128), 0, 255).astype(np.uint8)
 
 
 def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, int], quality: int,
-                  workers: int, progress: bool = False) -> None:
-    """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs."""
+                  workers: int, progress: bool = False, source_pix_fmt: str = "") -> None:
+    """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs.
+
+    A yuv420p source kept at its size goes from the decoder to the encoders untouched, and its
+    range is widened by lookup tables in the encoding threads (cheaper than ffmpeg's scale pass);
+    anything else is converted by ffmpeg to full-range planes (or BGR for odd sizes).
+    """
+    import cv2
     import simplejpeg
+    from tqdm import tqdm
 
     width, height = size
-    sources = sorted(targets)
     yuv = width % 2 == 0 and height % 2 == 0  # 4:2:0 planes need even sizes; odd sizes go through BGR
-    frame_bytes = width * height * 3 // 2 if yuv else width * height * 3
-    filters = []
-    select = _select_filter(sources)
-    if select:
-        filters.append(f"select='{select}'")
-    filters.append(f"scale={width}:{height}:out_range=full" if yuv else f"scale={width}:{height}")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video), "-map", "0:v:0",
-           "-vf", ",".join(filters), "-fps_mode", "passthrough", "-pix_fmt", "yuv420p" if yuv else "bgr24",
-           "-frames:v", str(len(sources) if select else sources[-1] + 1), "-f", "rawvideo", "pipe:1"]
+    native = yuv and source_pix_fmt == "yuv420p"
+    pix_fmt = "yuv420p" if native else "yuvj420p" if yuv else "bgr24"
 
     def encode(buf: bytes, paths: list[Path]) -> None:
         arr = np.frombuffer(buf, np.uint8)
         if yuv:
+            if native:
+                arr = np.concatenate([cv2.LUT(arr[: width * height], _LUMA_TO_FULL).ravel(),
+                                      cv2.LUT(arr[width * height:], _CHROMA_TO_FULL).ravel()])
             y = arr[: width * height].reshape(height, width)
             u = arr[width * height: width * height * 5 // 4].reshape(height // 2, width // 2)
             v = arr[width * height * 5 // 4:].reshape(height // 2, width // 2)
@@ -212,41 +207,20 @@ def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, 
         for path in paths:
             path.write_bytes(data)
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(sources), desc=f"frames {video.stem}", disable=not progress, mininterval=5)
+    bar = tqdm(total=len(targets), desc=f"frames {video.stem}", disable=not progress, mininterval=5)
     in_flight = threading.BoundedSemaphore(2 * workers + 2)  # caps memory: a 1080p frame is 3 MB
-    with tempfile.TemporaryFile() as stderr, concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr)
-        futures, decoded, pending = [], 0, iter(sources)
-        want = next(pending, None)
+    futures = []
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         try:
-            while want is not None:
-                buf = proc.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    break
-                index = want if select else decoded
-                decoded += 1
-                if index != want:
-                    continue
+            for index, buf in read_raw_frames(video, sorted(targets), size, pix_fmt):
                 in_flight.acquire()
-                fut = pool.submit(encode, buf, targets[want])
+                fut = pool.submit(encode, buf, targets[index])
                 fut.add_done_callback(lambda _f: (in_flight.release(), bar.update()))
                 futures.append(fut)
-                want = next(pending, None)
         finally:
-            proc.stdout.close()
-            if want is not None:
-                proc.kill()
-            code = proc.wait()
             for fut in futures:
                 fut.result()  # re-raise an encoder's error
             bar.close()
-        if want is not None:
-            stderr.seek(0)
-            last = stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {code}"]
-            raise RhythmInputError(video, f"ffmpeg stopped before source frame {want} "
-                                   f"(the video may be truncated or corrupt): {last[0]}")
 
 
 # ----------------------------------------------------------------------------- the stage
@@ -282,7 +256,9 @@ def extract_frames(
         targets: dict[int, list[Path]] = {}
         for i in keep:
             targets.setdefault(int(alignment.source_index[i]), []).append(tmp / f"{i:06d}.jpg")
-        encode_frames(video, targets, size, options.quality, options.workers or available_cores(), progress)
+        source_fmt = info.pix_fmt if size == (info.width, info.height) else ""
+        encode_frames(video, targets, size, options.quality, options.workers or available_cores(), progress,
+                      source_fmt)
         mapping = {
             "video": video.stem,
             "sequence": _sequence_or_none(video.stem),

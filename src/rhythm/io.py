@@ -7,6 +7,7 @@ leaves a half-written file that a later run would mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import pickle
@@ -23,6 +24,20 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def remove_stale_parts(path: Path) -> None:
+    """Remove what a killed writer of ``path`` left behind (``kill -9`` gives no chance to clean up).
+
+    Only the temporary siblings of this one output: Snakemake never runs two jobs that write the
+    same output at once, so whatever is there belongs to a writer that is gone.
+    """
+    name = glob.escape(path.name)
+    for stale in (*path.parent.glob(f".{name}.part.*"), *path.parent.glob(f".{name}.*.part")):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` when the block succeeds.
@@ -32,6 +47,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(path)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{path.name}.part.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
     )
@@ -51,6 +67,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a temporary directory next to ``path``; it replaces ``path`` when the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
         yield tmp
@@ -68,6 +85,21 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 def write_json(path: str | Path, data: Any) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+VOLATILE_KEYS = frozenset({"seconds", "timings"})
+
+
+def without_timings(data: Any) -> Any:
+    """``data`` without run times, so that an output depends only on its inputs (reruns compare equal).
+
+    Reports keep their timings for the log; the file written is reproducible.
+    """
+    if isinstance(data, dict):
+        return {k: without_timings(v) for k, v in data.items() if k not in VOLATILE_KEYS}
+    if isinstance(data, list):
+        return [without_timings(v) for v in data]
+    return data
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -18,7 +18,7 @@ from rhythm import aist
 from rhythm.errors import RhythmInputError
 from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.frames import load_mapping
-from rhythm.io import atomic_dir
+from rhythm.io import atomic_dir, atomic_path
 from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
 
 
@@ -30,19 +30,67 @@ class OverlayOptions:
     video: bool = True  # also write overlay.mp4 (all frames, with the source's audio)
 
 
-def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1) -> np.ndarray:
-    """Draw one COCO-17 person (17, 2 or 3) on ``img`` in place; returns ``img``."""
+# One colour (BGR) per tracked person, far apart in hue: a swap of identities shows as a colour change.
+TRACK_COLOURS = (
+    (0, 200, 255), (255, 128, 0), (60, 220, 60), (220, 60, 220), (40, 40, 255),
+    (255, 230, 0), (160, 160, 255), (0, 140, 110), (210, 210, 210), (130, 40, 190),
+)
+
+
+def track_colour(index: int) -> tuple[int, int, int]:
+    """The colour of tracked person ``index`` (the palette repeats after ten)."""
+    return TRACK_COLOURS[index % len(TRACK_COLOURS)]
+
+
+def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1,
+                  colour: tuple[int, int, int] | None = None) -> np.ndarray:
+    """Draw one COCO-17 person (17, 2 or 3) on ``img`` in place; returns ``img``.
+
+    Limbs are coloured by body side, or all in ``colour`` when one is given (a tracked person).
+    """
     import cv2
 
     conf = kp[:, 2] if kp.shape[1] > 2 else np.ones(len(kp))
     ok = np.isfinite(kp[:, :2]).all(axis=1) & (conf >= min_confidence)
     thickness = max(1, int(round(img.shape[1] / 320)))
-    for (a, b), colour in zip(COCO_LIMBS, COCO_LIMB_COLORS):
+    colours = COCO_LIMB_COLORS if colour is None else (tuple(colour),) * len(COCO_LIMBS)
+    for (a, b), limb_colour in zip(COCO_LIMBS, colours):
         if ok[a] and ok[b]:
             cv2.line(img, tuple(np.round(kp[a, :2]).astype(int)), tuple(np.round(kp[b, :2]).astype(int)),
-                     colour, thickness + 1, cv2.LINE_AA)
+                     limb_colour, thickness + 1, cv2.LINE_AA)
     for i in np.flatnonzero(ok):
         cv2.circle(img, tuple(np.round(kp[i, :2]).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
+    return img
+
+
+def draw_tracked_people(img: np.ndarray, people: np.ndarray, min_confidence: float = 0.1,
+                        labels: bool = True) -> np.ndarray:
+    """Draw one frame of tracked people (N, K, C) on ``img`` in place, person ``n`` in ``track_colour(n)``.
+
+    ``people`` is a frame of :func:`rhythm.tracking.track_people`'s keypoints (in the image's
+    pixels): the first 17 keypoints are COCO-17's body (as in COCO-WholeBody and the landmarks
+    stage's selections), C = 2 is x, y and C >= 3 has the score last (x, y[, z], score). A person
+    whose row is NaN (absent in this frame) is skipped. ``labels`` writes each person's index
+    above their head, so that a still frame names its people too.
+    """
+    import cv2
+
+    people = np.asarray(people, dtype=np.float64)
+    if people.ndim != 3 or people.shape[1] < 17 or people.shape[2] < 2:
+        raise ValueError(f"people must be (N, K>=17, C>=2), got {people.shape}")
+    for n, kp in enumerate(people):
+        conf = kp[:, -1] if kp.shape[1] > 2 else np.ones(len(kp))
+        xyc = np.concatenate([kp[:, :2], conf[:, None]], axis=1)
+        ok = np.isfinite(xyc[:, :2]).all(axis=1) & (np.nan_to_num(conf, nan=-1.0) >= min_confidence)
+        if not ok.any():
+            continue
+        draw_skeleton(img, xyc, min_confidence, colour=track_colour(n))
+        if labels:
+            scale = max(0.5, img.shape[1] / 1280)
+            top = xyc[ok][np.argmin(xyc[ok, 1])]
+            org = (int(round(top[0])) - int(8 * scale), int(round(top[1])) - int(12 * scale))
+            cv2.putText(img, str(n), org, cv2.FONT_HERSHEY_SIMPLEX, scale, track_colour(n), max(1, int(2 * scale)),
+                        cv2.LINE_AA)
     return img
 
 
@@ -66,6 +114,9 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     import cv2
 
     mapping = load_mapping(frames_dir)
+    frames_dir = Path(frames_dir)
+    if frames_dir.is_file():  # the frame_mapping.json itself
+        frames_dir = frames_dir.parent
     video = mapping["video"]
     kp = overlay_keypoints(anno_dir, video, options.mode)
     scale = np.array([mapping["width"] / mapping["source_width"], mapping["height"] / mapping["source_height"], 1])
@@ -97,12 +148,55 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     return {"video": video, "pngs": n_png, "frames": len(entries)}
 
 
-def _start_encoder(out: Path, mapping: dict, audio_source) -> subprocess.Popen:
+def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> subprocess.Popen:
     fps = mapping["fps"] / mapping.get("stride", 1)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{mapping['width']}x{mapping['height']}",
            "-r", f"{fps:g}", "-i", "pipe:0"]
     if audio_source is not None:
-        cmd += ["-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-shortest"]
+        cmd += ["-ss", f"{audio_offset_s:.6f}", "-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac",
+                "-shortest"]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str | Path,
+                            min_confidence: float = 0.1) -> dict:
+    """An MP4 of ``video``'s sampled frames with its landmarks drawn, each tracked person in one colour.
+
+    ``landmarks`` is a landmarks stage output (``(T, K, C)`` or ``(T, N, K, C)``, normalised) with its
+    ``.json`` report beside it, which names the source frames; the first 17 keypoints must be the
+    COCO body (true of the stage's selections ``dance85``, ``wholebody133`` and ``body17``).
+    """
+    import cv2
+
+    from rhythm.ffmpeg import probe_video, read_raw_frames
+    from rhythm.io import read_json
+
+    landmarks = Path(landmarks)
+    rows = np.load(landmarks)
+    report = read_json(landmarks.with_suffix(".json"))
+    if report.get("status") != "ok" or len(rows) == 0:
+        raise RhythmInputError(landmarks, f"no landmarks to draw ({report.get('reason', 'empty')})")
+    people = rows if rows.ndim == 4 else rows[:, None]
+    info = probe_video(video)
+    scale = np.array([info.width, info.height])
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        mapping = {"fps": report["fps"], "width": info.width, "height": info.height}
+        start = report["frame_times_s"][0] if report.get("frame_times_s") else 0.0
+        encoder = _start_encoder(tmp, mapping, video if info.has_audio else None, start)
+        try:
+            for k, (_, buf) in enumerate(read_raw_frames(video, report["source_frames"], (info.width, info.height))):
+                img = np.frombuffer(buf, np.uint8).reshape(info.height, info.width, 3).copy()
+                frame = people[k].astype(np.float64).copy()
+                frame[..., :2] *= scale
+                kp = np.concatenate([frame[..., :2], frame[..., -1:]], axis=-1)  # x, y (px), score
+                draw_tracked_people(img, kp, min_confidence)
+                encoder.stdin.write(img.tobytes())
+        finally:
+            encoder.stdin.close()
+            err = encoder.stderr.read().decode(errors="replace")
+            if encoder.wait() != 0:
+                raise RhythmInputError(out, f"ffmpeg failed: {err[-300:]}")
+    return {"video": Path(video).stem, "frames": len(people), "people": people.shape[1]}

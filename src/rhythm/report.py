@@ -102,7 +102,8 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
     }
 
 
-def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=()) -> dict:
+def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=(),
+                 reconstruction=None, landmarks=(), landmarks_skipped: str | None = None) -> dict:
     """Add what the pipeline built to a status report."""
     report = dict(status)
     mappings = [read_json(p) for p in frame_mappings]
@@ -118,6 +119,9 @@ def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), o
     for path in reprojection:
         r = read_json(path)
         report["reprojection"][r["sequence"]] = {"median_px": r["median_px"], "outliers": r["outliers"]}
+    if reconstruction:
+        report["reconstruction"] = read_json(reconstruction)
+    report["landmarks"] = landmark_summary([read_json(p) for p in landmarks], landmarks_skipped)
     report["beats"] = {}
     for path in beats:
         b = read_json(path)
@@ -135,6 +139,25 @@ def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), o
         report["coco"][Path(path).stem] = {"images": len(c["images"]), "annotations": len(c["annotations"])}
     report["overlays"] = len(list(overlays))
     return report
+
+
+def landmark_summary(reports: list[dict], skipped_reason: str | None = None) -> dict:
+    """Frames, people and skipped segments over the landmark reports (``landmarks/*.json``)."""
+    if skipped_reason and not reports:
+        return {"status": "not run", "reason": skipped_reason}
+    done = [r for r in reports if r.get("status") == "ok"]
+    return {
+        "status": "ok",
+        "outputs": len(reports),
+        "frames": sum(r["frames"] for r in done),
+        "frames_with_person": sum(r["frames_with_person"] for r in done),
+        "frames_without_person": sum(r["frames_without_person"] for r in done),
+        "frames_with_several_people": sum(r["frames_with_several_people"] for r in done),
+        "max_people": max((r["max_people"] for r in done), default=0),
+        "skipped": {r.get("segment") or r["video"]: r["reason"] for r in reports if r.get("status") == "skipped"},
+        # per video or segment tracked with the `people` policy: identities, switches and gaps
+        "tracking": {r.get("segment") or r["video"]: r["tracking"] for r in done if r.get("tracking")},
+    }
 
 
 def render_text(report: dict) -> str:
@@ -184,6 +207,43 @@ def render_text(report: dict) -> str:
             cams = " ".join(f"{c}:{v:.1f}{'*' if c in r['outliers'] else ''}" for c, v in r["median_px"].items()
                             if v is not None)
             lines.append(f"  {seq}  {cams}")
+    lm = report.get("landmarks")
+    if lm and lm.get("status") == "not run":
+        lines += ["", f"landmarks: not run ({lm['reason']})"]
+    elif lm and lm.get("outputs"):
+        lines += ["", f"landmarks: {lm['outputs']} outputs, {lm['frames']} frames, {lm['frames_with_person']} with a "
+                  f"person, {lm['frames_without_person']} without (NaN rows), {lm['frames_with_several_people']} with "
+                  f"several people (most: {lm['max_people']})"]
+        for name, why in list(lm["skipped"].items())[:MAX_LISTED]:
+            lines.append(f"  skipped {name}: {why}")
+        for name, t in list(lm.get("tracking", {}).items())[:MAX_LISTED]:
+            lines.append(f"  tracked {name}: {t['people_found']} people in {t['people']} slots, {t['track_switches']} "
+                         f"track switches, {t['gaps']} gaps ({t['gaps_interpolated']} interpolated, {t['gaps_long']} "
+                         f"long, longest {t['max_gap_length']} frames), {t['spurious_detections']} spurious detections")
+    if report.get("reconstruction"):
+        rec = report["reconstruction"]
+        summ = rec["summary"]
+        lines += ["", f"reconstruction: {summ['sequences']} sequences triangulated, median reprojection "
+                  f"{summ['triangulation_median_px']} px, SMPL fit {summ['fit_mpjpe_body']} cm (body joints)"]
+        if "vs_official_keypoints3d" in summ:
+            v = summ["vs_official_keypoints3d"]
+            lines.append(f"  against the official keypoints3d: median {v['median']} cm, p95 {v['p95']} cm")
+        for seq, entry in list(rec.get("sequences", {}).items())[:MAX_LISTED]:
+            tri, fit = entry.get("triangulation", {}), entry.get("fitting", {})
+            parts = []
+            if tri:
+                parts.append(f"reprojection {tri['reprojection_px']['median_px']:.2f} px")
+                if "vs_official" in tri:
+                    o = tri["vs_official"]["plain_vs_keypoints3d"]
+                    parts.append(f"vs official {o['median']:.2f} cm (p95 {o['p95']:.2f})")
+                if tri.get("dropped_views"):
+                    parts.append(f"dropped {', '.join(tri['dropped_views'])}")
+            if fit.get("mpjpe_body") is not None:
+                parts.append(f"SMPL fit {fit['mpjpe_body']:.2f} cm")
+            lines.append(f"  {seq}: " + "; ".join(parts))
+        for setting, c in rec.get("settings", {}).items():
+            med = ", ".join(f"{k} {v}" for k, v in c["reprojection_median_px"].items())
+            lines.append(f"  cameras {setting}: bundle adjustment over {c['sequences']} sequences, median px: {med}")
     if "poses" in report:
         lines += ["", f"poses: {report['poses']} sequences; overlays: {report['overlays']} videos"]
     for split, c in report.get("coco", {}).items():

@@ -33,7 +33,7 @@ import numpy as np
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.io import write_json, write_pickle
+from rhythm.io import without_timings, write_json, write_pickle
 
 # Bones whose length the optimised variant holds constant: legs, arms, hip width and the face.
 # Torso sides, shoulder width and ear-shoulder lengths change with the spine and are left free.
@@ -546,5 +546,5 @@ def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
         "dropped_views": sorted(result.report["dropped_views"]),
     })
     if report_out is not None:
-        write_json(report_out, result.report)
+        write_json(report_out, without_timings(result.report))
     return result

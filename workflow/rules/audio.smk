@@ -12,6 +12,7 @@ rule extract_audio:
         "logs/extract_audio/{dataset}/{music}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -30,14 +31,12 @@ rule beats:
             category="Beats",
         ),
     params:
-        opts=lambda wc: (
-            "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}"
-        ).format(**config["beats"])
-        + ("" if config["beats"]["percussive"] else " --no-percussive"),
+        opts=BEAT_OPTS,
     log:
         "logs/beats/{dataset}/{music}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -54,6 +53,7 @@ rule music_features:
         "logs/music_features/{dataset}/{fps}fps/{music}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1500,
         runtime=10,

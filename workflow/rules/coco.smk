@@ -12,14 +12,12 @@ rule coco_split:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         out=lambda wc, output: str(Path(output.annotations).parent.parent),
         frames=lambda wc, input: " ".join(str(Path(m).parent) for m in input.mappings),
-        opts=lambda wc: (
-            "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
-            " --margin {margin} --link {link}".format(**config["coco"])
-        ),
+        opts=COCO_OPTS,
     log:
         "logs/coco_split/{dataset}/{split}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=30,

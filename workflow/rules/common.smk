@@ -20,6 +20,7 @@ wildcard_constraints:
     music=r"m[A-Z]{2}\d",
     fps=r"30|60",
     split=r"[A-Za-z0-9_]+",
+    run=r"[A-Za-z0-9_.-]+",
 
 
 def selection_args():
@@ -35,7 +36,7 @@ def selection_args():
     return " ".join(args)
 
 
-def frame_options(wildcards):
+def _frame_options():
     """`rhythm frames` options from the config; with coco_frames_only, the COCO stride."""
     f = config["frames"]
     stride = config["coco"]["stride"] if f["coco_frames_only"] else f["stride"]
@@ -45,6 +46,27 @@ def frame_options(wildcards):
     if f.get("height"):
         opts += f" --height {f['height']}"
     return opts
+
+
+# Command-line options of the per-video and per-sequence rules, worked out once: a function in
+# `params:` would be called for every one of tens of thousands of jobs.
+FRAME_OPTS = _frame_options()
+OVERLAY_OPTS = "--mode {mode} --min-confidence {min_confidence} --limit {limit}".format(**config["overlays"])
+POSE_OPTS = " ".join(
+    [
+        "--optim" if config["poses"]["optim"] else "",
+        "--center" if config["poses"]["center"] else "",
+        f"--units {config['poses']['units']} --fps {config['poses']['fps']}",
+        f"--smooth {config['poses']['smooth_sigma']}",
+    ]
+)
+BEAT_OPTS = "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}".format(
+    **config["beats"]
+) + ("" if config["beats"]["percussive"] else " --no-percussive")
+COCO_OPTS = (
+    "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
+    " --margin {margin} --link {link} --min-det-score {min_det_score}".format(**config["coco"])
+)
 
 
 def keypoints2d_of_video(wildcards):
@@ -70,10 +92,6 @@ def reprojection_inputs(wildcards):
 
 def motion_of_sequence(wildcards):
     return str(aist.motion_path(ANNO, wildcards.sequence))
-
-
-def source_video(wildcards):
-    return f"{VIDEO_DIR}/{wildcards.video}.mp4"
 
 
 def music_source(wildcards):
@@ -132,7 +150,114 @@ def all_targets():
         + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
         + overlay_targets()
         + reprojection_targets()
+        + reconstruction_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
+        + model_targets()
+    )
+
+
+# ----------------------------------------------------------------------------- the dance model
+
+MODEL = config.get("model") or {}
+MODEL_ON = bool(MODEL.get("enabled"))
+RUN = MODEL.get("run") or DATASET
+MODEL_FPS = MODEL.get("fps", 30)
+MODEL_TRAINING = MODEL.get("training") or {}
+
+
+def model_sequences(which):
+    """Sequences the model uses: ``train`` (its train splits), ``val`` or ``test`` (crossmodal splits)."""
+    names = MODEL.get("train_splits", ["train"]) if which == "train" else [MODEL.get(f"{which}_split")]
+    out = []
+    for name in names:
+        if not name:
+            continue
+        split = f"crossmodal_{name}"
+        if split not in PLAN.splits:
+            raise ValueError(f"model: {which} uses {split}, which is not in selection.splits")
+        out += PLAN.splits[split]
+    return out
+
+
+def model_motion_files(sequences):
+    if MODEL.get("representation", "smpl") == "smpl":
+        return [f"{OUT}/smpl/{s}.params.npy" for s in sequences]
+    return [f"{OUT}/poses/{s}.npy" for s in sequences]
+
+
+def model_motion_inputs():
+    return model_motion_files(model_sequences("train") + model_sequences("val"))
+
+
+def model_feature_inputs():
+    music = sorted({aist.parse_name(s).music for s in model_sequences("train") + model_sequences("val")})
+    return [f"{OUT}/features/{MODEL_FPS}fps/{m}.npy" for m in music]
+
+
+def model_settings_json():
+    """What `rhythm model-config` writes as the run's training config (a change retrains)."""
+    import json
+
+    splits = {}
+    for key in {*MODEL.get("train_splits", ["train"]), MODEL.get("val_split"), MODEL.get("test_split", "test")}:
+        if key:
+            splits[key] = list(PLAN.splits.get(f"crossmodal_{key}", []))
+    units = 1.0 if config["poses"]["units"] == "m" else 100.0
+    return json.dumps({"run": RUN, "results": OUT, "splits": splits, "pose_units_per_metre": units,
+                       "model": MODEL}, sort_keys=True)
+
+
+def model_test_music():
+    return sorted({aist.parse_name(s).music for s in model_sequences("test")})
+
+
+def model_checkpoint_for_generation(wildcards):
+    which = (MODEL.get("generate") or {}).get("checkpoint", "last")
+    return f"results/models/{wildcards.run}/checkpoints/{which}.pt"
+
+
+def seed_motion_of_music(wildcards):
+    """With generate.seed_motion_s > 0: the first test sequence of this music starts the dance."""
+    if not (MODEL.get("generate") or {}).get("seed_motion_s"):
+        return []
+    seqs = [s for s in model_sequences("test") if aist.parse_name(s).music == wildcards.music]
+    return model_motion_files(seqs[:1])
+
+
+def generate_options(wildcards, input):
+    g = MODEL.get("generate") or {}
+    v = g.get("video") or {}
+    opts = (f"--seed {g.get('seed', 0)} --samples {g.get('samples', 1)} --width {v.get('width', 640)} --height {v.get('height', 360)}"
+            f" --video-fps {v.get('fps', 60)}")
+    if g.get("overlap") is not None:
+        opts += f" --overlap {g['overlap']}"
+    if not g.get("batched", True):
+        opts += " --sequential"
+    if input.seed_motion:
+        opts += f" --seed-motion {input.seed_motion[0]} --seed-seconds {g['seed_motion_s']}"
+    return opts
+
+
+def evaluate_options(wildcards):
+    e = MODEL.get("evaluate") or {}
+    opts = (f"--clip-s {e.get('clip_s', 2.0)} --clip-stride-s {e.get('clip_stride_s', 1.0)}"
+            f" --seed {e.get('seed', 0)} --baseline-draws {e.get('baseline_draws', 20)} --seed-motion-s {(MODEL.get('generate') or {}).get('seed_motion_s', 0.0)}")
+    if e.get("kinetic_acceleration", "reference") == "corrected":
+        opts += " --corrected-kinetics"
+    if config["poses"]["units"] == "m":
+        opts += " --units-per-metre 1"
+    return opts
+
+
+def model_targets():
+    if not MODEL_ON:
+        return []
+    gen = f"results/generated/{RUN}"
+    return (
+        [f"results/models/{RUN}/checkpoints/{c}.pt" for c in ("last", "best")]
+        + [f"results/models/{RUN}/{f}" for f in ("metrics.csv", "loss_curve.png")]
+        + [f"{gen}/{m}.{ext}" for m in model_test_music() for ext in ("npy", "pkl", "mp4")]
+        + [f"{gen}/metrics.json", f"{gen}/report.md"]
     )
 
 

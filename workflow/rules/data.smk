@@ -25,6 +25,7 @@ if IS_DEMO:
             "logs/demo_data/demo_data.log",
         conda:
             ENV
+        threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
@@ -37,13 +38,14 @@ if IS_DEMO:
 
 rule link_video:
     input:
-        source_video,
+        f"{VIDEO_DIR}/{{video}}.mp4",
     output:
         "results/{dataset}/videos/{video}.mp4",
     log:
         "logs/link_video/{dataset}/{video}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=200,
         runtime=5,
@@ -67,12 +69,13 @@ if config["download"]["enabled"]:
             retries=config["download"]["retries"],
             mismatch=config["download"]["max_mismatch"],
             anno=ANNO,
-            out=subpath(output[0], parent=True),
-            manual=lambda wc: f"{VIDEO_DIR}/{wc.video}.mp4",
+            out="results/{dataset}/videos",
+            manual=f"{VIDEO_DIR}/{{video}}.mp4",
         log:
             "logs/download_video/{dataset}/{video}.log",
         conda:
             ENV
+        threads: 1
         resources:
             mem_mb=300,
             runtime=60,

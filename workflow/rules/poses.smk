@@ -7,18 +7,12 @@ rule poses:
     output:
         "results/{dataset}/poses/{sequence}.npy",
     params:
-        opts=lambda wc: " ".join(
-            [
-                "--optim" if config["poses"]["optim"] else "",
-                "--center" if config["poses"]["center"] else "",
-                f"--units {config['poses']['units']} --fps {config['poses']['fps']}",
-                f"--smooth {config['poses']['smooth_sigma']}",
-            ]
-        ),
+        opts=POSE_OPTS,
     log:
         "logs/poses/{dataset}/{sequence}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -36,6 +30,7 @@ rule smpl_joints:
         "logs/smpl_joints/{dataset}/{sequence}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -59,6 +54,7 @@ rule audio2pose_layout:
         "logs/audio2pose_layout/{dataset}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=200,
         runtime=5,

@@ -10,20 +10,18 @@ rule overlay:
         "results/{dataset}/overlays/{video}/overlay.mp4",
     params:
         anno=ANNO,
-        frames=subpath(input.mapping, parent=True),
-        out=subpath(output[0], parent=True),
-        opts=lambda wc: "--mode {mode} --min-confidence {min_confidence} --limit {limit}".format(
-            **config["overlays"]
-        ),
+        out="results/{dataset}/overlays/{video}",
+        opts=OVERLAY_OPTS,
     log:
         "logs/overlay/{dataset}/{video}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=20,
     shell:
-        "rhythm overlay {params.frames} --anno-dir {params.anno} --out {params.out} {params.opts}"
+        "rhythm overlay {input.mapping} --anno-dir {params.anno} --out {params.out} {params.opts}"
         " --audio {input.video} > {log} 2>&1"
 
 
@@ -38,6 +36,7 @@ rule reprojection:
         "logs/reprojection/{dataset}/{sequence}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,

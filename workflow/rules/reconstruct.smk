@@ -26,6 +26,7 @@ rule triangulate:
         "logs/triangulate/{dataset}/{sequence}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -55,6 +56,7 @@ rule calibrate:
         "logs/calibrate/{dataset}/{setting}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -84,6 +86,7 @@ rule fit_smpl:
         "logs/fit_smpl/{dataset}/{sequence}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=20,
@@ -101,6 +104,7 @@ rule reconstruction_errors:
         "logs/reconstruction_errors/{dataset}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,

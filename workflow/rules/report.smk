@@ -10,6 +10,7 @@ rule data_report:
         coco=coco_targets(),
         overlays=overlay_targets(),
         reprojection=reprojection_targets(),
+        reconstruction=reconstruction_targets(),
         beat_plots=beat_plot_targets(),
     output:
         json="results/{dataset}/reports/data_report.json",
@@ -23,15 +24,19 @@ rule data_report:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         selection=selection_args(),
         videos=VIDEO_DIR,
+        reconstruction=lambda wc, input: (
+            f"--reconstruction {input.reconstruction}" if input.reconstruction else ""
+        ),
     log:
         "logs/data_report/{dataset}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
     shell:
         "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
         " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
-        " --overlays {input.overlays} --reprojection {input.reprojection} --beat-plots {input.beat_plots} --out-json {output.json}"
+        " --overlays {input.overlays} --reprojection {input.reprojection} {params.reconstruction} --beat-plots {input.beat_plots} --out-json {output.json}"
         " --out-text {output.text} --out-html {output.html} > {log} 2>&1"

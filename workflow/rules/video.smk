@@ -9,8 +9,8 @@ rule extract_frames:
         "results/{dataset}/frames/{video}/frame_mapping.json",
     params:
         anno=ANNO,
-        out=subpath(output[0], parent=True),
-        opts=frame_options,
+        out="results/{dataset}/frames/{video}",
+        opts=FRAME_OPTS,
     log:
         "logs/extract_frames/{dataset}/{video}.log",
     conda:

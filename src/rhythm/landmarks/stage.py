@@ -1,0 +1,280 @@
+"""The landmarks stage: a video (or one segment of it) in, a ``(T, 85, 4)`` float32 array out.
+
+Per sampled frame (:mod:`rhythm.landmarks.sampling`): the backend's person boxes, then the
+person policy picks whom to keep, then RTMW3D's 133 keypoints of the kept boxes (all crops of a
+batch of frames in one forward), normalised as the seed did, ``x / width, y / height, z, score``,
+and cut to the configured selection (85 by default). A frame with nobody in it is a row of NaN,
+never zeros, so that a model cannot mistake "no person" for "a person at the top-left corner".
+
+Person policies:
+
+* ``skip``: more than one person in any frame skips the whole segment, as the seed did (its
+  signers were alone; a second person means ambiguity);
+* ``best``: keep the highest-scoring box of every frame;
+* ``track``: keep the person followed from frame to frame (the box overlapping the previous one
+  most), which does not jump to a bystander who scores higher for a frame;
+* ``people``: keep up to N people with stable identities (:mod:`rhythm.tracking`: matching by
+  box overlap and keypoint distance, re-identification after short gaps, short gaps interpolated,
+  jitter smoothed), written as ``(T, N, 85, 4)`` with absolute positions: slot n is the same
+  dancer all the way through (duets, crowds).
+
+A skipped segment still gets its output, an empty ``(0, K, 4)`` array, so that a workflow knows
+the job ran; the JSON report next to it says why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rhythm.errors import RhythmInputError
+from rhythm.ffmpeg import probe_video, read_raw_frames
+from rhythm.io import write_json, write_npy
+from rhythm.landmarks.keypoints import DANCE_85
+from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
+
+POLICIES = ("skip", "best", "track", "people")
+
+
+@dataclass(frozen=True)
+class LandmarkOptions:
+    sampling: SamplingOptions = field(default_factory=SamplingOptions)
+    policy: str = "best"  # skip | best | track
+    keypoints: tuple[int, ...] = DANCE_85  # indices into the 133 COCO-WholeBody keypoints
+    add_visible: bool = True  # ADD_VISIBLE: the 4th channel, the keypoint score
+    batch_frames: int = 16  # frames decoded and sent to the backend at once
+    track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
+    tracking: object = None  # people: rhythm.tracking.TrackOptions (max_people, gaps, smoothing)
+
+    def __post_init__(self):
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {POLICIES}, not {self.policy!r}")
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one xyxy box with each of ``boxes`` (M, 4)."""
+    if len(boxes) == 0:
+        return np.zeros(0)
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda b: np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)  # noqa: E731
+    return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
+
+
+def choose_person(boxes: np.ndarray, scores: np.ndarray, policy: str, previous: np.ndarray | None,
+                  min_iou: float = 0.1) -> int | None:
+    """Index of the box to keep in one frame, or None when there is nobody.
+
+    Raises :class:`SkipSegment` under the ``skip`` policy when the frame has several people.
+    """
+    if len(boxes) == 0:
+        return None
+    if policy == "skip" and len(boxes) > 1:
+        raise SkipSegment(f"{len(boxes)} people in one frame (policy: skip)")
+    best = int(np.argmax(scores))
+    if policy == "track" and previous is not None:
+        overlap = box_iou(previous, boxes)
+        if overlap.max() >= min_iou:
+            return int(np.argmax(overlap))
+    return best
+
+
+def normalise(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int, selection, add_visible: bool):
+    """``(133, 3)`` image keypoints and ``(133,)`` scores -> ``(K, 4)``: x / width, y / height, z, score.
+
+    Scores are clipped to [0, 1]: RTMW3D's are logit maxima, and the format promises a visibility.
+    """
+    sel = np.asarray(selection)
+    out = np.empty((len(sel), 4 if add_visible else 3), np.float32)
+    out[:, 0] = keypoints[sel, 0] / width
+    out[:, 1] = keypoints[sel, 1] / height
+    out[:, 2] = keypoints[sel, 2]
+    if add_visible:
+        out[:, 3] = np.clip(scores[sel], 0.0, 1.0)
+    return out
+
+
+def run_landmarks(video: str | Path, backend, options: LandmarkOptions = LandmarkOptions(), start_s: float = 0.0,
+                  end_s: float | None = None, progress: bool = False) -> tuple[np.ndarray, dict]:
+    """Landmarks of ``video`` between ``start_s`` and ``end_s``: ``(T, K, 4)`` and a report."""
+    from tqdm import tqdm
+
+    video = Path(video)
+    info = probe_video(video)
+    channels = 4 if options.add_visible else 3
+    report = {"video": video.stem, "start_s": start_s, "end_s": end_s, "source_fps": info.fps,
+              "width": info.width, "height": info.height, "policy": options.policy,
+              "backend": getattr(backend, "name", type(backend).__name__),
+              "device": getattr(backend, "device", None), "keypoints": len(options.keypoints)}
+    try:
+        sample = sample_frames(info, options.sampling, start_s, end_s)
+    except SkipSegment as why:
+        return np.zeros((0, len(options.keypoints), channels), np.float32), {**report, "status": "skipped",
+                                                                                "reason": str(why), "frames": 0}
+    n = len(sample.source_index)
+    position = {int(s): i for i, s in enumerate(sample.source_index)}
+    people = np.zeros(n, np.int64)
+    found_people: list[list] = [[] for _ in range(n)]  # per frame, the backend's people we keep
+    previous = None
+    batch_frames, batch_rows = [], []
+    start = time.perf_counter()
+    bar = tqdm(total=n, desc=f"landmarks {video.stem}", disable=not progress, mininterval=5)
+
+    def flush():
+        nonlocal previous
+        chosen = []
+        for (boxes, scores), row in zip(backend.detect(batch_frames), batch_rows):
+            boxes, scores = np.asarray(boxes, float).reshape(-1, 4), np.asarray(scores, float)
+            people[row] = len(boxes)
+            if options.policy == "people":  # every box: the tracker decides who is who afterwards
+                chosen.append(boxes)
+                continue
+            k = choose_person(boxes, scores, options.policy, previous, options.track_min_iou)
+            chosen.append(boxes[[k]] if k is not None else np.zeros((0, 4)))
+            if k is not None:
+                previous = boxes[k]
+        for persons, row in zip(backend.estimate(batch_frames, chosen), batch_rows):
+            found_people[row] = list(persons)
+        bar.update(len(batch_frames))
+        batch_frames.clear()
+        batch_rows.clear()
+
+    try:
+        for index, buf in read_raw_frames(video, [int(s) for s in sample.source_index], (info.width, info.height)):
+            batch_frames.append(np.frombuffer(buf, np.uint8).reshape(info.height, info.width, 3))
+            batch_rows.append(position[index])
+            if len(batch_frames) >= options.batch_frames:
+                flush()
+        if batch_frames:
+            flush()
+    except SkipSegment as why:
+        return np.zeros((0, len(options.keypoints), channels), np.float32), {
+            **report, "status": "skipped", "reason": str(why), "frames": 0}
+    finally:
+        bar.close()
+
+    if options.policy == "people":
+        rows, tracking = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
+        report["tracking"] = tracking
+        found = np.isfinite(rows[..., 0]).all(axis=-1).any(axis=-1)
+    else:
+        rows = np.full((n, len(options.keypoints), channels), np.nan, np.float32)
+        for row, persons in enumerate(found_people):
+            if persons:
+                rows[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
+                                      options.keypoints, options.add_visible)
+        found = np.isfinite(rows[:, :, 0]).all(axis=1)
+    report.update(
+        status="ok", frames=n, fps=sample.fps, frame_times_s=[round(float(t), 6) for t in sample.times_s],
+        source_frames=[int(s) for s in sample.source_index], frames_with_person=int(found.sum()),
+        frames_without_person=int((~found).sum()), max_people=int(people.max(initial=0)),
+        frames_with_several_people=int((people > 1).sum()), seconds=round(time.perf_counter() - start, 3),
+        frames_per_s=round(n / max(time.perf_counter() - start, 1e-9), 2),
+    )
+    return rows, report
+
+
+def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
+                  options: LandmarkOptions) -> tuple[np.ndarray, dict]:
+    """``(T, N, K, C)`` of up to N tracked people (pixels while tracking, normalised after), and the report."""
+    from rhythm.tracking import Detection, TrackOptions, summary_row, track_people
+
+    track_options = options.tracking or TrackOptions()
+    frames = [[Detection(np.asarray(p.box, float), float(p.box_score), np.asarray(p.keypoints, float),
+                         np.asarray(p.scores, float)) for p in persons] for persons in found_people]
+    result = track_people(frames, track_options, fps=fps)
+    kp = result.keypoints  # (T, N, 133, 4): x, y (px), z, score; NaN where nobody
+    sel = np.asarray(options.keypoints)
+    channels = 4 if options.add_visible else 3
+    rows = np.full(kp.shape[:2] + (len(sel), channels), np.nan, np.float32)
+    rows[..., 0] = kp[:, :, sel, 0] / width
+    rows[..., 1] = kp[:, :, sel, 1] / height
+    rows[..., 2] = kp[:, :, sel, 2]
+    if options.add_visible:
+        rows[..., 3] = np.clip(kp[:, :, sel, 3], 0.0, 1.0)
+    # a slot is a whole person or a NaN row: interpolation fills people, not single keypoints
+    partial = np.isnan(rows).any(axis=-1).any(axis=-1) & ~np.isnan(rows).all(axis=-1).all(axis=-1)
+    rows[partial] = np.nan
+    return rows, {**summary_row(result.report), "people": track_options.max_people}
+
+
+def landmarks_for_video(video: str | Path, out: str | Path, backend, options: LandmarkOptions = LandmarkOptions(),
+                        start_s: float = 0.0, end_s: float | None = None, segment: str | None = None,
+                        progress: bool = False) -> dict:
+    """Write ``out`` (``.npy``) and its report ``out`` with ``.json``; returns the report."""
+    from rhythm.io import without_timings
+
+    out = Path(out)
+    if out.suffix != ".npy":
+        raise ValueError(f"{out}: the landmarks output must be a .npy file")
+    rows, report = run_landmarks(video, backend, options, start_s, end_s, progress)
+    if segment is not None:
+        report["segment"] = segment
+    write_npy(out, rows)
+    write_json(out.with_suffix(".json"), without_timings(report))
+    return report
+
+
+# ----------------------------------------------------------------------------- manifests of segments
+
+_COLUMNS = {
+    "video": ("video", "video_name", "video_id"),
+    "name": ("name", "segment", "sentence_name", "id"),
+    "start": ("start", "start_s", "start_realigned"),
+    "end": ("end", "end_s", "end_realigned"),
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str  # names the output: landmarks/segments/<name>.npy
+    video: str  # file stem of the video
+    start_s: float
+    end_s: float
+
+
+def read_manifest(path: str | Path) -> list[Segment]:
+    """Segments from a CSV with columns video, start, end and optionally name (the seed's
+    VIDEO_NAME, SENTENCE_NAME, START/END columns are read too). Unnamed segments are
+    ``<video>-<k:03d>``, numbered per video as the seed's sentence names were."""
+    import csv
+    import re
+
+    path = Path(path)
+    if not path.is_file():
+        raise RhythmInputError(path, "manifest not found")
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = {h.strip().lower(): h for h in (reader.fieldnames or [])}
+        cols = {key: next((header[a] for a in aliases if a in header), None) for key, aliases in _COLUMNS.items()}
+        missing = [k for k in ("video", "start", "end") if cols[k] is None]
+        if missing:
+            raise RhythmInputError(path, f"manifest needs columns video, start, end; missing {', '.join(missing)} "
+                                   f"(has {', '.join(reader.fieldnames or [])})")
+        segments, counts = [], {}
+        for lineno, row in enumerate(reader, 2):
+            video = Path(row[cols["video"]].strip()).stem
+            try:
+                start, end = float(row[cols["start"]]), float(row[cols["end"]])
+            except (TypeError, ValueError):
+                raise RhythmInputError(path, f"line {lineno}: start and end must be seconds") from None
+            if end <= start:
+                raise RhythmInputError(path, f"line {lineno}: end ({end}) is not after start ({start})")
+            k = counts.get(video, 0)
+            counts[video] = k + 1
+            name = (row.get(cols["name"]) or "").strip() if cols["name"] else ""
+            name = name or f"{video}-{k:03d}"
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+                raise RhythmInputError(path, f"line {lineno}: segment name {name!r} is not a safe file name")
+            segments.append(Segment(name, video, start, end))
+    names = [s.name for s in segments]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RhythmInputError(path, f"segment names must be unique; repeated: {', '.join(dupes[:5])}")
+    return segments

@@ -1,0 +1,108 @@
+# The dance model: train on the prepared music features and motions, generate a dance for every
+# test track, evaluate it against the test dances. Code: src/rhythm/model/ (docs/model.md).
+
+
+rule model_config:
+    output:
+        "results/models/{run}/config.yaml",
+    params:
+        settings=model_settings_json(),
+    log:
+        "logs/model_config/{run}.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "rhythm model-config --out {output} --settings {params.settings:q} > {log} 2>&1"
+
+
+# The Perlmutter/SLURM profiles send this rule to GPU nodes by its name: keep it.
+rule train_model:
+    input:
+        config="results/models/{run}/config.yaml",
+        motions=model_motion_inputs(),
+        features=model_feature_inputs(),
+    output:
+        last="results/models/{run}/checkpoints/last.pt",
+        best="results/models/{run}/checkpoints/best.pt",
+        metrics="results/models/{run}/metrics.csv",
+        summary="results/models/{run}/summary.json",
+        curve=report(
+            "results/models/{run}/loss_curve.png",
+            caption="../report/loss_curve.rst",
+            category="Dance model",
+        ),
+    params:
+        out=lambda wc, output: str(Path(output.metrics).parent),
+    log:
+        "logs/train_model/{run}.log",
+    conda:
+        ENV
+    threads: MODEL_TRAINING["threads"]
+    resources:
+        gpu=1,
+        mem_mb=MODEL_TRAINING["mem_mb"],
+        runtime=MODEL_TRAINING["runtime_min"],
+    shell:
+        "rhythm train --config {input.config} --out {params.out} --threads {threads} > {log} 2>&1"
+
+
+rule generate:
+    input:
+        checkpoint=model_checkpoint_for_generation,
+        audio=f"{OUT}/audio/{{music}}.wav",
+        features=f"{OUT}/features/{MODEL_FPS}fps/{{music}}.npy",
+        seed_motion=seed_motion_of_music,
+    output:
+        npy="results/generated/{run}/{music}.npy",
+        pkl="results/generated/{run}/{music}.pkl",
+        mp4="results/generated/{run}/{music}.mp4",
+        samples="results/generated/{run}/{music}.samples.npy",
+        info="results/generated/{run}/{music}.json",
+    params:
+        out=lambda wc, output: str(Path(output.npy).parent),
+        opts=generate_options,
+    log:
+        "logs/generate/{run}/{music}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "rhythm generate --audio {input.audio} --features {input.features} --checkpoint {input.checkpoint}"
+        " --out {params.out} --threads {threads} --quiet {params.opts} > {log} 2>&1"
+
+
+rule evaluate_model:
+    input:
+        generated=lambda wc: [f"results/generated/{wc.run}/{m}.samples.npy" for m in model_test_music()],
+        ground_truth=lambda wc: model_motion_files(model_sequences("test")),
+        train=lambda wc: model_motion_files(model_sequences("train")),
+        beats=beat_targets(),
+        checkpoint=model_checkpoint_for_generation,
+    output:
+        json="results/generated/{run}/metrics.json",
+        report=report(
+            "results/generated/{run}/report.md",
+            caption="../report/model_report.rst",
+            category="Dance model",
+        ),
+    params:
+        beats_dir=lambda wc, input: str(Path(input.beats[0]).parent),
+        opts=evaluate_options,
+    log:
+        "logs/evaluate_model/{run}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    shell:
+        "rhythm evaluate --generated {input.generated} --ground-truth {input.ground_truth} --train {input.train}"
+        " --beats-dir {params.beats_dir} --checkpoint {input.checkpoint} --run {wildcards.run} {params.opts}"
+        " --out-json {output.json} --out-report {output.report} > {log} 2>&1"
