@@ -4,7 +4,10 @@ No weights can be downloaded here, so everything runs on seeded random weights. 
 weights make activations vanish through the deep backbones (every box scores the same), which would
 let the comparisons pass without comparing anything; :func:`liven` rescales the random networks (BN
 statistics from real images, spread-out detector outputs) so that boxes, scores and keypoints vary
-with the image. The agreement tests use RTMW3D-L's architecture at a quarter of its width (the
+with the image. Calibrated to zero-mean activations, a random CSPNeXt is chaotic: float32 rounding
+grows ~1000-fold through it (torch and onnxruntime logits then differ by 1e-3 of their range, and
+argmaxes flip on near-ties); shifting every BatchNorm's output by +2.5 keeps the SiLUs nearly linear
+and the growth ~10-fold, closer to how a trained network behaves. The agreement tests use RTMW3D-L's architecture at a quarter of its width (the
 full L/X are checked for their checkpoint layout and output shapes) and the RTMDet-nano detector.
 """
 
@@ -92,9 +95,17 @@ def calibrate_bn(model: torch.nn.Module, forward) -> None:
     model.eval()
 
 
+def shift_bn(model: torch.nn.Module, bias: float = 2.5) -> None:
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            m.bias.data.fill_(bias)
+
+
 def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, seed: int = 0) -> None:
     """Make seeded random weights behave like a network: varied scores, person-sized boxes, varied keypoints."""
     g = torch.Generator().manual_seed(seed)
+    shift_bn(backend.detector)
+    shift_bn(backend.pose_model)
     head = backend.detector.bbox_head
     for cls, reg in zip(head.rtm_cls, head.rtm_reg):
         fan_in = cls.weight[0].numel()
@@ -309,38 +320,69 @@ def exported(tmp_path_factory):
     return out / "onnx", mm
 
 
+def argmax_ties(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
+    """Where two backends' logits ``(..., bins)`` pick different bins: True if each backend's pick is
+    within ``tol`` of the other's maximum (a tie to float precision), False if it is a real disagreement.
+    Returns the mask of differing argmaxes that are ties; raises on a real disagreement."""
+    ia, ib = a.argmax(-1), b.argmax(-1)
+    differ = ia != ib
+    a_at_b = np.take_along_axis(a, ib[..., None], -1)[..., 0]
+    b_at_a = np.take_along_axis(b, ia[..., None], -1)[..., 0]
+    tie = (a.max(-1) - a_at_b <= tol) & (b.max(-1) - b_at_a <= tol)
+    assert not (differ & ~tie).any(), f"{int((differ & ~tie).sum())} argmaxes differ beyond {tol:g}"
+    return differ
+
+
 @pytest.mark.slow
 def test_mmpose_and_onnx_backends_agree(exported):
+    """Same weights, same frames: same boxes and scores, same logits to float precision, same keypoints.
+
+    Keypoints are argmax bins of the logits, so a bin pair tied to float precision (torch and
+    onnxruntime round differently, ~1e-6) may decode to different bins in the two backends; random
+    weights make such ties rare but possible (trained ones are peaked). Those keypoints are checked
+    to be ties and counted; all others must agree within 1e-3 of the image size (they are equal:
+    both backends share the crop and decoding code).
+    """
     onnx_dir, mm = exported
     ox = load_backend("onnx", onnx_dir / "detector.onnx", onnx_dir / "pose.onnx", device="cpu", batch_size=3,
                       det_score_thr=0.3)
     assert (mm.name, mm.device, ox.name, ox.device) == ("mmpose", "cpu", "onnx", "CPUExecutionProvider")
     people = coco_people()
     frames = [img for img, _ in people] + video_frames(2)
-    worst = 0.0
-    # detection: same boxes and scores, in the same order
+    worst_box = 0.0
+    # detection: the same boxes (order may differ where scores tie to float precision), scores within 5e-3
     det_mm, det_ox = mm.detect(frames), ox.detect(frames)
     assert sum(len(b) for b, _ in det_mm) > 5  # livened weights find "persons"
-    # detection: the same boxes (order may differ where scores tie to float precision), scores within 1e-3:
-    # torch's and onnxruntime's convolutions round differently, and sigmoid scores show it at the 1e-3 level
     for frame, (b1, s1), (b2, s2) in zip(frames, det_mm, det_ox):
         assert len(b1) == len(b2) and np.all(np.diff(s1) <= 0) and np.all(np.diff(s2) <= 0) and np.all(s1 >= 0.3)
         for box, score in zip(b1, s1):
             nearest = np.abs(b2 - box).max(axis=1).argmin()
-            worst = max(worst, np.abs(b2[nearest] - box).max() / max(frame.shape[:2]))
+            worst_box = max(worst_box, np.abs(b2[nearest] - box).max() / max(frame.shape[:2]))
             assert abs(s2[nearest] - score) < 5e-3
+    assert worst_box < 1e-3
     # pose: the annotated person boxes (COCO) plus the detector's boxes on the video frames, batched across frames
     boxes = [b for _, b in people] + [b[:2] for b, _ in det_mm[len(people):]]
+    crops = np.concatenate([geometry.warp_crops(f, *geometry.crop_boxes(b)) for f, b in zip(frames, boxes) if len(b)])
+    logits_mm, logits_ox = mm.pose_logits(crops), ox.pose_logits(crops)
+    scale = max(np.abs(a).max() for a in logits_mm)
+    logit_diff = max(np.abs(a - b).max() for a, b in zip(logits_mm, logits_ox)) / scale
+    assert logit_diff < 1e-4
+    tied = np.stack([argmax_ties(a, b, 4 * logit_diff * scale) for a, b in zip(logits_mm, logits_ox)], -1)  # (N, K, 3)
+    assert tied.mean() < 1e-3
     est_mm, est_ox = mm.estimate(frames, boxes), ox.estimate(frames, boxes)
-    for frame, p1, p2 in zip(frames, est_mm, est_ox):
-        assert len(p1) == len(p2)
-        for a, b in zip(p1, p2):
-            assert a.keypoints.shape == (133, 3) and a.scores.shape == (133,)
-            assert np.array_equal(a.box, b.box)
-            worst = max(worst, np.abs(a.keypoints[:, :2] - b.keypoints[:, :2]).max() / max(frame.shape[:2]))
-            assert np.abs(a.keypoints[:, 2] - b.keypoints[:, 2]).max() < 1e-3 * codec.Z_RANGE
-            assert np.abs(a.scores - b.scores).max() < 1e-3
-    print(f"mmpose vs onnx: worst difference {worst:.2e} of the image size")
+    persons = [(f, a, b) for f, p1, p2 in zip(frames, est_mm, est_ox) for a, b in zip(p1, p2)]
+    assert [len(p) for p in est_mm] == [len(p) for p in est_ox] == [len(b) for b in boxes]
+    worst = 0.0
+    for (frame, a, b), tie in zip(persons, tied):
+        assert a.keypoints.shape == (133, 3) and a.scores.shape == (133,)
+        assert np.array_equal(a.box, b.box)
+        assert np.abs(a.scores - b.scores).max() < 1e-4 * scale
+        same = ~tie.any(-1)
+        worst = max(worst, np.abs(a.keypoints[same, :2] - b.keypoints[same, :2]).max() / max(frame.shape[:2]))
+        assert np.abs(a.keypoints[same, 2] - b.keypoints[same, 2]).max() < 1e-3 * codec.Z_RANGE
+    print(f"mmpose vs onnx: boxes within {worst_box:.2e} and keypoints within {worst:.2e} of the image size, "
+          f"logits within {logit_diff:.2e} of their range, {int(tied.any(-1).sum())} of {tied.shape[0] * tied.shape[1]} "
+          f"keypoints on float-precision ties")
     assert worst < 1e-3
     # keypoints vary with the image (the comparison compares something)
     all_kp = np.stack([p.keypoints for ps in est_mm for p in ps])
