@@ -214,6 +214,26 @@ def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
     assert check_array(rows)[0] == []
 
 
+def test_people_policy_takes_the_detector_scores_when_estimate_has_none(grey_video, tmp_path):
+    """Real backends' estimate() gets boxes only and leaves Person.box_score NaN; the tracker ignores
+    people without a finite score, so the stage fills in the detector's."""
+    from rhythm.tracking import TrackOptions
+
+    class Unscored(ScriptedBackend):
+        def estimate(self, frames, boxes):
+            result = super().estimate(frames, boxes)
+            for persons in result:
+                for p in persons:
+                    p.box_score = float("nan")
+            return result
+
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    rows, report = run_landmarks(grey_video, Unscored(_script), opts)
+    assert np.isfinite(rows[:, 0]).all() and np.isfinite(rows[20:30, 1]).all()
+    assert report["tracking"]["people_found"] == 2
+
+
 def test_landmark_overlay_colours_each_tracked_person(grey_video, tmp_path):
     import subprocess
 

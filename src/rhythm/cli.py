@@ -171,7 +171,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
-                          args.reprojection, args.reconstruction)
+                          args.reprojection, args.reconstruction, landmarks=args.landmarks,
+                          landmarks_skipped=args.landmarks_skipped)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
@@ -189,7 +190,8 @@ def _landmark_options(args: argparse.Namespace):
     sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
                                frame_skip=args.frame_skip)
     return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
-                           add_visible=not args.no_visible, batch_frames=args.batch_frames)
+                           add_visible=not args.no_visible, batch_frames=args.batch_frames,
+                           tracking=_tracking_options(args) if args.policy == "people" else None)
 
 
 def _cmd_landmarks(args: argparse.Namespace) -> None:
@@ -197,8 +199,13 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
     from rhythm.landmarks.stage import landmarks_for_video
 
     options = _landmark_options(args)
+    configs = {k: v for k, v in (("det_config", args.det_config), ("pose_config", args.pose_config)) if v}
     backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
-                           det_score_thr=args.det_score_thr)
+                           det_score_thr=args.det_score_thr, **configs)
+    from rhythm.landmarks.backend import RANDOM_INIT
+
+    if RANDOM_INIT in (backend.weights or {}).values():
+        print(f"warning: random weights ({backend.weights}): the landmarks mean nothing", file=sys.stderr)
     report = landmarks_for_video(args.video, args.out, backend, options, start_s=args.start, end_s=args.end,
                                  segment=args.segment, progress=not args.quiet)
     if report["status"] == "skipped":
@@ -413,11 +420,9 @@ def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
 
 
 def _cmd_track(args: argparse.Namespace) -> None:
-    from dataclasses import fields
+    from rhythm.tracking import track_file
 
-    from rhythm.tracking import TrackOptions, track_file
-
-    opts = TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
+    opts = _tracking_options(args)
     result = track_file(args.detections, args.out, opts, fps=args.fps, report_out=args.report,
                         details_out=args.details)
     rep = result.report
@@ -436,24 +441,37 @@ def _boolean(text: str) -> bool:
 
 
 def _add_track(sub) -> None:
-    from dataclasses import fields
-
-    from rhythm.tracking import TrackOptions
-
     p = sub.add_parser("track", help="stable identities for up to N people from per-frame detections (.json/.npy)")
     p.add_argument("detections", help="detections: JSON (see rhythm.tracking.load_detections) or (T, M, K, C) .npy")
     p.add_argument("--out", required=True, help="keypoints (T, N, K, C+1) float32 .npy, NaN where absent")
     p.add_argument("--report", default=None, help="JSON report: people, switches, gaps, dropped detections")
     p.add_argument("--details", default=None, help=".npz with boxes and the presence masks")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: the file's, else 30)")
-    for f in fields(TrackOptions):  # one flag per option, named as in the config's tracking: section
+    _add_tracking_options(p)
+    p.set_defaults(func=_cmd_track)
+
+
+def _add_tracking_options(p) -> None:
+    """One flag per TrackOptions field, named as in the config's tracking: section."""
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    for f in fields(TrackOptions):
         flag = "--" + f.name.replace("_", "-")
         text = f"{f.metadata['help']} (default: {f.default})"
         if isinstance(f.default, bool):
             p.add_argument(flag, type=_boolean, default=f.default, metavar="BOOL", help=text)
         else:
             p.add_argument(flag, type=type(f.default), default=f.default, choices=f.metadata["choices"], help=text)
-    p.set_defaults(func=_cmd_track)
+
+
+def _tracking_options(args: argparse.Namespace):
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    return TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
 
 
 def _add_reconstruction(sub) -> None:
@@ -536,18 +554,25 @@ def _cmd_models_fetch(args: argparse.Namespace) -> None:
 def _cmd_models_export(args: argparse.Namespace) -> None:
     from rhythm.landmarks.backend import RANDOM_INIT
     from rhythm.landmarks.export import export_models
+    from rhythm.landmarks.models import load_manifest, require_weights, weight_path
 
-    detector = RANDOM_INIT if args.random_init and args.detector is None else args.detector
-    pose = RANDOM_INIT if args.random_init and args.pose is None else args.pose
-    if detector is None or pose is None:
-        raise SystemExit("rhythm models export: give --detector and --pose checkpoints (or --random-init)")
-    det, pose_file = export_models(detector, pose, args.out, det_config=args.det_config, pose_config=args.pose_config,
-                                   opset=args.opset, seed=args.seed)
-    print(f"{det}\n{pose_file}")
+    manifest = load_manifest()
+    given = {"detector": (args.detector, args.det_config), "pose": (args.pose, args.pose_config)}
+    weights, configs, names = {}, {}, {}
+    for kind, (model, config) in given.items():
+        if model in manifest and manifest[model].kind != kind:
+            raise SystemExit(f"rhythm models export: {model} is a {manifest[model].kind} model, not a {kind}")
+        names[kind] = model if model in manifest else None
+        configs[kind] = config or names[kind]
+        weights[kind] = RANDOM_INIT if args.random_init else require_weights(weight_path(model, "mmpose", args.dir))
+    det, pose = export_models(weights["detector"], weights["pose"], args.out or args.dir, det_config=configs["detector"],
+                              pose_config=configs["pose"], det_name=names["detector"], pose_name=names["pose"],
+                              opset=args.opset, seed=args.seed)
+    print(f"{det}\n{pose}")
 
 
 def _add_models(sub) -> None:
-    from rhythm.landmarks.models import MODELS_DIR, load_manifest
+    from rhythm.landmarks.models import DEFAULT_MODELS, MODELS_DIR, load_manifest
 
     names = list(load_manifest())
     p = sub.add_parser("models", help="landmark models: fetch the released checkpoints, export them to ONNX")
@@ -562,17 +587,22 @@ def _add_models(sub) -> None:
     f.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
     f.set_defaults(func=_cmd_models_fetch)
 
-    e = actions.add_parser("export", help="detector.onnx + pose.onnx for the onnx backend (needs the mmpose stack)")
-    e.add_argument("--detector", default=None, help="RTMDet checkpoint (.pth)")
-    e.add_argument("--pose", default=None, help="RTMW3D checkpoint (.pth)")
-    e.add_argument("--det-config", default=None, help=f"config file or model name ({', '.join(names)}); "
-                   "default: from the checkpoint's file name")
-    e.add_argument("--pose-config", default=None, help="config file or model name; default: from the file name")
+    e = actions.add_parser("export", help="<detector>.onnx + <pose>.onnx for the onnx backend (needs the mmpose stack)")
+    e.add_argument("--detector", default=DEFAULT_MODELS["detector"],
+                   help=f"a model name ({', '.join(n for n in names if 'det' in n)}: its checkpoint in --dir) or an "
+                   f"RTMDet checkpoint (.pth); default {DEFAULT_MODELS['detector']}")
+    e.add_argument("--pose", default=DEFAULT_MODELS["pose"],
+                   help=f"a model name (rtmw3d-l, rtmw3d-x) or an RTMW3D checkpoint (.pth); default {DEFAULT_MODELS['pose']}")
+    e.add_argument("--det-config", default=None, help="config file or model name for a checkpoint of your own")
+    e.add_argument("--pose-config", default=None, help="config file or model name for a checkpoint of your own")
+    e.add_argument("--dir", default=str(MODELS_DIR), help="where the checkpoints are (rhythm models fetch --dir)")
+    e.add_argument("--out", default=None, help="folder for the .onnx files (default: --dir); named after the models, "
+                   "e.g. rtmw3d-l.onnx, as the workflow expects")
     e.add_argument("--random-init", action="store_true",
-                   help="random weights for what has no checkpoint (tests, benchmarks)")
+                   help="seeded random weights instead of checkpoints (tests, benchmarks: the files then carry no "
+                   "trained model, and their metadata says so)")
     e.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     e.add_argument("--opset", type=int, default=17)
-    e.add_argument("--out", required=True, help="folder for detector.onnx and pose.onnx")
     e.set_defaults(func=_cmd_models_export)
 
 
@@ -726,6 +756,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlays", nargs="*", default=[])
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
     p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
+    p.add_argument("--landmarks", nargs="*", default=[], help="the landmarks stage's JSON reports (landmarks/*.json)")
+    p.add_argument("--landmarks-skipped", default=None, help="why the landmarks stage did not run (for the report)")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-text", required=True)
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
@@ -739,12 +771,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose")
     p.add_argument("--detector", required=True, help="detector checkpoint (.pth, mmpose) or .onnx")
     p.add_argument("--pose", required=True, help="RTMW3D checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--det-config", default=None, help="mmpose: detector config file or model name (default: the "
+                   "released model whose file name the checkpoint has)")
+    p.add_argument("--pose-config", default=None, help="mmpose: pose config file or model name (default: likewise)")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
     p.add_argument("--batch-size", type=int, default=16, help="person crops per forward pass")
     p.add_argument("--batch-frames", type=int, default=16, help="frames decoded and detected at once")
     p.add_argument("--det-score-thr", type=float, default=0.3, help="BBOX_THR: minimum person box score")
-    p.add_argument("--policy", choices=["skip", "best", "track"], default="best",
-                   help="several people: skip the segment (the seed), keep the best box, or track one person")
+    p.add_argument("--policy", choices=["skip", "best", "track", "people"], default="best",
+                   help="several people: skip the segment (the seed), keep the best box, track one person, or "
+                   "track up to --max-people (output (T, N, K, 4))")
     p.add_argument("--keypoints", default="dance85", help="dance85, wholebody133, body17, or comma-separated indices")
     p.add_argument("--reduce-fps-to", type=float, default=30.0, help="REDUCE_FPS_TO (0: keep the source rate)")
     p.add_argument("--accept-fps-within", type=float, nargs=2, default=[24.0, 60.0], metavar=("LOW", "HIGH"),
@@ -755,6 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=float, default=None, help="segment end (s)")
     p.add_argument("--segment", default=None, help="segment name, recorded in the report")
     p.add_argument("--quiet", action="store_true")
+    _add_tracking_options(p.add_argument_group("people policy", "tracking options (rhythm track; docs/tracking.md)"))
     p.set_defaults(func=_cmd_landmarks)
 
     p = sub.add_parser("landmarks-validate", help="check landmark arrays: shapes, NaN rows, ranges")

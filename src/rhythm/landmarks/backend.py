@@ -44,6 +44,7 @@ class Person:
 class LandmarkBackend(Protocol):
     name: str  # "mmpose" or "onnx"
     device: str  # "cuda" / "cpu" / onnxruntime provider
+    weights: dict  # {"detector": ..., "pose": ...}: the checkpoints (for onnx: those exported), or RANDOM_INIT
 
     def detect(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """BGR uint8 frames -> per frame (boxes (M, 4) xyxy image px, scores (M,)) of persons,

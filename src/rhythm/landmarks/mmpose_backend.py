@@ -156,6 +156,7 @@ class MMPoseBackend(TopDownBackend):
         self.batch_size, self.det_batch_size = int(batch_size), int(det_batch_size)
         self.det_score_thr = float(det_score_thr)
         self.detector_path, self.pose_path = str(detector), str(pose)
+        self.weights = {"detector": self.detector_path, "pose": self.pose_path}
         self.det_config = resolve_config(det_config, detector, "detector")
         self.pose_config = resolve_config(pose_config, pose, "pose")
         self.detector, det_cfg = build_model(self.det_config, detector, "mmdet", self.device, seed, det_overrides)

@@ -71,6 +71,7 @@ class OnnxBackend(TopDownBackend):
         self.det_score_thr = float(det_score_thr)
         self.det_session, det_meta = open_session(detector, providers, "detector")
         self.pose_session, pose_meta = open_session(pose, providers, "pose")
+        self.weights = {"detector": det_meta.get("source"), "pose": pose_meta.get("source")}  # what was exported
         self.det_params = rtmdet.RTMDetParams.from_dict(det_meta)
         self.input_size = tuple(pose_meta["input_size"])
         self.codec_params = codec.SimCC3DParams(

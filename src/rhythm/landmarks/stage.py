@@ -42,7 +42,7 @@ POLICIES = ("skip", "best", "track", "people")
 @dataclass(frozen=True)
 class LandmarkOptions:
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
-    policy: str = "best"  # skip | best | track
+    policy: str = "best"  # skip | best | track | people
     keypoints: tuple[int, ...] = DANCE_85  # indices into the 133 COCO-WholeBody keypoints
     add_visible: bool = True  # ADD_VISIBLE: the 4th channel, the keypoint score
     batch_frames: int = 16  # frames decoded and sent to the backend at once
@@ -111,7 +111,8 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
     report = {"video": video.stem, "start_s": start_s, "end_s": end_s, "source_fps": info.fps,
               "width": info.width, "height": info.height, "policy": options.policy,
               "backend": getattr(backend, "name", type(backend).__name__),
-              "device": getattr(backend, "device", None), "keypoints": len(options.keypoints)}
+              "device": getattr(backend, "device", None), "weights": getattr(backend, "weights", None),
+              "keypoints": len(options.keypoints)}
     try:
         sample = sample_frames(info, options.sampling, start_s, end_s)
     except SkipSegment as why:
@@ -128,18 +129,23 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
 
     def flush():
         nonlocal previous
-        chosen = []
+        chosen, chosen_scores = [], []
         for (boxes, scores), row in zip(backend.detect(batch_frames), batch_rows):
             boxes, scores = np.asarray(boxes, float).reshape(-1, 4), np.asarray(scores, float)
             people[row] = len(boxes)
             if options.policy == "people":  # every box: the tracker decides who is who afterwards
                 chosen.append(boxes)
+                chosen_scores.append(scores)
                 continue
             k = choose_person(boxes, scores, options.policy, previous, options.track_min_iou)
             chosen.append(boxes[[k]] if k is not None else np.zeros((0, 4)))
+            chosen_scores.append(scores[[k]] if k is not None else np.zeros(0))
             if k is not None:
                 previous = boxes[k]
-        for persons, row in zip(backend.estimate(batch_frames, chosen), batch_rows):
+        for persons, scores, row in zip(backend.estimate(batch_frames, chosen), chosen_scores, batch_rows):
+            for person, score in zip(persons, scores):  # the tracker weighs people by their detection score
+                if not np.isfinite(person.box_score):
+                    person.box_score = float(score)
             found_people[row] = list(persons)
         bar.update(len(batch_frames))
         batch_frames.clear()
