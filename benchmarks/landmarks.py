@@ -78,14 +78,15 @@ def main(argv=None) -> int:
             mm = load_backend("mmpose", RANDOM_INIT, RANDOM_INIT, det_config=args.detector, pose_config=args.pose,
                               device=args.device)
         if name == "onnx":
-            from rhythm.landmarks.export import DETECTOR_FILE, POSE_FILE, export_backend
+            from rhythm.landmarks.export import export_backend
 
             onnx_dir = Path(args.onnx_dir or tempfile.mkdtemp(prefix="rhythm-bench-"))
-            if not (onnx_dir / POSE_FILE).is_file():
+            det_file, pose_file = onnx_dir / f"{args.detector}.onnx", onnx_dir / f"{args.pose}.onnx"
+            if not pose_file.is_file():
                 t0 = time.perf_counter()
-                export_backend(mm, onnx_dir)
+                export_backend(mm, onnx_dir, args.detector, args.pose)
                 print(f"exported to {onnx_dir} in {time.perf_counter() - t0:.0f} s")
-            backend = load_backend("onnx", onnx_dir / DETECTOR_FILE, onnx_dir / POSE_FILE, device=args.device)
+            backend = load_backend("onnx", det_file, pose_file, device=args.device)
         else:
             backend = mm
         for batch in args.batch_sizes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,23 @@ def test_missing_weights_say_how_to_get_them(tmp_path):
         models.require_weights(tmp_path / "my-own.pth")
     with pytest.raises(RhythmInputError, match="rhythm models export"):
         models.require_weights(tmp_path / "pose.onnx")
+    with pytest.raises(RhythmInputError, match="rhythm models export --pose rtmw3d-l") as err:
+        models.require_weights(tmp_path / "rtmw3d-l.onnx")
+    assert "rhythm models fetch --only rtmw3d-l" in str(err.value)
+
+
+def test_weight_paths_and_export_names(tmp_path):
+    from rhythm.landmarks.backend import RANDOM_INIT
+
+    manifest = models.load_manifest()
+    released = manifest["rtmw3d-l"].file
+    assert models.weight_path("rtmw3d-l", "mmpose", tmp_path) == tmp_path / released
+    assert models.weight_path("rtmw3d-l", "onnx", tmp_path) == tmp_path / "rtmw3d-l.onnx"
+    assert models.weight_path("mine.onnx", "onnx", tmp_path) == tmp_path / "mine.onnx"
+    assert models.weight_path("/elsewhere/mine.pth", "mmpose", tmp_path) == Path("/elsewhere/mine.pth")
+    with pytest.raises(ValueError, match="unknown landmark backend"):
+        models.weight_path("rtmw3d-l", "tensorrt", tmp_path)
+    assert models.model_name(tmp_path / released) == "rtmw3d-l"
+    assert models.model_name(tmp_path / "finetuned.pth", "rtmw3d-l") == "finetuned"  # not the released model
+    assert models.model_name(RANDOM_INIT, "rtmdet-nano-person") == "rtmdet-nano-person"
+    assert models.model_name(RANDOM_INIT, models.RESOURCES / "rtmw3d-x.py") == "rtmw3d-x"

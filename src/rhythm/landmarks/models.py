@@ -88,13 +88,55 @@ def resolve_config(config: str | Path | None, checkpoint: str | Path, kind: str)
     return info.config
 
 
+def weight_path(model: str | Path, backend: str, models_dir: str | Path = MODELS_DIR) -> Path:
+    """Where a model's weights are: the workflow's and the CLI's one rule for ``detector``/``pose`` values.
+
+    A model name of the manifest (``rtmw3d-l``) means ``models_dir/<released file>.pth`` for the
+    ``mmpose`` backend and ``models_dir/<name>.onnx`` (what ``rhythm models export`` writes) for
+    ``onnx``; a bare file name is looked up in ``models_dir``; a path is taken as it is.
+    """
+    if backend not in ("mmpose", "onnx"):
+        raise ValueError(f"unknown landmark backend {backend!r} (choose mmpose or onnx)")
+    text = str(model)
+    manifest = load_manifest()
+    if text in manifest:
+        return Path(models_dir) / (manifest[text].file if backend == "mmpose" else f"{text}.onnx")
+    if "/" in text:
+        return Path(text)
+    return Path(models_dir) / text
+
+
+def model_name(checkpoint: str | Path, config: str | Path | None = None) -> str:
+    """A model's name for its exported file: the manifest name of a released checkpoint, the file
+    stem of any other checkpoint; for random weights, the manifest name (or stem) of the config."""
+    from rhythm.landmarks.backend import RANDOM_INIT
+
+    manifest = load_manifest()
+    if str(checkpoint) != RANDOM_INIT:
+        info = model_for_file(checkpoint, manifest)
+        return info.name if info is not None else Path(checkpoint).stem
+    if config is not None and str(config) in manifest:
+        return str(config)
+    if config is None:
+        raise ValueError("random weights need a config to be named after")
+    for info in manifest.values():
+        if Path(config).resolve() == info.config.resolve():
+            return info.name
+    return Path(config).stem
+
+
 def how_to_get(path: str | Path) -> str:
     """What to do about a missing weight file, naming the command or the URL and the destination."""
     info = model_for_file(path)
     dest = Path(path).resolve()
     if dest.suffix == ".onnx":
-        return (f"export the models first: `rhythm models fetch` (the .pth checkpoints, into {MODELS_DIR}/), then "
-                f"`rhythm models export --detector DET.pth --pose POSE.pth --out {dest.parent}`")
+        manifest = load_manifest()
+        name = dest.stem if dest.stem in manifest else None
+        kind = manifest[name].kind if name else None
+        flag = f"--{'detector' if kind == 'detector' else 'pose'} {name}" if name else "--detector NAME --pose NAME"
+        fetch = f"--only {name} " if name else ""
+        return (f"export it first (needs the mmpose stack, envs/install-openmmlab.sh): `rhythm models fetch {fetch}"
+                f"--dir {dest.parent}` (the released .pth), then `rhythm models export {flag} --dir {dest.parent}`")
     if info is None:
         return f"put the checkpoint at {dest}, or use one of the released models: `rhythm models fetch` " \
                f"downloads them into {MODELS_DIR}/"
