@@ -191,3 +191,17 @@ def test_decode_keeps_the_best_boxes_in_image_pixels():
     assert len(boxes) == 1 and labels.tolist() == [0]
     assert np.allclose(boxes[0], [(24 - 4) * 2, (16 - 6) * 2, (24 + 8) * 2, (16 + 10) * 2])
     assert scores[0] == pytest.approx(1 / (1 + np.exp(-3.0)))
+
+
+def test_person_boxes_best_first_and_none_wholly_outside_the_image():
+    from rhythm.landmarks.backend import select_persons
+
+    boxes = np.array([[10, 10, 50, 90], [0, 200, 8, 230], [300, 20, 340, 80], [5, 5, 9, 9], [-30, -30, 1, 1.0]])
+    scores = np.array([0.5, 0.99, 0.7, 0.2, 0.6])
+    labels = np.array([0, 0, 0, 0, 1])
+    b, s = select_persons(boxes, scores, labels, 0.3)
+    assert s.tolist() == pytest.approx([0.99, 0.7, 0.5]) and b.dtype == np.float32
+    # a 320x180 frame letterboxed to 320x320: the box at y 200-230 is in the padding; the one
+    # reaching past the right edge (a person cut by the frame) stays, uncut
+    b, s = select_persons(boxes, scores, labels, 0.3, image_shape=(180, 320, 3))
+    assert b.tolist() == [[300, 20, 340, 80], [10, 10, 50, 90]]

@@ -65,9 +65,18 @@ def normalize_crops(crops: np.ndarray) -> np.ndarray:
 
 
 def select_persons(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, threshold: float,
-                   person_label: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Person boxes with ``score >= threshold``, best first (stable on ties)."""
+                   image_shape: tuple[int, int] | None = None, person_label: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Person boxes with ``score >= threshold``, best first (stable on ties).
+
+    With ``image_shape`` (h, w), boxes wholly outside the image are dropped: RTMDet clamps boxes to
+    its letterboxed input, so a box can lie entirely in the padding below or right of the picture
+    (upstream keeps those; nobody can be standing there). Boxes that reach past the edge are kept
+    as they are, so a person cut by the frame still gets a crop that extends beyond it.
+    """
     keep = (labels == person_label) & (scores >= threshold)
+    if image_shape is not None:
+        h, w = image_shape[:2]
+        keep &= (boxes[:, 0] < w) & (boxes[:, 1] < h) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
     boxes, scores = boxes[keep], scores[keep]
     order = np.argsort(-scores, kind="stable")
     return boxes[order].astype(np.float32).reshape(-1, 4), scores[order].astype(np.float32)
@@ -130,23 +139,26 @@ class TopDownBackend:
 
 
 def load_backend(name: str, detector: str | Path, pose: str | Path, *, device: str = "auto", batch_size: int = 16,
-                 det_score_thr: float = 0.3, det_config=None, pose_config=None) -> LandmarkBackend:
+                 det_score_thr: float = 0.3, det_config=None, pose_config=None,
+                 threads: int | None = None) -> LandmarkBackend:
     """mmpose: checkpoints (.pth) + configs; onnx: exported .onnx files. Models loaded once.
 
     ``detector``/``pose`` may be :data:`RANDOM_INIT` for the mmpose backend (seeded random weights).
     ``det_config``/``pose_config``: a config file or a model name of ``resources/landmarks/models.json``
     (default: the config of the manifest entry whose file name the checkpoint has; for random
-    weights, ``rtmdet-m-person`` and ``rtmw3d-l``).
+    weights, ``rtmdet-m-person`` and ``rtmw3d-l``). ``threads``: CPU threads for torch or
+    onnxruntime (default: theirs, every core).
     """
     if name == "mmpose":
         from rhythm.landmarks.mmpose_backend import MMPoseBackend
 
         return MMPoseBackend(detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr,
-                             det_config=det_config, pose_config=pose_config)
+                             det_config=det_config, pose_config=pose_config, threads=threads)
     if name == "onnx":
         if det_config is not None or pose_config is not None:
             raise ValueError("the onnx backend takes no configs: the exported files carry their settings")
         from rhythm.landmarks.onnx_backend import OnnxBackend
 
-        return OnnxBackend(detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr)
+        return OnnxBackend(detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr,
+                           threads=threads)
     raise ValueError(f"unknown landmark backend {name!r} (choose mmpose or onnx)")

@@ -151,7 +151,9 @@ class MMPoseBackend(TopDownBackend):
 
     def __init__(self, detector, pose, *, device: str = "auto", batch_size: int = 16, det_score_thr: float = 0.3,
                  det_config=None, pose_config=None, det_batch_size: int = 8, seed: int = 0,
-                 pose_overrides: dict | None = None, det_overrides: dict | None = None):
+                 pose_overrides: dict | None = None, det_overrides: dict | None = None, threads: int | None = None):
+        if threads:
+            torch.set_num_threads(int(threads))
         self.device = pick_device(device)
         self.batch_size, self.det_batch_size = int(batch_size), int(det_batch_size)
         self.det_score_thr = float(det_score_thr)
@@ -196,9 +198,9 @@ class MMPoseBackend(TopDownBackend):
                      for f, (_, factor) in zip(chunk, boxed)]
             results = self.detector.bbox_head.predict_by_feat(cls_scores, bbox_preds, batch_img_metas=metas,
                                                               rescale=True)
-            for r in results:
+            for r, frame in zip(results, chunk):
                 out.append(select_persons(r.bboxes.float().cpu().numpy(), r.scores.float().cpu().numpy(),
-                                          r.labels.cpu().numpy(), self.det_score_thr))
+                                          r.labels.cpu().numpy(), self.det_score_thr, frame.shape))
         return out
 
     @torch.inference_mode()

@@ -40,13 +40,16 @@ def pick_providers(device: str = "auto") -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-def open_session(path: str | Path, providers: list[str], kind: str):
+def open_session(path: str | Path, providers: list[str], kind: str, threads: int | None = None):
     """An onnxruntime session and the Rhythm metadata of an exported file of the given kind."""
     import onnxruntime as ort
 
     path = require_weights(path)
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
     try:
-        session = ort.InferenceSession(str(path), providers=providers)
+        session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise RhythmInputError(path, f"not a loadable ONNX model ({type(exc).__name__}: {exc})") from None
     raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
@@ -64,13 +67,13 @@ class OnnxBackend(TopDownBackend):
     name = "onnx"
 
     def __init__(self, detector, pose, *, device: str = "auto", batch_size: int = 16, det_score_thr: float = 0.3,
-                 det_batch_size: int = 8):
+                 det_batch_size: int = 8, threads: int | None = None):
         providers = pick_providers(device)
         self.device = providers[0]
         self.batch_size, self.det_batch_size = int(batch_size), int(det_batch_size)
         self.det_score_thr = float(det_score_thr)
-        self.det_session, det_meta = open_session(detector, providers, "detector")
-        self.pose_session, pose_meta = open_session(pose, providers, "pose")
+        self.det_session, det_meta = open_session(detector, providers, "detector", threads)
+        self.pose_session, pose_meta = open_session(pose, providers, "pose", threads)
         self.weights = {"detector": det_meta.get("source"), "pose": pose_meta.get("source")}  # what was exported
         self.det_params = rtmdet.RTMDetParams.from_dict(det_meta)
         self.input_size = tuple(pose_meta["input_size"])
@@ -95,7 +98,7 @@ class OnnxBackend(TopDownBackend):
             for i, factor in enumerate(factors):
                 boxes, scores, labels = rtmdet.decode([c[i] for c in cls_scores], [d[i] for d in distances], factor,
                                                       self.det_params)
-                out.append(select_persons(boxes, scores, labels, self.det_score_thr))
+                out.append(select_persons(boxes, scores, labels, self.det_score_thr, chunk[i].shape))
         return out
 
     def pose_logits(self, crops: np.ndarray):
