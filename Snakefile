@@ -19,6 +19,7 @@ include: "workflow/rules/qa.smk"
 include: "workflow/rules/audio.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/reconstruct.smk"
+include: "workflow/rules/landmarks.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/model.smk"
 

@@ -65,8 +65,11 @@ def copy_workflow(dest: Path) -> Path:
         src = ROOT / item
         if src.is_symlink():  # profiles -> workflow/profiles: keep it a link
             (dest / item).symlink_to(os.readlink(src))
+        elif src.is_dir():  # not resources/models: downloaded weights would switch the landmarks stage on
+            skip = lambda folder, names: ["models"] if folder == str(ROOT / "resources") else []  # noqa: E731
+            shutil.copytree(src, dest / item, ignore=skip)
         elif src.exists():
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / item)
+            shutil.copy(src, dest / item)
     return dest
 
 

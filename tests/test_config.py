@@ -77,5 +77,53 @@ def test_profiles_are_valid_yaml_with_resources(profile):
     if profile != "default":
         assert cfg["executor"] == "slurm"
         rules = {name for _, name, _ in _rule_blocks()}
-        assert set(cfg["set-resources"]) - {"landmarks", "train_model"} <= rules  # no typos in rule names
+        assert set(cfg["set-resources"]) <= rules  # no typos in rule names
+        gpu_rules = {name for name, r in cfg["set-resources"].items() if r.get("gpu")}
+        assert gpu_rules == {"landmarks", "landmarks_segment", "train_model"}
         assert set(cfg["groups"]) <= rules
+
+
+def test_landmarks_section_has_every_tracking_option_with_its_default():
+    from dataclasses import fields
+
+    from rhythm.tracking import TrackOptions
+
+    schema = yaml.safe_load(open(SCHEMA))["properties"]["landmarks"]["properties"]
+    tracking = schema["tracking"]["properties"]
+    assert list(tracking) == [f.name for f in fields(TrackOptions)]
+    for f in fields(TrackOptions):
+        assert tracking[f.name]["default"] == f.default and tracking[f.name]["description"] == f.metadata["help"]
+    assert all("description" in v for k, v in schema.items()), "every landmarks key says what it does"
+
+
+def test_landmarks_plan_auto_true_false(tmp_path):
+    from rhythm.errors import RhythmInputError
+    from rhythm.landmarks.models import load_manifest
+    from rhythm.plan import landmarks_plan
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config["landmarks"]["models_dir"] = str(tmp_path)
+    validate(config, SCHEMA)
+    plan = make_plan(config)
+    off = landmarks_plan(config, plan)  # auto, no weights
+    assert not off.enabled and off.videos == [] and "rhythm models fetch --only rtmdet-m-person --only rtmw3d-l" in off.reason
+    manifest = load_manifest()
+    for name in ("rtmdet-m-person", "rtmw3d-l"):
+        (tmp_path / manifest[name].file).write_bytes(b"")
+    on = landmarks_plan(config, plan)
+    assert on.enabled and on.reason is None and on.num_keypoints == 85
+    assert on.videos == sorted(v for v in plan.frame_videos if "_c01_" in v) and len(on.videos) == 7
+    config["landmarks"].update(backend="onnx", max_videos=2, keypoints=[0, 1, 2],
+                               manifest=str(tmp_path / "m.csv"))
+    (tmp_path / "m.csv").write_text("video,start,end\ngBR_sBM_c02_d01_mBR0_ch01,0,1\n")
+    off = landmarks_plan(config, plan)  # the .onnx files are not there
+    assert not off.enabled and "rhythm models export --detector rtmdet-m-person --pose rtmw3d-l" in off.reason
+    config["landmarks"]["enabled"] = True
+    with pytest.raises(RhythmInputError, match="rtmdet-m-person.onnx.*landmarks.enabled is true"):
+        landmarks_plan(config, plan)
+    for name in ("rtmdet-m-person", "rtmw3d-l"):
+        (tmp_path / f"{name}.onnx").write_bytes(b"")
+    on = landmarks_plan(config, plan)
+    assert len(on.videos) == 2 and list(on.segments) == ["gBR_sBM_c02_d01_mBR0_ch01-000"] and on.num_keypoints == 3
+    config["landmarks"]["enabled"] = False
+    assert landmarks_plan(config, plan).reason == "landmarks.enabled is false"

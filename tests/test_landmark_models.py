@@ -6,9 +6,10 @@ let the comparisons pass without comparing anything; :func:`liven` rescales the 
 statistics from real images, spread-out detector outputs) so that boxes, scores and keypoints vary
 with the image. Calibrated to zero-mean activations, a random CSPNeXt is chaotic: float32 rounding
 grows ~1000-fold through it (torch and onnxruntime logits then differ by 1e-3 of their range, and
-argmaxes flip on near-ties); shifting every BatchNorm's output by +2.5 keeps the SiLUs nearly linear
-and the growth ~10-fold, closer to how a trained network behaves. The agreement tests use RTMW3D-L's architecture at a quarter of its width (the
-full L/X are checked for their checkpoint layout and output shapes) and the RTMDet-nano detector.
+argmaxes flip on near-ties); shifting every BatchNorm's output by +2.5 keeps the SiLUs nearly
+linear and the growth ~10-fold, closer to how a trained network behaves. The agreement tests use
+RTMW3D-L's architecture at a quarter of its width (the full L/X are checked for their checkpoint
+layout and output shapes) and the RTMDet-nano detector.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ def shift_bn(model: torch.nn.Module, bias: float = 2.5) -> None:
             m.bias.data.fill_(bias)
 
 
-def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, seed: int = 0) -> None:
-    """Make seeded random weights behave like a network: varied scores, person-sized boxes, varied keypoints."""
+def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, seed: int = 0,
+          box_size: float = 4.0) -> None:
+    """Make seeded random weights behave like a network: varied scores, person-sized boxes, varied keypoints.
+
+    ``box_size``: box sides come out around ``2 * box_size`` strides of the detector's feature levels."""
     g = torch.Generator().manual_seed(seed)
     shift_bn(backend.detector)
     shift_bn(backend.pose_model)
@@ -112,7 +116,7 @@ def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, s
         cls.weight.data = torch.randn(cls.weight.shape, generator=g) / fan_in ** 0.5
         cls.bias.data.fill_(-1.5)
         reg.weight.data = torch.randn(reg.weight.shape, generator=g) * 0.3 / fan_in ** 0.5
-        reg.bias.data.fill_(1.5 if head.exp_on_reg else 4.0)
+        reg.bias.data.fill_(np.log(box_size) + 0.1 if head.exp_on_reg else box_size)
     batch, _ = rtmdet.preprocess(frames, backend.det_params)
     calibrate_bn(backend.detector, lambda: head(backend.detector.extract_feat(torch.from_numpy(batch))))
     pose = backend.pose_model
@@ -362,12 +366,14 @@ def test_mmpose_and_onnx_backends_agree(exported):
     assert worst_box < 1e-3
     # pose: the annotated person boxes (COCO) plus the detector's boxes on the video frames, batched across frames
     boxes = [b for _, b in people] + [b[:2] for b, _ in det_mm[len(people):]]
-    crops = np.concatenate([geometry.warp_crops(f, *geometry.crop_boxes(b)) for f, b in zip(frames, boxes) if len(b)])
+    crops = np.concatenate([geometry.warp_crops(f, *geometry.crop_boxes(b))
+                            for f, b in zip(frames, boxes) if len(b)])
     logits_mm, logits_ox = mm.pose_logits(crops), ox.pose_logits(crops)
     scale = max(np.abs(a).max() for a in logits_mm)
     logit_diff = max(np.abs(a - b).max() for a, b in zip(logits_mm, logits_ox)) / scale
     assert logit_diff < 1e-4
-    tied = np.stack([argmax_ties(a, b, 4 * logit_diff * scale) for a, b in zip(logits_mm, logits_ox)], -1)  # (N, K, 3)
+    tol = 4 * logit_diff * scale
+    tied = np.stack([argmax_ties(a, b, tol) for a, b in zip(logits_mm, logits_ox)], -1)  # (N, K, 3)
     assert tied.mean() < 1e-3
     est_mm, est_ox = mm.estimate(frames, boxes), ox.estimate(frames, boxes)
     persons = [(f, a, b) for f, p1, p2 in zip(frames, est_mm, est_ox) for a, b in zip(p1, p2)]
@@ -381,8 +387,8 @@ def test_mmpose_and_onnx_backends_agree(exported):
         worst = max(worst, np.abs(a.keypoints[same, :2] - b.keypoints[same, :2]).max() / max(frame.shape[:2]))
         assert np.abs(a.keypoints[same, 2] - b.keypoints[same, 2]).max() < 1e-3 * codec.Z_RANGE
     print(f"mmpose vs onnx: boxes within {worst_box:.2e} and keypoints within {worst:.2e} of the image size, "
-          f"logits within {logit_diff:.2e} of their range, {int(tied.any(-1).sum())} of {tied.shape[0] * tied.shape[1]} "
-          f"keypoints on float-precision ties")
+          f"logits within {logit_diff:.2e} of their range, {int(tied.any(-1).sum())} of "
+          f"{tied.shape[0] * tied.shape[1]} keypoints on float-precision ties")
     assert worst < 1e-3
     # keypoints vary with the image (the comparison compares something)
     all_kp = np.stack([p.keypoints for ps in est_mm for p in ps])

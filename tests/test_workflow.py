@@ -85,6 +85,9 @@ def test_audio_beats_poses_reports(wf):
     assert rec["sequences"] == 2 and rec["vs_official_keypoints3d"]["median"] < 2.0  # cm; 320x180 views, 0.7 px noise
     text = (out / "reports/data_report.txt").read_text()
     assert "reconstruction: 2 sequences triangulated" in text and "vs official" in text
+    # no landmark weights in the demo (landmarks.enabled: auto): no landmark jobs, and the report says why
+    assert report["landmarks"]["status"] == "not run" and not (out / "landmarks").exists()
+    assert "landmarks: not run (landmarks.enabled is auto" in text and "rhythm models fetch" in text
     html = (out / "reports/data_report.html").read_text()
     assert html.count("<img src='beats/") == 4
 

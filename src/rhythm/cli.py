@@ -201,7 +201,7 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
     options = _landmark_options(args)
     configs = {k: v for k, v in (("det_config", args.det_config), ("pose_config", args.pose_config)) if v}
     backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
-                           det_score_thr=args.det_score_thr, **configs)
+                           det_score_thr=args.det_score_thr, threads=args.threads, **configs)
     from rhythm.landmarks.backend import RANDOM_INIT
 
     if RANDOM_INIT in (backend.weights or {}).values():
@@ -219,6 +219,10 @@ def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
     from rhythm.landmarks.validate import validate_dir
 
     summary = validate_dir(args.folder, args.num_keypoints, args.channels)
+    if args.out:
+        from rhythm.io import write_json
+
+        write_json(args.out, summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -775,6 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "released model whose file name the checkpoint has)")
     p.add_argument("--pose-config", default=None, help="mmpose: pose config file or model name (default: likewise)")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch/onnxruntime (default: all cores)")
     p.add_argument("--batch-size", type=int, default=16, help="person crops per forward pass")
     p.add_argument("--batch-frames", type=int, default=16, help="frames decoded and detected at once")
     p.add_argument("--det-score-thr", type=float, default=0.3, help="BBOX_THR: minimum person box score")
@@ -799,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-keypoints", type=int, default=85)
     p.add_argument("--channels", type=int, default=4)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--out", default=None, help="also write the summary JSON here (written before any failure)")
     p.set_defaults(func=_cmd_landmarks_validate)
 
     p = sub.add_parser("standins", help="an AIST++-shaped tree of empty files, for full-size dry runs")

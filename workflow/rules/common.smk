@@ -2,7 +2,8 @@
 from pathlib import Path
 
 from rhythm import aist
-from rhythm.plan import demo_recipe, make_plan
+from rhythm.plan import demo_recipe, landmarks_plan, make_plan
+from rhythm.tracking import TrackOptions
 
 PLAN = make_plan(config)
 DATASET = config["dataset"]
@@ -21,6 +22,7 @@ wildcard_constraints:
     fps=r"30|60",
     split=r"[A-Za-z0-9_]+",
     run=r"[A-Za-z0-9_.-]+",
+    segment=r"[A-Za-z0-9_.-]+",
 
 
 def selection_args():
@@ -151,6 +153,8 @@ def all_targets():
         + overlay_targets()
         + reprojection_targets()
         + reconstruction_targets()
+        + landmark_targets()
+        + landmark_validation_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
         + model_targets()
     )
@@ -333,3 +337,72 @@ def reconstruction_targets():
     if not RECON["enabled"]:
         return []
     return [f"{RECON_OUT}/errors.json"]
+
+
+# ----------------------------------------------------------------------------- landmarks
+# Inputs and targets of workflow/rules/landmarks.smk; rhythm.plan.landmarks_plan decides whether the
+# stage runs (enabled: auto runs it only when the weights are in models_dir) and on what.
+
+LANDMARKS = landmarks_plan(config, PLAN)
+
+
+def _landmark_options():
+    """`rhythm landmarks` options from the config (the same for every video and segment)."""
+    lm = config["landmarks"]
+    keypoints = lm["keypoints"] if isinstance(lm["keypoints"], str) else ",".join(map(str, lm["keypoints"]))
+    low, high = lm["accept_fps_within"]
+    opts = [
+        f"--backend {lm['backend']} --device {lm['device']} --batch-size {lm['batch_size']}",
+        f"--batch-frames {lm['batch_frames']} --det-score-thr {lm['det_score_threshold']}",
+        f"--policy {lm['policy']} --keypoints {keypoints} --reduce-fps-to {lm['reduce_fps_to'] or 0}",
+        f"--accept-fps-within {low} {high} --frame-skip {lm['frame_skip']}",
+    ]
+    if lm.get("detector_config"):
+        opts.append(f"--det-config {lm['detector_config']}")
+    if lm.get("pose_config"):
+        opts.append(f"--pose-config {lm['pose_config']}")
+    if lm["policy"] == "people":  # the tracking options that differ from rhythm.tracking's defaults
+        defaults = TrackOptions()
+        for key, value in lm["tracking"].items():
+            if value != getattr(defaults, key):
+                opts.append(f"--{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}")
+    return " ".join(opts)
+
+
+LANDMARK_OPTS = _landmark_options()
+
+
+def landmark_targets():
+    return [f"{OUT}/landmarks/{v}.npy" for v in LANDMARKS.videos] + [
+        f"{OUT}/landmarks/segments/{s}.npy" for s in LANDMARKS.segments
+    ]
+
+
+def landmark_reports():
+    return [str(Path(p).with_suffix(".json")) for p in landmark_targets()]
+
+
+def landmark_validation_targets():
+    return [f"{OUT}/reports/landmarks_validation.json"] if landmark_targets() else []
+
+
+def landmarks_skipped_option():
+    """For the data report: why the stage did not run (weights missing, or switched off)."""
+    import shlex
+
+    return f"--landmarks-skipped {shlex.quote(LANDMARKS.reason)}" if LANDMARKS.reason else ""
+
+
+def segment_video(wildcards):
+    """A manifest segment's video: an AIST++ video through results/ (linked or downloaded), else data.video_dir."""
+    video = LANDMARKS.segments[wildcards.segment].video
+    try:
+        aist.parse_name(video)
+    except ValueError:
+        return f"{VIDEO_DIR}/{video}.mp4"
+    return f"results/{wildcards.dataset}/videos/{video}.mp4"
+
+
+def segment_span(wildcards):
+    seg = LANDMARKS.segments[wildcards.segment]
+    return f"--start {seg.start_s} --end {seg.end_s} --segment {seg.name}"

@@ -11,6 +11,7 @@ rule data_report:
         overlays=overlay_targets(),
         reprojection=reprojection_targets(),
         reconstruction=reconstruction_targets(),
+        landmarks=landmark_reports(),
         beat_plots=beat_plot_targets(),
     output:
         json="results/{dataset}/reports/data_report.json",
@@ -27,6 +28,7 @@ rule data_report:
         reconstruction=lambda wc, input: (
             f"--reconstruction {input.reconstruction}" if input.reconstruction else ""
         ),
+        landmarks_skipped=landmarks_skipped_option(),
     log:
         "logs/data_report/{dataset}.log",
     conda:
@@ -38,5 +40,6 @@ rule data_report:
     shell:
         "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
         " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
-        " --overlays {input.overlays} --reprojection {input.reprojection} {params.reconstruction} --beat-plots {input.beat_plots} --out-json {output.json}"
+        " --overlays {input.overlays} --reprojection {input.reprojection} {params.reconstruction}"
+        " --landmarks {input.landmarks} {params.landmarks_skipped} --beat-plots {input.beat_plots} --out-json {output.json}"
         " --out-text {output.text} --out-html {output.html} > {log} 2>&1"

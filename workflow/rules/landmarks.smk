@@ -1,0 +1,72 @@
+# Whole-body 3D landmarks (T, K, 4): RTMDet person boxes + RTMW3D keypoints, per video and per manifest
+# segment (docs/landmarks.md). GPU rules: the profiles send them to GPU nodes; without a GPU they run
+# on the CPU. The stage runs only where rhythm.plan.landmarks_plan says so (common.smk: LANDMARKS).
+
+
+rule landmarks:
+    input:
+        video="results/{dataset}/videos/{video}.mp4",
+        detector=LANDMARKS.detector,
+        pose=LANDMARKS.pose,
+    output:
+        npy="results/{dataset}/landmarks/{video}.npy",
+        json="results/{dataset}/landmarks/{video}.json",
+    params:
+        opts=LANDMARK_OPTS,
+    log:
+        "logs/landmarks/{dataset}/{video}.log",
+    conda:
+        ENV
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "rhythm landmarks {input.video} --out {output.npy} --detector {input.detector} --pose {input.pose}"
+        " {params.opts} --threads {threads} --quiet > {log} 2>&1"
+
+
+rule landmarks_segment:
+    input:
+        video=segment_video,
+        detector=LANDMARKS.detector,
+        pose=LANDMARKS.pose,
+    output:
+        npy="results/{dataset}/landmarks/segments/{segment}.npy",
+        json="results/{dataset}/landmarks/segments/{segment}.json",
+    params:
+        opts=LANDMARK_OPTS,
+        span=segment_span,
+    log:
+        "logs/landmarks_segment/{dataset}/{segment}.log",
+    conda:
+        ENV
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=30,
+    shell:
+        "rhythm landmarks {input.video} --out {output.npy} --detector {input.detector} --pose {input.pose}"
+        " {params.span} {params.opts} --threads {threads} --quiet > {log} 2>&1"
+
+
+rule landmarks_validate:
+    input:
+        landmark_targets(),
+    output:
+        "results/{dataset}/reports/landmarks_validation.json",
+    params:
+        folder="results/{dataset}/landmarks",
+        keypoints=LANDMARKS.num_keypoints,
+    log:
+        "logs/landmarks_validate/{dataset}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "rhythm landmarks-validate {params.folder} --num-keypoints {params.keypoints} --out {output} > {log} 2>&1"
