@@ -95,3 +95,11 @@ def test_cli_downloads_in_parallel_and_reports_each_failure(server, dance_db, de
     assert f"{VIDEO}: ok" in proc.stdout and "gBR_sBM_c09_d01_mBR0_ch01: FAILED" in proc.stdout
     assert "HTTP 404" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [f"{VIDEO}.mp4"]
+
+
+def test_cli_takes_the_aist_downloaders_flags(server, dance_db, tmp_path):
+    out = tmp_path / "raw"
+    proc = run(["rhythm", "download", "--video", VIDEO, "--download_folder", str(out), "--num_processes", "4",
+                "--base-url", f"{server}/good/", "--retries", "0", "--accept-terms-of-use"], check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in out.iterdir()] == [f"{VIDEO}.mp4"]

@@ -11,6 +11,7 @@ rule model_config:
         "logs/model_config/{run}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
