@@ -96,9 +96,13 @@ fi
 has_version mmengine "$MMENGINE_VERSION" || pip_in "$PY" -q --no-deps "mmengine==$MMENGINE_VERSION"
 
 # --- xtcocotools from its sdist (numpy-2 build; ~20 s once, then cached) --------------------------
+# Its setup.py imports numpy and cythonizes without declaring either as a build requirement, so
+# it cannot build in pip's isolated build env: build it against this venv's numpy, with Cython.
 if ! { has_version xtcocotools "$XTCOCOTOOLS_VERSION" && "$PY" -c 'import xtcocotools.coco' 2>/dev/null; }; then
   say "building xtcocotools==$XTCOCOTOOLS_VERSION from its sdist"
-  pip_in "$PY" -q --no-deps --force-reinstall --no-binary xtcocotools "xtcocotools==$XTCOCOTOOLS_VERSION"
+  "$PY" -c 'import Cython' 2>/dev/null || pip_in "$PY" -q cython
+  pip_in "$PY" -q --no-deps --force-reinstall --no-build-isolation --no-binary xtcocotools \
+    "xtcocotools==$XTCOCOTOOLS_VERSION"
 fi
 
 # --- mmcv with compiled ops ----------------------------------------------------------------------

@@ -195,6 +195,9 @@ def _landmark_options(args: argparse.Namespace):
 
 
 def _cmd_landmarks(args: argparse.Namespace) -> None:
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads sleep, not spin
     from rhythm.landmarks.backend import load_backend
     from rhythm.landmarks.stage import landmarks_for_video
 
