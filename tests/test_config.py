@@ -79,3 +79,9 @@ def test_profiles_are_valid_yaml_with_resources(profile):
         rules = {name for _, name, _ in _rule_blocks()}
         assert set(cfg["set-resources"]) - {"landmarks", "train_model"} <= rules  # no typos in rule names
         assert set(cfg["groups"]) <= rules
+        for gpu_rule in ("landmarks", "train_model"):  # the rules that declare gpu=1 land on GPUs
+            res = cfg["set-resources"][gpu_rule]
+            assert res["gpu"] == 1
+            if profile == "perlmutter":
+                assert res["constraint"] == "gpu" and res["slurm_account"].endswith("_g")
+        assert "gpu=1" in "".join(body for _, name, body in _rule_blocks() if name == "train_model").replace(" ", "")
