@@ -81,6 +81,13 @@ def test_profiles_are_valid_yaml_with_resources(profile):
         gpu_rules = {name for name, r in cfg["set-resources"].items() if r.get("gpu")}
         assert gpu_rules == {"landmarks", "landmarks_segment", "train_model"}
         assert set(cfg["groups"]) <= rules
+        for gpu_rule in ("landmarks", "landmarks_segment", "train_model"):  # the rules that declare gpu=1 land on GPUs
+            res = cfg["set-resources"][gpu_rule]
+            assert res["gpu"] == 1
+            if profile == "perlmutter":
+                assert res["constraint"] == "gpu" and res["slurm_account"].endswith("_g")
+        for gpu_rule in ("landmarks", "landmarks_segment", "train_model"):
+            assert "gpu=1" in "".join(body for _, name, body in _rule_blocks() if name == gpu_rule).replace(" ", "")
 
 
 def test_landmarks_section_has_every_tracking_option_with_its_default():

@@ -153,6 +153,7 @@ def _broken_config(wf: Path, src: Path, name: str) -> Path:
     config["dataset"] = name
     config["demo"]["enabled"] = False
     config["model"]["enabled"] = False  # data failures only; the demo's model is tested on the demo
+    config["reconstruction"]["enabled"] = False  # so is the reconstruction
     config["data"].update(anno_dir=str(src / "annotations"), video_dir=str(src / "videos"))
     path = wf / "config" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
