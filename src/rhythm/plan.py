@@ -104,7 +104,12 @@ def make_plan(config: dict) -> Plan:
             sources[music] = str(found)
             continue
         for video in all_videos:
-            if aist.parse_name(video).music == music and (local or (video_dir / f"{video}.mp4").is_file()):
+            if aist.parse_name(video).music != music:
+                continue
+            if is_demo or (video_dir / f"{video}.mp4").is_file():  # read in place, as the frames rule does
+                sources[music] = f"{config['data']['video_dir']}/{video}.mp4"
+                break
+            if downloading:  # the download_video target
                 sources[music] = f"results/{config['dataset']}/videos/{video}.mp4"
                 break
     return Plan(config["dataset"], splits, coco_splits, frame_videos, overlay_videos, sources, missing)

@@ -1,5 +1,7 @@
 # Helpers that turn the config into targets and inputs (rhythm.plan does the work).
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from rhythm import aist
 from rhythm.plan import demo_recipe, landmarks_plan, make_plan
@@ -393,6 +395,20 @@ def landmarks_skipped_option():
     return f"--landmarks-skipped {shlex.quote(LANDMARKS.reason)}" if LANDMARKS.reason else ""
 
 
+def source_video(wildcards):
+    """The video a stage reads: the source file in data.video_dir, or, when that is missing and
+    downloads are on, results/<dataset>/videos/<video>.mp4 (the download_video target).
+
+    Stages read the source directly rather than through a link job: at the full AIST++ size a
+    link job per video would add 12,670 jobs to the DAG (docs/benchmarks.md). `link_video` still
+    builds results/<dataset>/videos/<video>.mp4 when that target is asked for.
+    """
+    path = f"{VIDEO_DIR}/{wildcards.video}.mp4"
+    if config["download"]["enabled"] and not os.path.exists(path):
+        return f"results/{wildcards.dataset}/videos/{wildcards.video}.mp4"
+    return path
+
+
 def segment_video(wildcards):
     """A manifest segment's video: an AIST++ video through results/ (linked or downloaded), else data.video_dir."""
     video = LANDMARKS.segments[wildcards.segment].video
@@ -400,7 +416,7 @@ def segment_video(wildcards):
         aist.parse_name(video)
     except ValueError:
         return f"{VIDEO_DIR}/{video}.mp4"
-    return f"results/{wildcards.dataset}/videos/{video}.mp4"
+    return source_video(SimpleNamespace(dataset=wildcards.dataset, video=video))
 
 
 def segment_span(wildcards):

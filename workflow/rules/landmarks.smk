@@ -5,7 +5,7 @@
 
 rule landmarks:
     input:
-        video="results/{dataset}/videos/{video}.mp4",
+        video=source_video,
         detector=LANDMARKS.detector,
         pose=LANDMARKS.pose,
     output:

@@ -5,7 +5,7 @@ rule overlay:
     input:
         mapping="results/{dataset}/frames/{video}/frame_mapping.json",
         keypoints=keypoints2d_of_video,
-        video="results/{dataset}/videos/{video}.mp4",
+        video=source_video,
     output:
         "results/{dataset}/overlays/{video}/overlay.mp4",
     params:

@@ -3,7 +3,7 @@
 
 rule extract_frames:
     input:
-        video="results/{dataset}/videos/{video}.mp4",
+        video=source_video,
         keypoints=keypoints2d_of_video,
     output:
         "results/{dataset}/frames/{video}/frame_mapping.json",
