@@ -33,9 +33,9 @@ def audio_features(wav: np.ndarray, sr: int, fps: int = aist.FPS, prior_bpm: flo
     import librosa
 
     target_sr = int(fps * HOP)
-    y = librosa.resample(wav.astype(np.float32), orig_sr=sr, target_sr=target_sr)
     n = num_motion_frames(len(wav), sr, fps)
     with numba_cache_lock():
+        y = librosa.resample(wav.astype(np.float32), orig_sr=sr, target_sr=target_sr)
         envelope = librosa.onset.onset_strength(y=y, sr=target_sr, hop_length=HOP)
         mfcc = librosa.feature.mfcc(y=y, sr=target_sr, n_mfcc=20, hop_length=HOP).T
         chroma = librosa.feature.chroma_cens(y=y, sr=target_sr, hop_length=HOP, n_chroma=12).T
