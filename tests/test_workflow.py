@@ -221,7 +221,7 @@ def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
     proc = snakemake(wf, "--configfile", str(path), "--keep-going", *targets, check=False)
     assert proc.returncode != 0
     out = wf / "results/dl"
-    assert (out / f"videos/{local}.mp4").is_symlink()  # present locally: linked, not downloaded
+    assert not (out / f"videos/{local}.mp4").exists()  # present locally: read in place, not downloaded
     assert not (out / f"videos/{served}.mp4").is_symlink()
     assert (out / f"videos/{served}.mp4").read_bytes() == dance_db.files[served]
     assert (out / f"frames/{local}/frame_mapping.json").is_file() and (out / f"frames/{served}/frame_mapping.json").is_file()
