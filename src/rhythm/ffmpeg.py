@@ -137,13 +137,6 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 # ----------------------------------------------------------------------------- decoding to raw frames
 
-RAW_FORMATS = {  # pixel format -> (ffmpeg -pix_fmt, scale filter options, bytes per pixel x 2)
-    "bgr24": ("bgr24", "", 6),
-    "yuvj420p": ("yuv420p", ":out_range=full", 3),  # full-range 4:2:0 planes, as JPEG wants them
-    "yuv420p": ("yuv420p", None, 3),  # the decoder's own planes, untouched (no scale filter)
-}
-
-
 def _select_filter(sources: list[int]) -> str | None:
     """An ffmpeg ``select`` expression for an arithmetic run of source frames (a stride), else None."""
     if len(sources) < 2:
@@ -154,27 +147,24 @@ def _select_filter(sources: list[int]) -> str | None:
     return f"gte(n\\,{sources[0]})*not(mod(n-{sources[0]}\\,{step}))"
 
 
-def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int],
-                    pix_fmt: str = "bgr24") -> Iterator[tuple[int, bytes]]:
-    """Decode ``video`` once, yielding ``(source_index, raw bytes)`` for the sorted frame indices ``sources``.
+def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int]) -> Iterator[tuple[int, bytes]]:
+    """Decode ``video`` once, yielding ``(source_index, BGR bytes)`` for the sorted frame indices ``sources``.
 
     Indices count frames in presentation order, as :func:`probe_video`'s ``frame_times``. One ffmpeg
-    process; when the indices are a stride, its ``select`` filter drops the others before the pipe,
-    and it stops after the last one. ``pix_fmt``: ``bgr24`` (H, W, 3) or ``yuvj420p`` (full-range
-    planes Y, U, V, for JPEG encoding without a colour conversion) or ``yuv420p`` (the decoder's own
-    planes, no scaling pass at all: only for a yuv420p source at its own size).
+    process scales to ``size`` and converts to ``bgr24`` (H, W, 3); when the indices are a stride,
+    its ``select`` filter drops the others before the pipe, and it stops after the last one. (Frame
+    extraction, which needs every pixel of every frame fast, decodes in process instead:
+    :mod:`rhythm.decoding`.)
     """
     video = Path(video)
     if not sources:
         return
     width, height = size
-    fmt, range_opt, twice_bpp = RAW_FORMATS[pix_fmt]
-    frame_bytes = width * height * twice_bpp // 2
+    frame_bytes = width * height * 3
     select = _select_filter(sources)
-    filters = ([f"select='{select}'"] if select else []) + (
-        [f"scale={width}:{height}{range_opt}"] if range_opt is not None else [])
+    filters = ([f"select='{select}'"] if select else []) + [f"scale={width}:{height}"]
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video), "-map", "0:v:0",
-           *(["-vf", ",".join(filters)] if filters else []), "-fps_mode", "passthrough", "-pix_fmt", fmt,
+           "-vf", ",".join(filters), "-fps_mode", "passthrough", "-pix_fmt", "bgr24",
            "-frames:v", str(len(sources) if select else sources[-1] + 1), "-f", "rawvideo", "pipe:1"]
     pending = iter(sources)
     want = next(pending, None)

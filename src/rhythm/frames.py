@@ -11,19 +11,18 @@ own presentation timestamps (:func:`rhythm.ffmpeg.probe_video`), in one of two w
   timestamp (``keypoints2d`` ``timestamps``); annotation frames with no source frame within half a
   frame are reported.
 
-Speed: ffmpeg decodes once, straight to full-range YUV 4:2:0 on a pipe (no per-frame process and
-no colour conversion), and a pool of threads encodes the frames that are wanted with libjpeg-turbo
-(``simplejpeg``, which releases the GIL), so decoding overlaps with encoding on every core. When
-only every n-th frame is wanted (a COCO stride), ffmpeg's ``select`` filter drops the others before
-they reach the pipe. ``frame_mapping.json`` records, for every file, its annotation frame, source
-frame and times, and what was duplicated, skipped or missing.
+Speed: the video is decoded once, in this process (:mod:`rhythm.decoding`, PyAV: no pipe and
+no per-frame process), and a pool of threads widens each wanted frame from video range to JPEG's
+full range by lookup tables and encodes it with libjpeg-turbo (``simplejpeg``; both release the
+GIL), so decoding overlaps with encoding on every core and no colour conversion is ever done.
+``frame_mapping.json`` records, for every file, its annotation frame, source frame and times,
+and what was duplicated, skipped or missing.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import VideoInfo, probe_video, read_raw_frames
+from rhythm.ffmpeg import VideoInfo, probe_video
 from rhythm.io import atomic_dir, read_json, write_json
 
 MAPPING_NAME = "frame_mapping.json"
@@ -174,48 +173,85 @@ _LUMA_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).ast
 _CHROMA_TO_FULL = np.clip(np.round((np.arange(256) - 128) * 255 / 224 + 128), 0, 255).astype(np.uint8)
 
 
-def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, int], quality: int,
-                  workers: int, progress: bool = False, source_pix_fmt: str = "") -> None:
-    """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs.
+def full_range_planes(frame, size: tuple[int, int], out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A decoded frame as full-range 4:2:0 planes Y, U, V (views into ``out``, ``w * h * 3 / 2`` bytes).
 
-    A yuv420p source kept at its size goes from the decoder to the encoders untouched, and its
-    range is widened by lookup tables in the encoding threads (cheaper than ffmpeg's scale pass);
-    anything else is converted by ffmpeg to full-range planes (or BGR for odd sizes).
+    A video-range yuv420p frame kept at its size, the AIST++ case, is widened by lookup tables
+    straight from the decoder's planes into ``out``: one pass, no colour conversion. Anything else
+    (another pixel format or range, a new size) goes through FFmpeg's scaler first (bicubic).
     """
     import cv2
+    from av.video.reformatter import VideoReformatter
+
+    from rhythm.decoding import plane_array
+
+    width, height = size
+    full_range = frame.format.name == "yuvj420p" or frame.color_range == 2  # 2: AVCOL_RANGE_JPEG
+    if frame.format.name in ("yuv420p", "yuvj420p") and (frame.width, frame.height) == size:
+        tables = (None, None, None) if full_range else (_LUMA_TO_FULL, _CHROMA_TO_FULL, _CHROMA_TO_FULL)
+    else:
+        frame = VideoReformatter().reformat(frame, width, height, "yuv420p", interpolation="BICUBIC",
+                                            src_color_range="JPEG" if full_range else None,
+                                            dst_color_range="JPEG", threads=1)
+        tables = (None, None, None)
+    shapes = ((height, width), (height // 2, width // 2), (height // 2, width // 2))
+    planes, offset = [], 0
+    for k, (shape, table) in enumerate(zip(shapes, tables)):
+        dst = out[offset: offset + shape[0] * shape[1]].reshape(shape)
+        src = plane_array(frame, k)
+        if table is None:
+            np.copyto(dst, src)
+        else:
+            cv2.LUT(src, table, dst=dst)
+        planes.append(dst)
+        offset += dst.size
+    return planes[0], planes[1], planes[2]
+
+
+def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, int], quality: int,
+                  workers: int, progress: bool = False) -> None:
+    """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs.
+
+    The decoder runs in this process (:mod:`rhythm.decoding`) while ``workers`` threads widen each
+    frame to full range and encode it with libjpeg-turbo (both release the GIL). Each thread owns
+    a frame buffer from a small pool, reused frame after frame: the pool bounds the memory in
+    flight, and reused pages cost no page faults.
+    """
+    import queue
+
+    import av
     import simplejpeg
+    from av.video.reformatter import VideoReformatter
     from tqdm import tqdm
+
+    from rhythm.decoding import decoded_frames
 
     width, height = size
     yuv = width % 2 == 0 and height % 2 == 0  # 4:2:0 planes need even sizes; odd sizes go through BGR
-    native = yuv and source_pix_fmt == "yuv420p"
-    pix_fmt = "yuv420p" if native else "yuvj420p" if yuv else "bgr24"
+    buffers: queue.Queue = queue.Queue()
+    for _ in range(2 * workers + 2):
+        buffers.put(np.empty(width * height * 3 // 2 if yuv else width * height * 3, np.uint8))
 
-    def encode(buf: bytes, paths: list[Path]) -> None:
-        arr = np.frombuffer(buf, np.uint8)
-        if yuv:
-            if native:
-                arr = np.concatenate([cv2.LUT(arr[: width * height], _LUMA_TO_FULL).ravel(),
-                                      cv2.LUT(arr[width * height:], _CHROMA_TO_FULL).ravel()])
-            y = arr[: width * height].reshape(height, width)
-            u = arr[width * height: width * height * 5 // 4].reshape(height // 2, width // 2)
-            v = arr[width * height * 5 // 4:].reshape(height // 2, width // 2)
-            data = simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality)
-        else:
-            data = simplejpeg.encode_jpeg(arr.reshape(height, width, 3), quality=quality, colorspace="BGR",
-                                          colorsubsampling="420")
+    def encode(frame: av.VideoFrame, buf: np.ndarray, paths: list[Path]) -> None:
+        try:
+            if yuv:
+                data = simplejpeg.encode_jpeg_yuv_planes(*full_range_planes(frame, size, buf), quality=quality)
+            else:
+                bgr = VideoReformatter().reformat(frame, width, height, "bgr24", interpolation="BICUBIC",
+                                                  threads=1).to_ndarray()
+                data = simplejpeg.encode_jpeg(bgr, quality=quality, colorspace="BGR", colorsubsampling="420")
+        finally:
+            buffers.put(buf)
         for path in paths:
             path.write_bytes(data)
 
     bar = tqdm(total=len(targets), desc=f"frames {video.stem}", disable=not progress, mininterval=5)
-    in_flight = threading.BoundedSemaphore(2 * workers + 2)  # caps memory: a 1080p frame is 3 MB
     futures = []
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         try:
-            for index, buf in read_raw_frames(video, sorted(targets), size, pix_fmt):
-                in_flight.acquire()
-                fut = pool.submit(encode, buf, targets[index])
-                fut.add_done_callback(lambda _f: (in_flight.release(), bar.update()))
+            for index, frame in decoded_frames(video, sorted(targets)):
+                fut = pool.submit(encode, frame, buffers.get(), targets[index])  # waits for a free buffer
+                fut.add_done_callback(lambda _f: bar.update())
                 futures.append(fut)
         finally:
             for fut in futures:
@@ -256,9 +292,7 @@ def extract_frames(
         targets: dict[int, list[Path]] = {}
         for i in keep:
             targets.setdefault(int(alignment.source_index[i]), []).append(tmp / f"{i:06d}.jpg")
-        source_fmt = info.pix_fmt if size == (info.width, info.height) else ""
-        encode_frames(video, targets, size, options.quality, options.workers or available_cores(), progress,
-                      source_fmt)
+        encode_frames(video, targets, size, options.quality, options.workers or available_cores(), progress)
         mapping = {
             "video": video.stem,
             "sequence": _sequence_or_none(video.stem),
