@@ -51,6 +51,31 @@ def test_dancer_moves_on_the_beat(demo_source):
         assert hip_y[beats[1:]].mean() < hip_y[off_beats].mean() - 3  # centimetres
 
 
+def test_dancer_is_stillest_on_its_own_beats(demo_source):
+    """Bailando's BAS of every demo sequence is high with its own song's beats, low with the others'.
+
+    The dance model's proof that music matters compares exactly these two scores, so the ground
+    truth itself must separate them (a dancer fastest on the beat would score 0 with its own song).
+    """
+    from rhythm import metrics
+
+    anno = demo_source / "annotations"
+    recipe = demo.DemoRecipe()
+    bpms = {m: aist.parse_name(s).bpm for s in recipe.sequences for m in [aist.parse_name(s).music]}
+
+    def beats(bpm, n):
+        frames = (demo.MUSIC_OFFSET_S + np.arange(30) * 60.0 / bpm) * aist.FPS
+        return frames[frames < n]
+
+    for seq in recipe.sequences:
+        joints, _ = demo.motion_keypoints3d(aist.load_motion(aist.motion_path(anno, seq)))
+        own_music = aist.parse_name(seq).music
+        own = metrics.beat_align_score(joints, beats(bpms[own_music], len(joints)))
+        others = [metrics.beat_align_score(joints, beats(bpm, len(joints))) for m, bpm in bpms.items()
+                  if m != own_music and bpm != bpms[own_music]]
+        assert own > 0.65 and own > 2 * np.mean(others), (seq, own, others)
+
+
 def test_genres_dance_differently(demo_source):
     anno = demo_source / "annotations"
     br = aist.load_motion(aist.motion_path(anno, "gBR_sBM_cAll_d01_mBR0_ch01")).poses

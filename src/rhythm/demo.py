@@ -106,12 +106,16 @@ _DEFAULT_STYLE = dict(squat=0.3, arm_swing=0.9, sharpness=0.5, yaw=0.3, lean=0.1
 
 
 def _hits(phase: np.ndarray, rng: np.random.Generator, n_poses: int, sharp: float) -> np.ndarray:
-    """A value that jumps to a new random target on every beat: smooth (0) or popping (1)."""
+    """A value that holds a random pose on every beat and moves to the next between beats.
+
+    The move is centred on the half-beat and takes the whole beat (smooth, 0) or 15 % of it
+    (popping, 1); either way the value is still on the beat, as a dancer hitting a pose is.
+    """
     targets = rng.uniform(-1, 1, size=(int(phase.max()) + 3, n_poses))
     k = np.floor(phase).astype(int)
     frac = phase - k
     width = 1.0 - 0.85 * sharp  # fraction of a beat the transition takes
-    s = np.clip(frac / width, 0, 1)
+    s = np.clip((frac - (1 - width) / 2) / width, 0, 1)
     s = s * s * (3 - 2 * s)
     return targets[k] * (1 - s[:, None]) + targets[k + 1] * s[:, None]
 
@@ -135,11 +139,13 @@ def dance_motion(sequence: str, num_frames: int, seed: int) -> aist.Motion:
         rot[:, ankle, 0] = -squat
     rot[:, 0, 1] = style["yaw"] * np.sin(2 * np.pi * phase / 8 + rng.uniform(0, 2 * np.pi))
     rot[:, 3, 0] = style["lean"] * down  # lean into the beat
-    rot[:, 6, 2] = 0.15 * np.sin(np.pi * phase)  # side bend every two beats
+    rot[:, 6, 2] = 0.15 * np.cos(np.pi * phase)  # side bend, at its widest on the beat
     rot[:, 15, 0] = 0.25 * down  # head nod
     swing = style["arm_swing"] * amp
-    left = np.sin(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 0]
-    right = -np.sin(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 1]
+    # Every limb is still on the beat (its speed is lowest there, as a dancer's is: Bailando's
+    # beat alignment looks for exactly that) and moves fastest between beats.
+    left = np.cos(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 0]
+    right = -np.cos(np.pi * phase) if style["sharpness"] < 0.5 else hits[:, 1]
     rot[:, 16, 2] = -1.2 + swing * (0.5 + 0.5 * left)  # arms from down towards up
     rot[:, 17, 2] = 1.2 - swing * (0.5 + 0.5 * right)
     rot[:, 16, 1] = -0.5 * hits[:, 2]
@@ -147,9 +153,10 @@ def dance_motion(sequence: str, num_frames: int, seed: int) -> aist.Motion:
     rot[:, 18, 1] = -0.6 - 0.6 * (0.5 + 0.5 * hits[:, 4])  # elbows bent forwards
     rot[:, 19, 1] = 0.6 + 0.6 * (0.5 + 0.5 * hits[:, 5])
 
-    # Root: sway on the half-beat; height set so the lower ankle stays 8 cm above the floor.
+    # Root: sway over two beats, at its widest on the beat; height set so the lower ankle stays 8 cm
+    # above the floor.
     trans_m = np.zeros((num_frames, 3))
-    trans_m[:, 0] = 0.06 * np.sin(np.pi * phase)
+    trans_m[:, 0] = 0.06 * np.cos(np.pi * phase)
     trans_m[:, 2] = 0.04 * np.sin(2 * np.pi * phase / 4)
     joints = forward_kinematics(rot.reshape(num_frames, 72), trans_m)
     trans_m[:, 1] = 0.08 - joints[:, [7, 8], 1].min(axis=1)
