@@ -228,9 +228,9 @@ def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, 
 
     width, height = size
     yuv = width % 2 == 0 and height % 2 == 0  # 4:2:0 planes need even sizes; odd sizes go through BGR
-    buffers: queue.Queue = queue.Queue()
+    buffers: queue.Queue = queue.Queue()  # on the BGR path a buffer is only a token for a frame in flight
     for _ in range(2 * workers + 2):
-        buffers.put(np.empty(width * height * 3 // 2 if yuv else width * height * 3, np.uint8))
+        buffers.put(np.empty(width * height * 3 // 2 if yuv else 0, np.uint8))
 
     def encode(frame: av.VideoFrame, buf: np.ndarray, paths: list[Path]) -> None:
         try:
