@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rhythm.errors import RhythmInputError
 
+if TYPE_CHECKING:
+    import av
 
-def decoded_frames(video: str | Path, sources: list[int], threads: int = 0) -> Iterator[tuple[int, "av.VideoFrame"]]:  # noqa: F821
+
+def decoded_frames(video: str | Path, sources: list[int], threads: int = 0) -> Iterator[tuple[int, av.VideoFrame]]:
     """Decode ``video`` once, yielding ``(source_index, frame)`` for the sorted frame indices ``sources``.
 
     Decoding stops after the last wanted frame. A file that cannot be opened, or that ends (or
@@ -58,7 +62,7 @@ def decoded_frames(video: str | Path, sources: list[int], threads: int = 0) -> I
                            "(it may be truncated or corrupt)")
 
 
-def plane_array(frame, index: int) -> np.ndarray:
+def plane_array(frame: av.VideoFrame, index: int) -> np.ndarray:
     """Plane ``index`` of a decoded frame as a (rows, columns) uint8 view, without the line padding."""
     plane = frame.planes[index]
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
