@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,13 +41,23 @@ def make_clip(path: Path, frames: int) -> None:
                 "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)])
 
 
-def best_of(repeat: int, fn) -> float:
-    times = []
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children, user plus system."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def best_of(repeat: int, fn, cpu: list | None = None) -> float:
+    """The shortest wall time of ``repeat`` runs; ``cpu`` (if given) gets that run's CPU seconds."""
+    runs = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        c, t = cpu_seconds(), time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        runs.append((time.perf_counter() - t, cpu_seconds() - c))
+    best = min(runs)
+    if cpu is not None:
+        cpu.append(best[1])
+    return best[0]
 
 
 def rhythm_run(clip: Path, out: Path, stride: int = 1, workers: int = 0) -> None:
@@ -115,17 +126,19 @@ def main() -> None:
         tmp = Path(tmp)
         clip = tmp / "clip1080.mp4"
         make_clip(clip, n)
-        t_rhythm = best_of(args.repeat, lambda: rhythm_run(clip, tmp / "r"))
-        t_ffmpeg = best_of(args.repeat, lambda: ffmpeg_run(clip, tmp / "f"))
-        t_opencv = best_of(max(1, args.repeat - 1), lambda: opencv_loop(clip, tmp / "o"))
+        cpu: list[float] = []  # CPU seconds of each best run: rhythm, ffmpeg, opencv loop
+        t_rhythm = best_of(args.repeat, lambda: rhythm_run(clip, tmp / "r"), cpu)
+        t_ffmpeg = best_of(args.repeat, lambda: ffmpeg_run(clip, tmp / "f"), cpu)
+        t_opencv = best_of(max(1, args.repeat - 1), lambda: opencv_loop(clip, tmp / "o"), cpu)
         p_rhythm, p_ffmpeg = psnr_vs_source(clip, tmp / "r"), psnr_vs_source(clip, tmp / "f")
         size = lambda d: sum(f.stat().st_size for f in d.glob("*.jpg")) / len(list(d.glob("*.jpg"))) / 1e3  # noqa
         print(f"{n} frames of 1920x1080, {os.cpu_count()} cores, best of {args.repeat}")
         print(f"  rhythm (quality {QUALITY})      {t_rhythm:6.2f} s  {n / t_rhythm:6.1f} frames/s  "
-              f"PSNR {p_rhythm:.2f} dB  {size(tmp / 'r'):.0f} kB/frame")
+              f"CPU {cpu[0]:5.2f} s  PSNR {p_rhythm:.2f} dB  {size(tmp / 'r'):.0f} kB/frame")
         print(f"  ffmpeg (-q:v {FFMPEG_QSCALE})           {t_ffmpeg:6.2f} s  {n / t_ffmpeg:6.1f} frames/s  "
-              f"PSNR {p_ffmpeg:.2f} dB  {size(tmp / 'f'):.0f} kB/frame")
-        print(f"  opencv loop (quality {QUALITY}) {t_opencv:6.2f} s  {n / t_opencv:6.1f} frames/s")
+              f"CPU {cpu[1]:5.2f} s  PSNR {p_ffmpeg:.2f} dB  {size(tmp / 'f'):.0f} kB/frame")
+        print(f"  opencv loop (quality {QUALITY}) {t_opencv:6.2f} s  {n / t_opencv:6.1f} frames/s  "
+              f"CPU {cpu[2]:5.2f} s")
 
         print("\nscaling (frames/s; cores pinned with taskset, stride = every n-th frame written)")
         print(f"  {'cores':>5} {'stride':>6} {'rhythm':>8} {'ffmpeg':>8} {'ratio':>6}")
