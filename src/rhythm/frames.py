@@ -213,9 +213,9 @@ def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, 
     """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs.
 
     The decoder runs in this process (:mod:`rhythm.decoding`) while ``workers`` threads widen each
-    frame to full range and encode it with libjpeg-turbo (both release the GIL). Each thread owns
-    a frame buffer from a small pool, reused frame after frame: the pool bounds the memory in
-    flight, and reused pages cost no page faults.
+    frame to full range and encode it with libjpeg-turbo (both release the GIL). Each frame in
+    flight holds a buffer from a small pool, reused frame after frame: the pool bounds the memory
+    in flight (the decoder waits for a free buffer), and reused pages cost no page faults.
     """
     import queue
 
@@ -238,6 +238,7 @@ def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, 
                 data = simplejpeg.encode_jpeg_yuv_planes(*full_range_planes(frame, size, buf), quality=quality)
             else:
                 bgr = VideoReformatter().reformat(frame, width, height, "bgr24", interpolation="BICUBIC",
+                                                  src_color_range="JPEG" if frame.color_range == 2 else None,
                                                   threads=1).to_ndarray()
                 data = simplejpeg.encode_jpeg(bgr, quality=quality, colorspace="BGR", colorsubsampling="420")
         finally:
