@@ -24,7 +24,7 @@ def ffmpeg_md5s(video) -> list[str]:
 
 @pytest.fixture(scope="module")
 def bframes_clip(tmp_path_factory):
-    """B-frames (decode order differs from presentation order) and an odd-width row padding case."""
+    """B-frames (decode order differs from presentation order); 100-pixel chroma rows are padded in memory."""
     path = tmp_path_factory.mktemp("dec") / "b.mp4"
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=200x120:rate=60", "-frames:v", "90", "-c:v", "libx264",
                 "-preset", "medium", "-bf", "3", "-g", "24", "-pix_fmt", "yuv420p", str(path)])
@@ -52,9 +52,9 @@ def test_not_a_video_names_the_file(tmp_path):
         list(decoded_frames(bad, [0]))
 
 
-def decoded_bgr(video, pix_fmt="bgr24") -> np.ndarray:
+def decoded_bgr(video) -> np.ndarray:
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-sws_flags", "accurate_rnd+full_chroma_int",
-                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
+                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8)
 

@@ -22,12 +22,12 @@ if TYPE_CHECKING:
     import av
 
 
-def decoded_frames(video: str | Path, sources: list[int], threads: int = 0) -> Iterator[tuple[int, av.VideoFrame]]:
+def decoded_frames(video: str | Path, sources: list[int]) -> Iterator[tuple[int, av.VideoFrame]]:
     """Decode ``video`` once, yielding ``(source_index, frame)`` for the sorted frame indices ``sources``.
 
     Decoding stops after the last wanted frame. A file that cannot be opened, or that ends (or
-    breaks) before a wanted frame, raises :class:`RhythmInputError` naming it. ``threads``: decoder
-    threads, 0 for FFmpeg's choice (one per core).
+    breaks) before a wanted frame, raises :class:`RhythmInputError` naming it. The decoder uses
+    FFmpeg's own choice of frame and slice threads.
     """
     import av
 
@@ -46,7 +46,6 @@ def decoded_frames(video: str | Path, sources: list[int], threads: int = 0) -> I
             raise RhythmInputError(video, "has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame and slice threads
-        stream.thread_count = threads
         try:
             for frame in container.decode(stream):
                 if decoded == want:

@@ -59,7 +59,6 @@ class VideoInfo:
     has_audio: bool
     audio_sample_rate: int | None
     frame_times: np.ndarray  # (num_frames,) presentation times in seconds, from 0, ascending
-    pix_fmt: str = ""  # the decoder's pixel format, e.g. yuv420p (video range) or yuvj420p (full range)
 
     @property
     def stream_duration_s(self) -> float:
@@ -74,17 +73,7 @@ _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
 _FPS_RE = re.compile(r"([\d.]+) (?:fps|tbr)")
 _AUDIO_RE = re.compile(r"Stream #\S+.*?: Audio: .*?(\d+) Hz")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
-_PIXFMT_RE = re.compile(r"Video: [^,]+(?:\([^)]*\))*[^,]*, (\w+)(\([^)]*\))?")
 _TIMEBASE_RE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.M)
-
-
-def _pixel_format(video_line: str) -> str:
-    """The decoder's pixel format; a full-range ("pc") yuv420p is reported as yuvj420p, what it is."""
-    m = _PIXFMT_RE.search(video_line)
-    if m is None:
-        return ""
-    fmt, details = m.group(1), m.group(2) or ""
-    return "yuvj420p" if fmt == "yuv420p" and re.search(r"\bpc\b", details) else fmt
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -131,7 +120,6 @@ def probe_video(path: str | Path) -> VideoInfo:
         has_audio=audio is not None,
         audio_sample_rate=int(audio.group(1)) if audio else None,
         frame_times=times,
-        pix_fmt=_pixel_format(video_line),
     )
 
 

@@ -14,7 +14,8 @@ own presentation timestamps (:func:`rhythm.ffmpeg.probe_video`), in one of two w
 Speed: the video is decoded once, in this process (:mod:`rhythm.decoding`, PyAV: no pipe and
 no per-frame process), and a pool of threads widens each wanted frame from video range to JPEG's
 full range by lookup tables and encodes it with libjpeg-turbo (``simplejpeg``; both release the
-GIL), so decoding overlaps with encoding on every core and no colour conversion is ever done.
+GIL), so decoding overlaps with encoding on every core; AIST++'s yuv420p videos, kept at their
+size, need no colour conversion at all.
 ``frame_mapping.json`` records, for every file, its annotation frame, source frame and times,
 and what was duplicated, skipped or missing.
 """
