@@ -1,13 +1,25 @@
 # Rhythm: AIST++ to everything a music-to-dance researcher needs, as one Snakemake DAG.
 # Stages live in workflow/rules/*.smk; each rule calls one `rhythm` subcommand (src/rhythm/).
+import sys
+
 from snakemake.utils import min_version, validate
+
+from rhythm.pipeline.config import ConfigError, check_config
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The demo config only when no --configfile is given: a user's config stands alone, with the
+# schema's defaults for what it leaves out (never the demo's values).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
+try:
+    check_config(config, source=" ".join(map(str, workflow.config_settings.configfiles)) or "config/config.yaml")
+except ConfigError as exc:
+    sys.exit(str(exc))
 validate(config, "workflow/schemas/config.schema.yaml")
 
 

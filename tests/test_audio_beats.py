@@ -25,9 +25,65 @@ def test_wav_from_mp3_file(shared, tmp_path):
 
 
 def test_video_without_audio_is_a_clear_error(shared, tmp_path):
-    with pytest.raises(RhythmInputError, match=r"demo.mp4: ffmpeg failed"):
+    with pytest.raises(RhythmInputError, match=r"demo.mp4: has no audio stream"):
         extract_wav(shared / "video" / "demo.mp4", tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists() and not list(tmp_path.iterdir())
+
+
+def test_truncated_video_is_refused_not_shortened(demo_source, tmp_path):
+    """A download cut off at 40 KB still opens (its index is at the front) and decodes 1.16 s of a 5 s song."""
+    video = demo_source / "videos" / "gBR_sBM_c01_d01_mBR0_ch01.mp4"
+    cut = tmp_path / video.name
+    cut.write_bytes(video.read_bytes()[:40_000])
+    with pytest.raises(RhythmInputError, match=r"truncated: its audio decodes to 1\.\d\d s but the file says 5\.00 s"):
+        extract_wav(cut, tmp_path / "out" / "mBR0.wav")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _write_wav(path, samples, sr=16000):
+    sf.write(str(path), np.asarray(samples, np.float32), sr, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture
+def scraps(tmp_path):
+    """A silent 5 s WAV, a steady 440 Hz tone, 0.1 s of the demo song, an empty WAV."""
+    sr = 16000
+    t = np.arange(5 * sr) / sr
+    return {
+        "silent": _write_wav(tmp_path / "silent.wav", np.zeros(5 * sr)),
+        "tone": _write_wav(tmp_path / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * t)),
+        "short": _write_wav(tmp_path / "short.wav", demo.synth_song("mBR0", 1.0, sr)[4000:5600], sr),
+        "empty": _write_wav(tmp_path / "empty.wav", np.zeros(0)),
+    }
+
+
+def test_silence_and_steady_tones_have_no_beats(scraps, tmp_path):
+    """madmom invents 4 beats at 55.6 BPM in 5 s of silence: refused unless asked for."""
+    with pytest.raises(RhythmInputError, match=r"silent.wav: no audible music: RMS -inf dBFS"):
+        beats_for_file(scraps["silent"], tmp_path / "b.json", music="mBR0")
+    with pytest.raises(RhythmInputError, match=r"tone.wav: no audible music: mean onset strength 0\.\d\d"):
+        beats_for_file(scraps["tone"], tmp_path / "b.json", music="mBR0")
+    assert not (tmp_path / "b.json").exists()
+    data = beats_for_file(scraps["silent"], tmp_path / "b.json", music="mBR0", allow_silence=True)
+    assert data["duration_s"] == 5.0  # asked for: it runs
+
+
+def test_scraps_of_audio_are_refused(scraps, tmp_path):
+    from rhythm.features import analysis_window_s, features_for_file
+
+    assert 0.5 < analysis_window_s() < 0.6  # chroma CENS's lowest constant-Q filter
+    for name in ("short", "empty"):
+        with pytest.raises(RhythmInputError, match=rf"{name}.wav: only 0\.\d+ s of audio: shorter than"):
+            features_for_file(scraps[name], tmp_path / f"{name}.npy", fps=60)
+        with pytest.raises(RhythmInputError, match=rf"{name}.wav: only 0\.\d\d s of audio; beats need"):
+            beats_for_file(scraps[name], tmp_path / f"{name}.json", music="mBR0")
+        with pytest.raises(RhythmInputError, match=rf"{name}.wav: "):
+            extract_wav(scraps[name], tmp_path / f"{name}-out.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.wav", "short.wav", "silent.wav", "tone.wav"]
+    with pytest.raises(RhythmInputError, match=r"silent.wav: no audible music"):
+        extract_wav(scraps["silent"], tmp_path / "s.wav")
+    assert extract_wav(scraps["silent"], tmp_path / "s.wav", allow_silence=True)["samples"] == 80000
 
 
 @pytest.mark.parametrize("music", ["mBR0", "mBR3", "mPO1", "mPO4"])

@@ -93,7 +93,7 @@ def test_demo_videos_are_60fps_h264_with_music(demo_source):
 
 
 def test_generation_is_deterministic(tmp_path):
-    small = demo.DemoRecipe(duration_s=1.0, sequences=demo.DEMO_SEQUENCES[:1], cameras=("c01",))
+    small = demo.DemoRecipe(duration_s=1.0, base_sequences=demo.DEMO_SEQUENCES[:1], cameras=("c01",))
     a = demo.generate(tmp_path / "a", small, progress=False)
     b = demo.generate(tmp_path / "b", small, progress=False)
     assert a == b

@@ -357,7 +357,7 @@ def test_bad_inputs_name_the_file(tmp_path, trained):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(RhythmInputError, match="bad.pt: not a readable checkpoint"):
         read_checkpoint(bad)
-    with pytest.raises(RhythmInputError, match="missing.wav: audio file not found"):
+    with pytest.raises(RhythmInputError, match="missing.wav: audio source not found"):
         generate(trained, tmp_path / "missing.wav", tmp_path, GenerateOptions(render=False))
 
 

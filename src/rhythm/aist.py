@@ -249,6 +249,18 @@ def load_keypoints3d(path: str | Path, optim: bool = False) -> np.ndarray:
     return kp
 
 
+def annotation_frames(anno_dir: str | Path, sequence: str) -> int | None:
+    """Frames of a sequence's annotations (keypoints3d, else motions, else keypoints2d); None without any."""
+    for path, key in ((keypoints3d_path(anno_dir, sequence), "keypoints3d"),
+                      (motion_path(anno_dir, sequence), "smpl_poses"),
+                      (keypoints2d_path(anno_dir, sequence), "keypoints2d")):
+        if path.is_file():
+            data = _require(path, read_pickle(path), (key,))
+            arr = np.asarray(data[key])
+            return int(arr.shape[1] if key == "keypoints2d" else arr.shape[0])
+    return None
+
+
 @dataclass
 class Motion:
     poses: np.ndarray  # (N, 72) axis-angle, 24 joints

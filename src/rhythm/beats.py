@@ -16,16 +16,14 @@ madmom over 55-215 BPM finds double time (F = 0.67); madmom in the dance range f
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rhythm import aist
-from rhythm.audio import load_wav
+from rhythm.audio import load_wav, require_audible
 from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.numba_cache import numba_cache_lock
 from rhythm.io import atomic_path, write_json
 
@@ -146,8 +144,13 @@ def trim_weak_edge_beats(frames: np.ndarray, env: np.ndarray, ratio: float = 0.3
 
 
 def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = BeatOptions(),
-                   music: str | None = None, plot: str | Path | None = None) -> dict:
-    """Write ``beats/<music>.json`` (and optionally a PNG of the onset envelope with the beats)."""
+                   music: str | None = None, plot: str | Path | None = None, allow_silence: bool = False) -> dict:
+    """Write ``beats/<music>.json`` (and optionally a PNG of the onset envelope with the beats).
+
+    Refuses audio shorter than two beats at the slowest tempo searched, and audio without audible
+    music (:func:`rhythm.audio.require_audible`: a tracker invents beats in silence) unless
+    ``allow_silence``.
+    """
     audio = Path(audio)
     music = music or audio.stem
     prior = None
@@ -156,8 +159,12 @@ def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = Be
     except ValueError:  # not an AIST music id: no prior
         pass
     wav, sr = load_wav(audio) if audio.suffix.lower() == ".wav" else _decode(audio)
-    if len(wav) < sr:
-        raise RhythmInputError(audio, f"only {len(wav) / sr:.2f} s of audio; need at least 1 s for beats")
+    slowest = (options.start_bpm or prior) * (1 - options.prior_width) if (options.start_bpm or prior) else options.min_bpm
+    need_s = 2 * 60.0 / slowest
+    if len(wav) < need_s * sr:
+        raise RhythmInputError(audio, f"only {len(wav) / sr:.2f} s of audio; beats need at least {need_s:.2f} s "
+                                      f"(two beats at {slowest:.0f} BPM)")
+    loudness = {} if allow_silence else require_audible(wav, sr, audio)
     result = track_beats(wav, sr, options, prior_bpm=prior)
     times = [round(float(t), 4) for t in result["beat_times"]]
     data = {
@@ -170,6 +177,7 @@ def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = Be
         "fps": options.fps,
         "tracker": options.tracker,
         "prior_bpm": options.start_bpm or prior,
+        **loudness,
     }
     write_json(out, data)
     if plot is not None:
@@ -182,15 +190,11 @@ def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = Be
 
 
 def _decode(audio: Path, sr: int = 22050) -> tuple[np.ndarray, int]:
-    """Any audio ffmpeg reads (mp3, m4a, a video's track) as mono float32 at ``sr``."""
-    if not audio.is_file():
-        raise RhythmInputError(audio, "audio file not found")
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(audio),
-                           "-map", "0:a:0", "-ac", "1", "-ar", str(sr), "-f", "f32le", "pipe:1"],
-                          capture_output=True)
-    if proc.returncode != 0:
-        raise RhythmInputError(audio, "cannot decode audio: " + proc.stderr.decode(errors="replace")[-300:])
-    return np.frombuffer(proc.stdout, dtype=np.float32).copy(), sr
+    """Any audio ffmpeg reads (mp3, m4a, a video's track) as mono float32 at ``sr``, checked for
+    truncation (the music checks come after, in :func:`beats_for_file`)."""
+    from rhythm.audio import load_audio
+
+    return load_audio(audio, sr, min_duration_s=0.0, allow_silence=True), sr
 
 
 def plot_beats(curves, beat_times, tempo: float, title: str, out: str | Path) -> None:

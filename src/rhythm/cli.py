@@ -19,7 +19,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> None:
     from rhythm import demo
 
     recipe = demo.DemoRecipe(seed=args.seed, duration_s=args.duration, width=args.width,
-                             height=args.height, cameras=tuple(args.cameras))
+                             height=args.height, cameras=tuple(args.cameras), advanced_s=args.advanced)
     summary = demo.generate(args.out, recipe, anno_dir=args.anno_dir, video_dir=args.video_dir)
     print(f"demo dataset: {len(summary['sequences'])} sequences, {len(summary['videos'])} videos, "
           f"{summary['num_frames']} frames each -> {args.out}")
@@ -47,11 +47,17 @@ def _cmd_link_video(args: argparse.Namespace) -> None:
 
 
 def _cmd_frames(args: argparse.Namespace) -> None:
-    from rhythm.frames import FrameOptions, extract_for_video
+    from rhythm.frames import FrameOptions, extract_for_video, extract_frames
 
-    opts = FrameOptions(align=args.align, quality=args.quality, stride=args.stride, max_mismatch=args.max_mismatch,
-                        width=args.width, height=args.height, workers=args.workers)
-    mapping = extract_for_video(args.video, args.anno_dir, args.out, opts, progress=not args.quiet)
+    fps = args.fps if args.fps else (60.0 if args.anno_dir else None)
+    opts = FrameOptions(fps=fps, align=args.align, quality=args.quality, stride=args.stride,
+                        max_mismatch=args.max_mismatch, width=args.width, height=args.height, workers=args.workers)
+    if args.anno_dir:
+        mapping = extract_for_video(args.video, args.anno_dir, args.out, opts, progress=not args.quiet)
+    else:
+        if args.align == "timestamps":
+            raise SystemExit("--align timestamps needs --anno-dir (the annotations' timestamps)")
+        mapping = extract_frames(args.video, args.out, options=opts, progress=not args.quiet)
     print(f"{mapping['video']}: {mapping['num_frames']} frames -> {args.out}")
     for note in mapping["notes"]:
         print(f"  note: {note}")
@@ -111,19 +117,35 @@ def _cmd_coco(args: argparse.Namespace) -> None:
 
 
 def _cmd_overlay(args: argparse.Namespace) -> None:
-    from rhythm.overlays import OverlayOptions, render_overlays
+    from rhythm.overlays import OUTSIDE_WARNING, OverlayOptions, render_overlays
 
+    size = None
+    if args.annotation_size:
+        try:
+            size = tuple(int(v) for v in args.annotation_size.lower().split("x"))
+            assert len(size) == 2 and min(size) > 0
+        except (ValueError, AssertionError):
+            raise SystemExit(f"--annotation-size must be WIDTHxHEIGHT, like 1920x1080, not {args.annotation_size!r}")
     opts = OverlayOptions(mode=args.mode, min_confidence=args.min_confidence, limit=args.limit,
-                          video=not args.no_video)
+                          video=not args.no_video, annotation_size=size)
     result = render_overlays(args.frames, args.anno_dir, args.out, opts, audio_source=args.audio)
-    print(f"{result['video']}: {result['pngs']} PNG frames, video of {result['frames']} frames -> {args.out}")
+    video = f", overlay.mp4 of {result['frames']} frames" if result["video_written"] else ""
+    print(f"{result['video']}: {result['pngs']} PNG frames{video} -> {args.out}")
+    if result["outside_fraction"] > OUTSIDE_WARNING:
+        print(f"warning: {result['keypoints_outside']} of {result['keypoints_drawn']} drawn keypoints "
+              f"({100 * result['outside_fraction']:.1f} %) fall outside the {result['video']} frames: were the "
+              "annotations made for another resolution? Rescale them with --annotation-size WxH", file=sys.stderr)
 
 
 def _cmd_audio(args: argparse.Namespace) -> None:
-    from rhythm.audio import extract_wav
+    from rhythm.music import extract_music
 
-    info = extract_wav(args.source, args.out, args.sample_rate)
-    print(f"{args.out}: {info['sample_rate']} Hz mono, {info['duration_s']:.2f} s")
+    info = extract_music(args.sources, args.out, music=args.music, anno_dir=args.anno_dir, sequences=args.sequences,
+                         max_mismatch=args.max_mismatch, sample_rate=args.sample_rate,
+                         allow_silence=args.allow_silence, report=args.report,
+                         log=lambda line: print(line, file=sys.stderr))
+    print(f"{args.out}: {info['sample_rate']} Hz mono, {info['duration_s']:.3f} s from {info['source']}"
+          + (f" ({len(info['refused'])} source(s) refused)" if info["refused"] else ""))
 
 
 def _cmd_beats(args: argparse.Namespace) -> None:
@@ -131,7 +153,8 @@ def _cmd_beats(args: argparse.Namespace) -> None:
 
     opts = BeatOptions(tracker=args.tracker, start_bpm=args.start_bpm, min_bpm=args.min_bpm, max_bpm=args.max_bpm,
                        tightness=args.tightness, percussive=not args.no_percussive, fps=args.fps)
-    data = beats_for_file(args.audio, args.out, opts, music=args.music, plot=args.plot)
+    data = beats_for_file(args.audio, args.out, opts, music=args.music, plot=args.plot,
+                          allow_silence=args.allow_silence)
     print(f"{data['music']}: {data['tempo_bpm']:.2f} BPM, {len(data['beat_times'])} beats -> {args.out}")
 
 
@@ -147,7 +170,7 @@ def _cmd_poses(args: argparse.Namespace) -> None:
 def _cmd_features(args: argparse.Namespace) -> None:
     from rhythm.features import features_for_file
 
-    feats = features_for_file(args.audio, args.out, args.fps)
+    feats = features_for_file(args.audio, args.out, args.fps, allow_silence=args.allow_silence)
     print(f"{args.out}: {feats.shape} at {args.fps} fps")
 
 
@@ -161,7 +184,7 @@ def _cmd_smpl(args: argparse.Namespace) -> None:
 def _cmd_audio2pose(args: argparse.Namespace) -> None:
     from rhythm.data import write_audio2pose_layout
 
-    index = write_audio2pose_layout(args.results, args.sequences, args.out, args.camera)
+    index = write_audio2pose_layout(args.results, args.sequences, args.out, args.camera, pose_fps=args.pose_fps)
     print(f"{args.out}: {len(index['samples'])} samples (links)")
 
 
@@ -169,10 +192,14 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.io import write_json, write_text
     from rhythm.report import build_report, data_status, render_html, render_text
 
-    status = data_status(args.anno_dir, args.video_dir, _selection(args))
+    from rhythm.report import select_sequences
+
+    selection = _selection(args)
+    status = data_status(args.anno_dir, args.video_dir, selection)
+    sequences = sorted({s for seqs in select_sequences(args.anno_dir, selection).values() for s in seqs})
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
                           args.reprojection, args.reconstruction, landmarks=args.landmarks,
-                          landmarks_skipped=args.landmarks_skipped)
+                          landmarks_skipped=args.landmarks_skipped, music=args.music, sequences=sequences)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
@@ -201,11 +228,23 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
     from rhythm.landmarks.backend import load_backend
     from rhythm.landmarks.stage import landmarks_for_video
 
+    from rhythm.landmarks.backend import RANDOM_INIT
+    from rhythm.landmarks.models import require_weights, weight_path
+
+    from rhythm.ffmpeg import probe_video
+
+    probe_video(args.video)  # a missing or broken video fails before any model is loaded
     options = _landmark_options(args)
     configs = {k: v for k, v in (("det_config", args.det_config), ("pose_config", args.pose_config)) if v}
-    backend = load_backend(args.backend, args.detector, args.pose, device=args.device, batch_size=args.batch_size,
-                           det_score_thr=args.det_score_thr, threads=args.threads, **configs)
-    from rhythm.landmarks.backend import RANDOM_INIT
+    weights = {}
+    for kind, model in (("detector", args.detector), ("pose", args.pose)):
+        # the config's names (rtmdet-m-person, rtmw3d-l), file names in --models-dir, or paths; checked
+        # before OpenMMLab or onnxruntime is imported, so a missing file says how to get it at once
+        weights[kind] = model if model == RANDOM_INIT else require_weights(weight_path(model, args.backend,
+                                                                                        args.models_dir))
+    backend = load_backend(args.backend, weights["detector"], weights["pose"], device=args.device,
+                           batch_size=args.batch_size, det_score_thr=args.det_score_thr, threads=args.threads,
+                           **configs)
 
     if RANDOM_INIT in (backend.weights or {}).values():
         print(f"warning: random weights ({backend.weights}): the landmarks mean nothing", file=sys.stderr)
@@ -487,8 +526,8 @@ def _add_reconstruction(sub) -> None:
     from rhythm.triangulation import TriangulationOptions as Tri
 
     p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
-    p.add_argument("--anno-dir", required=True)
-    p.add_argument("--sequence", required=True)
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations (keypoints2d/, cameras/)')
+    p.add_argument("--sequence", required=True, help='sequence name, e.g. gBR_sBM_cAll_d04_mBR0_ch01')
     p.add_argument("--out", required=True, help="keypoints3d pickle (AIST++ format)")
     p.add_argument("--report", default=None, help="JSON report: per-view errors, dropped views")
     p.add_argument("--cameras", default=None, help="camera setting JSON (default: through cameras/mapping.txt)")
@@ -508,7 +547,7 @@ def _add_reconstruction(sub) -> None:
     p.set_defaults(func=_cmd_triangulate)
 
     p = sub.add_parser("calibrate", help="refine a camera setting by bundle adjustment of keypoints2d")
-    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations (keypoints2d/, cameras/mapping.txt)')
     p.add_argument("--setting", required=True, help="setting name, e.g. setting1 (sequences via mapping.txt)")
     p.add_argument("--out", required=True, help="refined setting JSON (AIST++ format)")
     p.add_argument("--initial", default=None, help="the rough guess (default: <anno-dir>/cameras/<setting>.json)")
@@ -531,9 +570,9 @@ def _add_reconstruction(sub) -> None:
     p.add_argument("--optim", action="store_true", help="fit keypoints3d_optim")
     p.add_argument("--smpl-model", default=None,
                    help="SMPL model folder or file (needs the optional smplx package); default: public offsets")
-    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"])
+    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"], help='SMPL model gender (with --smpl-model)')
     p.add_argument("--betas", type=float, nargs="*", default=None, help="body shape of the SMPL model")
-    p.add_argument("--face-weight", type=float, default=Fit.face_weight)
+    p.add_argument("--face-weight", type=float, default=Fit.face_weight, help="weight of the face keypoints against the body's")
     p.add_argument("--smooth-weight", type=float, default=Fit.smooth_weight,
                    help="keypoint units per radian of change between frames")
     p.set_defaults(func=_cmd_fit_smpl)
@@ -542,7 +581,7 @@ def _add_reconstruction(sub) -> None:
     p.add_argument("--triangulation", nargs="*", default=[], help="reports of rhythm triangulate")
     p.add_argument("--fitting", nargs="*", default=[], help="reports of rhythm fit-smpl")
     p.add_argument("--calibration", nargs="*", default=[], help="reports of rhythm calibrate")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help='the errors JSON to write')
     p.set_defaults(func=_cmd_reconstruction_errors)
 
 
@@ -589,7 +628,7 @@ def _add_models(sub) -> None:
     f.add_argument("--only", action="append", choices=names, help="this model only (repeatable; default: all)")
     f.add_argument("--dir", default=str(MODELS_DIR), help="where the .pth files go")
     f.add_argument("--base-url", default=None, help="a mirror: files are fetched from BASE_URL/<file name>")
-    f.add_argument("--retries", type=int, default=4)
+    f.add_argument("--retries", type=int, default=4, help='attempts after a failed download')
     f.add_argument("--backoff", type=float, default=2.0, help="seconds before the first retry (doubles)")
     f.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
     f.set_defaults(func=_cmd_models_fetch)
@@ -609,12 +648,12 @@ def _add_models(sub) -> None:
                    help="seeded random weights instead of checkpoints (tests, benchmarks: the files then carry no "
                    "trained model, and their metadata says so)")
     e.add_argument("--seed", type=int, default=0, help="seed of the random weights")
-    e.add_argument("--opset", type=int, default=17)
+    e.add_argument("--opset", type=int, default=17, help='ONNX opset version')
     e.set_defaults(func=_cmd_models_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rhythm import aist
+    from rhythm import aist, demo
     from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
 
     parser = argparse.ArgumentParser(prog="rhythm", description=__doc__.splitlines()[0])
@@ -625,23 +664,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="output folder (gets annotations/, videos/, music/)")
     p.add_argument("--anno-dir", default=None, help="annotations here instead of OUT/annotations")
     p.add_argument("--video-dir", default=None, help="videos here instead of OUT/videos")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per sequence")
-    p.add_argument("--width", type=int, default=320)
-    p.add_argument("--height", type=int, default=180)
+    p.add_argument("--seed", type=int, default=7, help='random seed of the dancer and the noise')
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per (basic) sequence")
+    p.add_argument("--advanced", type=float, default=0.0,
+                   help=f"seconds of an advanced dance of mBR0 ({demo.DEMO_ADVANCED}) longer than the basic ones; "
+                   "0: none")
+    p.add_argument("--width", type=int, default=320, help='video width in pixels')
+    p.add_argument("--height", type=int, default=180, help='video height in pixels')
     p.add_argument("--cameras", nargs="+", default=["c01", "c02", "c03"], help="cameras to render as videos")
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("status", help="what is in an AIST++ tree: splits, annotations, videos, frames")
-    p.add_argument("--anno-dir", required=True)
-    p.add_argument("--video-dir", default=None)
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations folder')
+    p.add_argument("--video-dir", default=None, help='folder of <video>.mp4 (counts present and missing videos)')
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_selection(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("link-video", help="check a source video and link it into the results")
-    p.add_argument("source")
-    p.add_argument("dest")
+    p.add_argument("source", help='the source video')
+    p.add_argument("dest", help='the link to write (results/<dataset>/videos/<video>.mp4)')
     p.set_defaults(func=_cmd_link_video)
 
     p = sub.add_parser("download", help="download AIST Dance DB videos (retries, resume, checked, atomic)")
@@ -650,8 +692,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", nargs="+", default=list(aist.CAMERAS), help="cameras of --split (default all)")
     p.add_argument("--anno-dir", default=None, help="annotations: check each video's frame count against them")
     p.add_argument("--out", "--download_folder", dest="out", required=True, help="folder for <video>.mp4")
-    p.add_argument("--base-url", default=DOWNLOAD_BASE_URL)
-    p.add_argument("--retries", type=int, default=4)
+    p.add_argument("--base-url", default=DOWNLOAD_BASE_URL, help='AIST Dance DB video URL prefix (a mirror: <base-url>/<video>.mp4)')
+    p.add_argument("--retries", type=int, default=4, help='attempts after a failed transfer')
     p.add_argument("--backoff", type=float, default=2.0, help="seconds before the first retry (doubles)")
     p.add_argument("--max-mismatch", type=int, default=1, help="frames a video may differ from its annotations")
     p.add_argument("--jobs", "--num-processes", "--num_processes", dest="jobs", type=int, default=1, help="parallel downloads")
@@ -661,9 +703,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="you have read and accept https://aistdancedb.ongaaccel.jp/terms_of_use/")
     p.set_defaults(func=_cmd_download)
 
-    p = sub.add_parser("frames", help="extract frames aligned with the 60 fps annotations")
-    p.add_argument("video")
-    p.add_argument("--anno-dir", required=True)
+    p = sub.add_parser("frames", help="extract frames: aligned with the 60 fps AIST++ annotations, or of any video")
+    p.add_argument("video", help="the video (an AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4 with --anno-dir)")
+    p.add_argument("--anno-dir", default=None,
+                   help="AIST++ annotations: frame i is annotation frame i of the video's sequence (the video must "
+                   "have an AIST++ name); without it any video is extracted at --fps")
+    p.add_argument("--fps", type=float, default=None,
+                   help="output frame rate, rounding down as ffmpeg's fps filter (default: 60 with --anno-dir, else "
+                   "the video's own)")
     p.add_argument("--out", required=True, help="folder for <frame:06d>.jpg and frame_mapping.json")
     p.add_argument("--align", choices=["fps", "timestamps"], default="fps",
                    help="fps: exactly 60 fps rounding down (AIST++ API); timestamps: nearest to each annotation")
@@ -671,22 +718,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stride", type=int, default=1, help="keep every N-th frame")
     p.add_argument("--max-mismatch", type=int, default=0,
                    help="frames the video may differ from its keypoints before it is an error")
-    p.add_argument("--width", type=int, default=None)
-    p.add_argument("--height", type=int, default=None)
+    p.add_argument("--width", type=int, default=None, help='resize to this width (height keeps the aspect ratio unless given)')
+    p.add_argument("--height", type=int, default=None, help='resize to this height')
     p.add_argument("--workers", type=int, default=0, help="JPEG encoding threads (0: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_frames)
 
     p = sub.add_parser("coco", help="COCO keypoint dataset for RTMPose from aligned frames")
     p.add_argument("--split", required=True, help="dataset split name, e.g. train")
-    p.add_argument("--anno-dir", required=True)
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations (keypoints2d/, splits/)')
     p.add_argument("--frames", nargs="+", required=True, help="frames folders (with frame_mapping.json)")
     p.add_argument("--out", required=True, help="rtmpose_dataset/<split>")
-    p.add_argument("--stride", type=int, default=1)
-    p.add_argument("--visible-threshold", type=float, default=0.3)
-    p.add_argument("--labeled-threshold", type=float, default=0.05)
-    p.add_argument("--margin", type=float, default=0.15)
-    p.add_argument("--link", choices=["hardlink", "symlink"], default="hardlink")
+    p.add_argument("--stride", type=int, default=1, help='every N-th frame of each video into the COCO files')
+    p.add_argument("--visible-threshold", type=float, default=0.3, help='keypoint confidence for visibility 2 (visible)')
+    p.add_argument("--labeled-threshold", type=float, default=0.05, help='keypoint confidence for visibility 1 (labelled, occluded)')
+    p.add_argument("--margin", type=float, default=0.15, help='box margin around the labelled keypoints, as a fraction of their extent')
+    p.add_argument("--link", choices=["hardlink", "symlink"], default="hardlink", help='how images enter the dataset (never copied)')
     p.add_argument("--min-det-score", type=float, default=0.0, help="drop frames with a lower detection score")
     p.add_argument("--mmpose-config", default=None, help="also write an MMPose config here")
     p.add_argument("--train-split", default="train", help="split the MMPose config trains on")
@@ -694,30 +741,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("overlay", help="QA overlays: stick figures over frames (PNG + MP4)")
     p.add_argument("frames", help="frames folder of one video (or its frame_mapping.json)")
-    p.add_argument("--anno-dir", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--mode", choices=["2d", "3d"], default="2d")
-    p.add_argument("--min-confidence", type=float, default=0.1)
+    p.add_argument("--anno-dir", required=True, help="AIST++ annotations (keypoints2d/, keypoints3d/, cameras/)")
+    p.add_argument("--out", required=True, help="folder for <frame:06d>.png and overlay.mp4")
+    p.add_argument("--mode", choices=["2d", "3d"], default="2d",
+                   help="2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera")
+    p.add_argument("--min-confidence", type=float, default=0.1, help="keypoints scoring below this are not drawn")
     p.add_argument("--limit", type=int, default=20, help="PNG frames to write (0 = all)")
     p.add_argument("--audio", default=None, help="mux the audio of this file into overlay.mp4")
     p.add_argument("--no-video", action="store_true", help="PNG frames only")
+    p.add_argument("--annotation-size", default=None, metavar="WxH",
+                   help="the frame size the keypoints were made for (default: the source video's); they are "
+                   "rescaled to the frames")
     p.set_defaults(func=_cmd_overlay)
 
-    p = sub.add_parser("audio", help="16 kHz mono WAV from a video or music file")
-    p.add_argument("source")
-    p.add_argument("--out", required=True)
-    p.add_argument("--sample-rate", type=int, default=16000)
+    p = sub.add_parser("audio", help="16 kHz mono WAV of a music track from a music file or its videos, checked")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="a music or video file; several: videos of one music id, the longest dance that passes "
+                   "the checks is used (refused ones are listed in --report)")
+    p.add_argument("--out", required=True, help="the WAV to write")
+    p.add_argument("--report", default=None, help="JSON: the source used, refused ones and why, dances not covered")
+    p.add_argument("--music", default=None, help="music id (default: the output's file stem)")
+    p.add_argument("--anno-dir", default=None, help="AIST++ annotations: order videos by their dance's length, "
+                   "check their frame counts, and check the music covers --sequences")
+    p.add_argument("--sequences", nargs="*", default=[], help="sequences that dance to this music (with --anno-dir)")
+    p.add_argument("--max-mismatch", type=int, default=0,
+                   help="frames a video may differ from its annotations and still be a music source")
+    p.add_argument("--sample-rate", type=int, default=16000, help="output sample rate in Hz")
+    p.add_argument("--allow-silence", action="store_true", help="accept audio without audible music")
     p.set_defaults(func=_cmd_audio)
 
-    p = sub.add_parser("beats", help="tempo and beat times of a music track (librosa)")
-    p.add_argument("audio")
-    p.add_argument("--out", required=True)
+    p = sub.add_parser("beats", help="tempo and beat times of a music track (madmom by default, or librosa)")
+    p.add_argument("audio", help="a WAV (or any audio file ffmpeg reads)")
+    p.add_argument("--out", required=True, help="beats JSON to write")
+    p.add_argument("--allow-silence", action="store_true",
+                   help="track beats even in audio without audible music (a tracker invents beats in silence)")
     p.add_argument("--music", default=None, help="music id (default: the file's stem)")
     p.add_argument("--start-bpm", type=float, default=None,
                    help="tempo prior (default: from the AIST music id, none for other music)")
-    p.add_argument("--tracker", choices=["madmom", "librosa"], default="madmom")
+    p.add_argument("--tracker", choices=["madmom", "librosa"], default="madmom", help='madmom: RNN + DBN (default); librosa: dynamic programming')
     p.add_argument("--min-bpm", type=float, default=55.0, help="tempo range without a prior (madmom)")
-    p.add_argument("--max-bpm", type=float, default=160.0)
+    p.add_argument("--max-bpm", type=float, default=160.0, help='tempo range without a prior (madmom)')
     p.add_argument("--tightness", type=float, default=100.0, help="librosa tracker")
     p.add_argument("--no-percussive", action="store_true", help="librosa: onsets from the full signal")
     p.add_argument("--fps", type=float, default=60.0, help="motion frame rate for beat_frames")
@@ -725,59 +788,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_beats)
 
     p = sub.add_parser("poses", help="(T, 17, 3) float32 .npy from a keypoints3d pickle")
-    p.add_argument("keypoints3d")
-    p.add_argument("--out", required=True)
+    p.add_argument("keypoints3d", help='keypoints3d pickle (AIST++ format)')
+    p.add_argument("--out", required=True, help='the .npy to write')
     p.add_argument("--optim", action="store_true", help="use keypoints3d_optim")
-    p.add_argument("--units", choices=["cm", "m"], default="cm")
+    p.add_argument("--units", choices=["cm", "m"], default="cm", help='output units (AIST++ keypoints3d are in cm)')
     p.add_argument("--center", action="store_true", help="subtract the hip midpoint per frame")
-    p.add_argument("--fps", type=int, choices=[60, 30], default=60)
+    p.add_argument("--fps", type=int, choices=[60, 30], default=60, help='output frame rate (30: every second frame)')
     p.add_argument("--smooth", type=float, default=0.0, help="Gaussian sigma in frames")
     p.set_defaults(func=_cmd_poses)
 
     p = sub.add_parser("features", help="35-dim music features (FACT/EDGE baseline) at the motion frame rate")
-    p.add_argument("audio")
-    p.add_argument("--out", required=True)
-    p.add_argument("--fps", type=int, choices=[60, 30], default=60)
+    p.add_argument("audio", help='a WAV (16 kHz mono from rhythm audio)')
+    p.add_argument("--out", required=True, help='the (T, 35) .npy to write')
+    p.add_argument("--fps", type=int, choices=[60, 30], default=60, help="feature frame rate (the motion's)")
+    p.add_argument("--allow-silence", action="store_true", help="compute features of audio without audible music")
     p.set_defaults(func=_cmd_features)
 
     p = sub.add_parser("smpl", help="SMPL joints (T, 24, 3) and parameters (T, 75) from a motions pickle")
-    p.add_argument("motion")
-    p.add_argument("--joints", required=True)
-    p.add_argument("--params", default=None)
+    p.add_argument("motion", help='motions pickle (AIST++ format)')
+    p.add_argument("--joints", required=True, help='(T, 24, 3) joints .npy to write')
+    p.add_argument("--params", default=None, help='also (T, 75) parameters .npy: smpl_trans / smpl_scaling, 72 axis-angles')
     p.set_defaults(func=_cmd_smpl)
 
     p = sub.add_parser("audio2pose-layout", help="link outputs into the Audio2Pose folder layout")
     p.add_argument("--results", required=True, help="results/<dataset>")
-    p.add_argument("--sequences", nargs="+", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--sequences", nargs="+", required=True, help='sequences to link')
+    p.add_argument("--out", required=True, help='the Audio2Pose folder to write')
     p.add_argument("--camera", default="c01", help="camera whose video name names each sample")
+    p.add_argument("--pose-fps", type=float, default=60.0, help="frame rate of poses/*.npy (config poses.fps)")
     p.set_defaults(func=_cmd_audio2pose)
 
     p = sub.add_parser("report", help="the data report (JSON + text) of a run")
-    p.add_argument("--anno-dir", required=True)
-    p.add_argument("--video-dir", default=None)
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations folder')
+    p.add_argument("--video-dir", default=None, help='folder of <video>.mp4 (counts present and missing videos)')
     p.add_argument("--frames", nargs="*", default=[], help="frame_mapping.json files")
-    p.add_argument("--beats", nargs="*", default=[])
-    p.add_argument("--poses", nargs="*", default=[])
-    p.add_argument("--coco", nargs="*", default=[])
-    p.add_argument("--overlays", nargs="*", default=[])
+    p.add_argument("--beats", nargs="*", default=[], help='beats JSON files')
+    p.add_argument("--music", nargs="*", default=[], help="audio/<music>.json reports of rhythm audio")
+    p.add_argument("--poses", nargs="*", default=[], help='poses .npy files')
+    p.add_argument("--coco", nargs="*", default=[], help='COCO annotation JSON files')
+    p.add_argument("--overlays", nargs="*", default=[], help='overlay.mp4 files')
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
     p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--landmarks", nargs="*", default=[], help="the landmarks stage's JSON reports (landmarks/*.json)")
     p.add_argument("--landmarks-skipped", default=None, help="why the landmarks stage did not run (for the report)")
-    p.add_argument("--out-json", required=True)
-    p.add_argument("--out-text", required=True)
+    p.add_argument("--out-json", required=True, help='the report JSON to write')
+    p.add_argument("--out-text", required=True, help='the report text to write')
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("landmarks", help="whole-body 3D landmarks (T, 85, 4) of a video: RTMDet + RTMW3D")
-    p.add_argument("video")
+    p.add_argument("video", help='the video')
     p.add_argument("--out", required=True, help="output .npy (a .json report goes next to it)")
-    p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose")
-    p.add_argument("--detector", required=True, help="detector checkpoint (.pth, mmpose) or .onnx")
-    p.add_argument("--pose", required=True, help="RTMW3D checkpoint (.pth, mmpose) or .onnx")
+    p.add_argument("--backend", choices=["mmpose", "onnx"], default="mmpose", help='mmpose: MMPose/MMDetection in torch; onnx: exported models in onnxruntime')
+    p.add_argument("--detector", default="rtmdet-m-person",
+                   help="a model name as in the config (rtmdet-m-person, rtmdet-nano-person, rtmdet-m: its weights "
+                   "in --models-dir), a file name in --models-dir, or a path (.pth for mmpose, .onnx for onnx)")
+    p.add_argument("--pose", default="rtmw3d-l", help="rtmw3d-l or rtmw3d-x (weights in --models-dir), a file "
+                   "name in --models-dir, or a path")
+    p.add_argument("--models-dir", default="resources/models",
+                   help="where `rhythm models fetch` put the .pth files and `rhythm models export` the .onnx files")
     p.add_argument("--det-config", default=None, help="mmpose: detector config file or model name (default: the "
                    "released model whose file name the checkpoint has)")
     p.add_argument("--pose-config", default=None, help="mmpose: pose config file or model name (default: likewise)")
@@ -798,32 +869,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
     p.add_argument("--end", type=float, default=None, help="segment end (s)")
     p.add_argument("--segment", default=None, help="segment name, recorded in the report")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_tracking_options(p.add_argument_group("people policy", "tracking options (rhythm track; docs/tracking.md)"))
     p.set_defaults(func=_cmd_landmarks)
 
     p = sub.add_parser("landmarks-validate", help="check landmark arrays: shapes, NaN rows, ranges")
-    p.add_argument("folder")
-    p.add_argument("--num-keypoints", type=int, default=85)
-    p.add_argument("--channels", type=int, default=4)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("folder", help='folder of landmark .npy files (with their .json reports)')
+    p.add_argument("--num-keypoints", type=int, default=85, help='keypoints per person the files must have')
+    p.add_argument("--channels", type=int, default=4, help='channels per keypoint (4: x, y, z, score)')
+    p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     p.add_argument("--out", default=None, help="also write the summary JSON here (written before any failure)")
     p.set_defaults(func=_cmd_landmarks_validate)
 
     p = sub.add_parser("standins", help="an AIST++-shaped tree of empty files, for full-size dry runs")
-    p.add_argument("out")
+    p.add_argument("out", help='folder to write the tree into')
     p.add_argument("--videos", type=int, default=12670, help="how many videos (9 per sequence); 12670 = all")
     p.set_defaults(func=_cmd_standins)
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
-    p.add_argument("file")
+    p.add_argument("file", help='an AIST++ pickle (keypoints2d, keypoints3d or motions)')
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("reprojection", help="per-camera pixel error of keypoints3d against keypoints2d")
-    p.add_argument("--anno-dir", required=True)
-    p.add_argument("--sequence", required=True)
-    p.add_argument("--optim", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--anno-dir", required=True, help='AIST++ annotations folder')
+    p.add_argument("--sequence", required=True, help='sequence name, e.g. gBR_sBM_cAll_d04_mBR0_ch01')
+    p.add_argument("--optim", action="store_true", help="use keypoints3d_optim")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write the JSON here")
     p.set_defaults(func=_cmd_reprojection)
 
@@ -849,7 +920,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for <name>.{npy,pkl,mp4,json}")
     p.add_argument("--name", default=None, help="file stem (default: the audio's)")
     p.add_argument("--features", default=None, help="precomputed features/<fps>fps/<music>.npy for this audio")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help='random seed of the first dance')
     p.add_argument("--samples", type=int, default=1, help="dances to generate (seeds SEED, SEED+1, ...); all in "
                    "<name>.samples.npy, the first in the other files")
     p.add_argument("--genre", default="auto", help="AIST genre (gBR, gPO, ...), auto (from an AIST music id "
@@ -862,12 +933,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap", type=float, default=None, help="window overlap fraction for long songs")
     p.add_argument("--sequential", action="store_true", help="denoise windows one at a time (slower)")
     p.add_argument("--no-video", action="store_true", help="motion files only")
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=360)
-    p.add_argument("--video-fps", type=int, default=60)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--width", type=int, default=640, help='video width in pixels')
+    p.add_argument("--height", type=int, default=360, help='video height in pixels')
+    p.add_argument("--video-fps", type=int, default=60, help='video frame rate')
+    p.add_argument("--device", default="cpu", help='cpu, cuda, cuda:1 ...')
+    p.add_argument("--threads", type=int, default=None, help='CPU threads for torch')
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("evaluate", help="FID_k/FID_g/Div/BAS/PFC of generated dances, a random-clip baseline "
@@ -877,16 +948,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ground-truth", nargs="+", required=True, help="test smpl/<seq>.params.npy (or poses/*.npy)")
     p.add_argument("--train", nargs="+", required=True, help="training motions, for the random-clip baseline")
     p.add_argument("--beats-dir", required=True, help="beats/ with <music>.json of every track")
-    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-json", required=True, help='the metrics JSON to write')
     p.add_argument("--out-report", required=True, help="Markdown report")
-    p.add_argument("--clip-s", type=float, default=2.0)
-    p.add_argument("--clip-stride-s", type=float, default=1.0)
+    p.add_argument("--clip-s", type=float, default=2.0, help='clip length in seconds for the metrics')
+    p.add_argument("--clip-stride-s", type=float, default=1.0, help='seconds between clip starts')
     p.add_argument("--seed", type=int, default=0, help="seed of the random-clip baseline's first draw")
     p.add_argument("--baseline-draws", type=int, default=20, help="random-clip baseline draws averaged")
     p.add_argument("--corrected-kinetics", action="store_true",
                    help="the corrected kinetic acceleration instead of the reference code's")
     p.add_argument("--units-per-metre", type=float, default=100.0, help="units of poses/*.npy ground truth")
-    p.add_argument("--run", default=None)
+    p.add_argument("--run", default=None, help='run name for the report')
     p.add_argument("--checkpoint", default=None, help="the model, described in the report")
     p.add_argument("--seed-motion-s", type=float, default=0.0, help="seed motion the dances were given (report)")
     p.set_defaults(func=_cmd_evaluate)
@@ -896,13 +967,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Optional stacks: the module a failed import names -> how to install it.
+INSTALL_HINTS = {
+    **dict.fromkeys(("mmcv", "mmpose", "mmdet", "mmengine", "xtcocotools"),
+                    "the OpenMMLab stack: run `make setup-openmmlab` (envs/install-openmmlab.sh)"),
+    "torch": "PyTorch: pip install -e '.[model]' (the CPU build: pip install torch==2.13.0 first)",
+    "onnxruntime": "onnxruntime: pip install -e '.[landmarks]'",
+    "onnx": "onnx: pip install -e '.[landmarks]'",
+    "smplx": "smplx: pip install smplx",
+    "snakemake_executor_plugin_slurm": "the SLURM plugin: pip install -e '.[slurm]'",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an expected failure: ``<file>: <what is wrong>; <what to do>``."""
+    if isinstance(exc, RhythmInputError):
+        return str(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        hint = INSTALL_HINTS.get(top, f"pip install {top}")
+        return f"{top} is not installed; install {hint}"
+    if isinstance(exc, OSError) and exc.filename:
+        what = {13: "permission denied; choose a writable location", 28: "no space left on the device",
+                2: "not found", 20: "a file stands where a folder is needed", 21: "is a folder, not a file",
+                17: "already exists"}.get(exc.errno, exc.strerror or type(exc).__name__)
+        return f"{exc.filename}: {what}"
+    return f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+
+
+def _interrupt(signum, frame):  # SIGTERM (Snakemake, SLURM) unwinds like Ctrl-C: partial outputs are removed
+    raise KeyboardInterrupt
+
+
+def _add_debug_flag(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` on every subcommand (and nested action), as well as before the command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "--debug" not in sub._option_string_actions:
+                    sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                     help="show the full traceback of an error (also RHYTHM_DEBUG=1)")
+                _add_debug_flag(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    import os
+    import signal
+
+    parser = build_parser()
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (also RHYTHM_DEBUG=1)")
+    _add_debug_flag(parser)
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False) or os.environ.get("RHYTHM_DEBUG", "") not in ("", "0")
+    prog = " ".join(["rhythm", args.command] + ([args.models_command] if getattr(args, "models_command", None) else []))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         args.func(args)
-    except RhythmInputError as exc:
-        print(f"rhythm {args.command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{prog}: interrupted; partial outputs removed", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every expected failure becomes one line
+        if debug:
+            raise
+        print(f"{prog}: error: {describe_error(exc)}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # argparse-style exits from handlers: keep their message
+        if isinstance(exc.code, str):
+            print(exc.code if exc.code.startswith("rhythm") else f"{prog}: error: {exc.code}", file=sys.stderr)
+            return 2
+        raise
     return 0
 
 

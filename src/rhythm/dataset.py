@@ -17,6 +17,8 @@ from torch.utils.data import Dataset
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
+from rhythm.io import read_npy
+from rhythm.music import check_coverage
 
 MOTION_FILES = {  # motion kind -> file under results/<dataset>/
     "keypoints3d": "poses/{sequence}.npy",  # (T, 17, 3), pose units (cm by default)
@@ -53,8 +55,8 @@ def music_features_file(results: str | Path, music: str, fps: int) -> Path:
 
 @dataclass(frozen=True)
 class AlignedSequence:
-    """One sequence's motion (as stored, 60 fps) and its music's features at ``music_fps``, cut to
-    their common duration: motion frame i is at i / 60 s, music frame j at j / music_fps s."""
+    """One sequence's motion (as stored, 60 fps) and its music's features at ``music_fps``, the music
+    cut to the dance's duration: motion frame i is at i / 60 s, music frame j at j / music_fps s."""
 
     name: str
     motion: np.ndarray  # (N, ...) float32 at 60 fps
@@ -79,13 +81,13 @@ def load_aligned_sequence(results: str | Path, sequence: str, motion: str = "smp
     for path in (mpath, fpath):
         if not path.is_file():
             raise RhythmInputError(path, f"not built (needed for {sequence})")
-        try:
-            arrays.append(np.load(path).astype(np.float32))
-        except (ValueError, OSError) as exc:
-            raise RhythmInputError(path, f"not a readable .npy ({exc})") from None
+        arrays.append(read_npy(path).astype(np.float32))
     mot, mus = arrays
     if mus.ndim != 2 or mus.shape[1] != 35:
         raise RhythmInputError(fpath, f"expected (T, 35) music features, got {mus.shape}")
+    music = aist.parse_name(sequence).music
+    # the music must cover the dance (within rhythm.music.COVERAGE_TOLERANCE_S): never a silent cut
+    check_coverage(sequence, music, len(mus) / music_fps, len(mot) / aist.FPS, fpath)
     duration = min(len(mot) / aist.FPS, len(mus) / music_fps)
     n_mus = int(np.floor(duration * music_fps + 1e-6))
     n_mot = int(np.floor(duration * aist.FPS + 1e-6))
@@ -113,8 +115,13 @@ class DanceWindows(Dataset):
                     else self.results / "smpl" / f"{seq}.joints.npy")
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: motion of {seq} not built")
-            mot = np.load(path)[::step].astype(np.float32) / units_per_metre
-            feats = np.load(self.results / "features" / f"{spec.fps}fps" / f"{aist.parse_name(seq).music}.npy")
+            mot = read_npy(path)[::step].astype(np.float32) / units_per_metre
+            music = aist.parse_name(seq).music
+            fpath = music_features_file(self.results, music, spec.fps)
+            if not fpath.is_file():
+                raise RhythmInputError(fpath, f"not built (needed for {seq})")
+            feats = read_npy(fpath)
+            check_coverage(seq, music, len(feats) / spec.fps, len(mot) / spec.fps, fpath)
             n = min(len(mot), len(feats))
             for start in range(0, n - spec.length + 1, spec.stride):
                 self.items.append((len(self.names), start))

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rhythm import aist
+from rhythm.ffmpeg import bundled_ffmpeg_exe
 from rhythm.io import atomic_path, write_json, write_pickle, write_text
 from rhythm.render import encode_video, look_at_camera, render_view  # noqa: F401  (demo.render_view: the old home)
 from rhythm.skeleton import forward_kinematics, smpl_to_coco17
@@ -26,6 +27,9 @@ from rhythm.skeleton import forward_kinematics, smpl_to_coco17
 SAMPLE_RATE = 44100
 MUSIC_OFFSET_S = 0.25  # first beat of every demo song
 SCALING = 100.0  # smpl_scaling: metres -> centimetres, as AIST++ keypoints3d are in cm
+# The demo's videos are encoded by the imageio-ffmpeg wheel's ffmpeg whatever is on PATH: a lossy
+# encode differs between ffmpeg builds, and the demo must be the same bytes on every machine.
+DEMO_FFMPEG = bundled_ffmpeg_exe()
 
 # Two genres x two songs x two sequences; dancers d01/d02 dance song 0, d03/d04 song 1.
 DEMO_SEQUENCES = (
@@ -48,6 +52,9 @@ DEMO_SPLITS = {
     "crossmodal_test": ("mPO4",),
 }
 DEMO_IGNORED = ("gPO_sBM_cAll_d02_mPO1_ch02",)
+# With DemoRecipe.advanced_s > 0: an advanced (sFM) dance of mBR0, longer than the basic ones, as in
+# AIST++ where one music id serves ~10 s basic and 30-60 s advanced dances.
+DEMO_ADVANCED = "gBR_sFM_cAll_d01_mBR0_ch03"
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,26 @@ class DemoRecipe:
     width: int = 320
     height: int = 180
     cameras: tuple[str, ...] = ("c01", "c02", "c03")
-    sequences: tuple[str, ...] = DEMO_SEQUENCES
+    base_sequences: tuple[str, ...] = DEMO_SEQUENCES
+    advanced_s: float = 0.0  # > 0: also DEMO_ADVANCED, an advanced dance this many seconds long
+
+    @property
+    def sequences(self) -> tuple[str, ...]:
+        return self.base_sequences + ((DEMO_ADVANCED,) if self.advanced_s > 0 else ())
 
     @property
     def num_frames(self) -> int:
+        """Frames of a basic sequence."""
         return int(round(self.duration_s * aist.FPS))
+
+    def frames_of(self, sequence: str) -> int:
+        if sequence == DEMO_ADVANCED:
+            return int(round(self.advanced_s * aist.FPS))
+        return self.num_frames
+
+    @property
+    def longest_s(self) -> float:
+        return max(self.duration_s, self.advanced_s)
 
     def videos(self) -> list[str]:
         return [v for seq in self.sequences for v in aist.video_names(seq, self.cameras)]
@@ -233,7 +255,6 @@ def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: b
     anno = Path(anno_dir) if anno_dir else out / "annotations"
     videos = Path(video_dir) if video_dir else out / "videos"
     music_dir = out / "music"
-    n = recipe.num_frames
     cams = demo_cameras(recipe.width, recipe.height)
     write_json(anno / "cameras" / "setting1.json", [c.to_json() for c in cams])
     write_text(anno / "cameras" / "mapping.txt", "".join(f"{s} setting1\n" for s in recipe.sequences))
@@ -242,11 +263,12 @@ def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: b
     write_text(anno / "ignore_list.txt", "".join(f"{s}\n" for s in DEMO_IGNORED))
 
     for music in recipe.music():
-        write_wav(music_dir / f"{music}.wav", synth_song(music, recipe.duration_s + 1.0), SAMPLE_RATE)
+        write_wav(music_dir / f"{music}.wav", synth_song(music, recipe.longest_s + 1.0), SAMPLE_RATE)
 
     rendered = {c.name: c for c in cams if c.name in recipe.cameras}
     for seq in tqdm(recipe.sequences, desc="demo sequences", disable=not progress):
         rng = np.random.default_rng([recipe.seed, zlib.crc32(seq.encode()), 1])
+        n = recipe.frames_of(seq)
         motion = dance_motion(seq, n, recipe.seed)
         _, coco = motion_keypoints3d(motion)
         write_pickle(aist.motion_path(anno, seq), {
@@ -271,12 +293,13 @@ def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: b
         song = music_dir / f"{aist.parse_name(seq).music}.wav"
         for video in aist.video_names(seq, recipe.cameras):
             cam = rendered[aist.parse_name(video).camera]
-            encode_video(render_view(cam, coco), song, videos / f"{video}.mp4")
+            encode_video(render_view(cam, coco), song, videos / f"{video}.mp4", ffmpeg=DEMO_FFMPEG)
     summary = {
         "sequences": list(recipe.sequences),
         "videos": recipe.videos(),
         "music": recipe.music(),
-        "num_frames": n,
+        "num_frames": recipe.num_frames,
+        "frames": {s: recipe.frames_of(s) for s in recipe.sequences},
         "seed": recipe.seed,
     }
     write_json(out / "demo.json", summary)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from rhythm import aist
-from rhythm.audio import load_wav
+from rhythm.audio import load_wav, require_audible
+from rhythm.errors import RhythmInputError
 from rhythm.io import write_npy
 from rhythm.numba_cache import numba_cache_lock
 
@@ -22,6 +23,18 @@ FEATURE_NAMES = (
     ["onset_envelope"] + [f"mfcc_{i}" for i in range(20)] + [f"chroma_{i}" for i in range(12)]
     + ["onset_peak", "beat"]
 )
+
+
+def analysis_window_s() -> float:
+    """The longest analysis window of the features: chroma CENS's lowest constant-Q filter (C1), 0.53 s.
+
+    Shorter audio gives arrays of a few frames that no window of the music has filled.
+    """
+    import librosa
+
+    freqs = librosa.cqt_frequencies(n_bins=84, fmin=librosa.note_to_hz("C1"), bins_per_octave=12)
+    lengths, _ = librosa.filters.wavelet_lengths(freqs=freqs, sr=HOP * 60, filter_scale=1, gamma=0)
+    return float(lengths.max() / (HOP * 60))
 
 
 def num_motion_frames(num_samples: int, sr: int, fps: float) -> int:
@@ -56,8 +69,17 @@ def audio_features(wav: np.ndarray, sr: int, fps: int = aist.FPS, prior_bpm: flo
     return feats[:n].astype(np.float32)
 
 
-def features_for_file(wav_path: str | Path, out: str | Path, fps: int = aist.FPS) -> np.ndarray:
+def features_for_file(wav_path: str | Path, out: str | Path, fps: int = aist.FPS,
+                      allow_silence: bool = False) -> np.ndarray:
+    """Write the (T, 35) features of a WAV; refuses audio shorter than :func:`analysis_window_s` and,
+    unless ``allow_silence``, audio without audible music (features of silence are not music)."""
     wav, sr = load_wav(wav_path)
+    window = analysis_window_s()
+    if len(wav) < window * sr:
+        raise RhythmInputError(wav_path, f"only {len(wav) / sr:.3f} s of audio: shorter than the features' "
+                                         f"longest analysis window ({window:.2f} s)")
+    if not allow_silence:
+        require_audible(wav, sr, wav_path)
     prior = None
     try:
         prior = float(aist.music_bpm(Path(wav_path).stem))

@@ -31,21 +31,42 @@ def ffmpeg_exe() -> str:
     system = shutil.which("ffmpeg")
     if system:
         return system
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - imageio-ffmpeg is a dependency
-        raise RuntimeError("no ffmpeg on PATH and imageio-ffmpeg is not installed") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return bundled_ffmpeg_exe()
 
 
-def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: bytes | None = None) -> str:
-    """Run ffmpeg with ``args``; on failure raise an error naming ``source`` with ffmpeg's last words."""
+def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: bytes | None = None,
+               stdout: bool = False):
+    """Run ffmpeg with ``args``; on failure raise an error naming ``source`` with ffmpeg's last words.
+
+    Returns what ffmpeg wrote to stdout (bytes) with ``stdout``, else its messages (text).
+    """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
     proc = subprocess.run(cmd, input=input, capture_output=True)
     if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
-        raise RhythmInputError(source or "ffmpeg", "ffmpeg failed: " + " | ".join(tail))
-    return proc.stderr.decode(errors="replace")
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-2:]
+        raise RhythmInputError(source or "ffmpeg", "ffmpeg could not read it: " + " | ".join(tail)[-300:])
+    return proc.stdout if stdout else proc.stderr.decode(errors="replace")
+
+
+def bundled_ffmpeg_exe() -> str:
+    """The static ffmpeg of the imageio-ffmpeg wheel: the same build on every machine.
+
+    The demo dataset is encoded with it, so that its videos (and so every output made from them)
+    are the same bytes whichever ffmpeg a machine has on PATH.
+    """
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_version(exe: str | None = None) -> str:
+    """The first line of ``ffmpeg -version`` of ``exe`` (default: the one Rhythm runs)."""
+    exe = exe or ffmpeg_exe()
+    try:
+        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc})"
+    return out.splitlines()[0] if out else "unknown"
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +130,10 @@ def probe_video(path: str | Path) -> VideoInfo:
     num, den = (int(tb.group(1)), int(tb.group(2))) if tb else (1, 1)
     pts = np.array(sorted(int(line.split(",")[2]) for line in listing.splitlines()
                           if line and not line.startswith("#")), dtype=np.int64)
+    declared = declared_video_frames(path)
+    if "partial file" in text or (declared and len(pts) < declared):
+        raise RhythmInputError(path, f"truncated: {len(pts)} of its {declared or '?'} frames are in the file "
+                                     "(an interrupted download or copy); download or copy it again")
     times = (pts - pts[0]) * num / den if len(pts) else np.zeros(0)
     return VideoInfo(
         path=str(path),
@@ -121,6 +146,21 @@ def probe_video(path: str | Path) -> VideoInfo:
         audio_sample_rate=int(audio.group(1)) if audio else None,
         frame_times=times,
     )
+
+
+def declared_video_frames(path: str | Path) -> int:
+    """The frame count a container's index declares for its first video stream (0: it declares none).
+
+    An MP4 cut off after its index (``moov`` at the front) still opens, and lists fewer frames
+    than it declares: that is how a truncated download is told from a short video.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return int(container.streams.video[0].frames) if container.streams.video else 0
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
+        return 0
 
 
 # ----------------------------------------------------------------------------- decoding to raw frames

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ ALIGN_MODES = ("fps", "timestamps")
 
 @dataclass(frozen=True)
 class FrameOptions:
-    fps: float = aist.FPS
+    fps: float | None = aist.FPS  # output frame rate (None: the source's own)
     align: str = "fps"  # "fps" (exact 60 fps, rounding down) or "timestamps" (nearest to each annotation)
     quality: int = 95  # JPEG quality, 1-100 (libjpeg-turbo)
     stride: int = 1  # keep every stride-th annotation frame
@@ -280,6 +280,8 @@ def extract_frames(
     """
     video = Path(video)
     info = probe_video(video)
+    if options.fps is None:  # any video: its own frame rate, by the same round-down rule
+        options = replace(options, fps=info.fps or aist.FPS)
     ann_times = None
     if timestamps_us is not None:
         ts = np.asarray(timestamps_us, dtype=np.float64)
@@ -341,6 +343,10 @@ def load_mapping(frames_dir: str | Path) -> dict:
     frames_dir = Path(frames_dir)
     path = frames_dir / MAPPING_NAME if frames_dir.is_dir() else frames_dir
     mapping = read_json(path)
+    required = ("video", "fps", "width", "height", "source_width", "source_height", "num_frames", "frames")
+    if not isinstance(mapping, dict) or any(k not in mapping for k in required):
+        have = ", ".join(map(str, mapping)) if isinstance(mapping, dict) else type(mapping).__name__
+        raise RhythmInputError(path, f"not a frame mapping of rhythm frames (needs {', '.join(required)}; has {have})")
     missing = [f["file"] for f in mapping["frames"] if not (path.parent / f["file"]).is_file()]
     if missing:
         raise RhythmInputError(path, f"{len(missing)} listed frame(s) missing, first {missing[0]}")
@@ -349,8 +355,13 @@ def load_mapping(frames_dir: str | Path) -> dict:
 
 def extract_for_video(video: str | Path, anno_dir: str | Path, out_dir: str | Path,
                       options: FrameOptions = FrameOptions(), progress: bool = False) -> dict:
-    """Extract a video's frames aligned with its sequence's keypoints2d."""
-    seq = aist.sequence_name(Path(video).stem)
+    """Extract an AIST++ video's frames aligned with its sequence's keypoints2d."""
+    try:
+        seq = aist.sequence_name(Path(video).stem)
+    except ValueError:
+        raise RhythmInputError(video, "not an AIST++ video name (like gBR_sBM_c01_d04_mBR0_ch01.mp4): --anno-dir "
+                                      "finds the keypoints by that name; leave --anno-dir out to extract any "
+                                      "video") from None
     kp = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, seq))
     return extract_frames(video, out_dir, num_annotation_frames=kp.num_frames,
                           timestamps_us=kp.timestamps, options=options, progress=progress)

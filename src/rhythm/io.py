@@ -38,6 +38,37 @@ def remove_stale_parts(path: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
+def prepare_output(path: Path, *, folder: bool = False) -> None:
+    """Make the parent folders of an output, or say in one line why it cannot be written there.
+
+    Errors name the output the user asked for, never the hidden temporary sibling.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), path.parent)
+        raise RhythmInputError(path, f"cannot create its folder: {blocker} is a file; choose another output path") from None
+    except PermissionError:
+        raise RhythmInputError(path, "cannot create its folder: permission denied; choose a writable output "
+                                     "path") from None
+    except OSError as exc:
+        raise RhythmInputError(path, f"cannot create its folder ({exc.strerror}); choose another output path") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise RhythmInputError(path, f"cannot write in {path.parent}: permission denied; choose a writable "
+                                     "output path")
+    if path.is_dir() and not path.is_symlink() and not folder:
+        raise RhythmInputError(path, "is a folder; give the name of a file to write")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except IsADirectoryError:
+        raise RhythmInputError(path, "is a folder; give the name of a file to write") from None
+    except OSError as exc:
+        raise RhythmInputError(path, f"cannot write it ({exc.strerror})") from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` when the block succeeds.
@@ -46,17 +77,20 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     (ffmpeg, numpy) still recognise the format.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(path)
     remove_stale_parts(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.part.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.part.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
+        )
+    except OSError as exc:
+        raise RhythmInputError(path, f"cannot write in {path.parent} ({exc.strerror})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs are shared
-        os.replace(tmp_path, path)
+        _replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
@@ -66,9 +100,12 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
 def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a temporary directory next to ``path``; it replaces ``path`` when the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(path, folder=True)
     remove_stale_parts(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    except OSError as exc:
+        raise RhythmInputError(path, f"cannot write in {path.parent} ({exc.strerror})") from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_UMASK)
@@ -129,6 +166,17 @@ def read_pickle(path: str | Path) -> Any:
             return pickle.load(fh)
     except Exception as exc:  # truncated, not a pickle, wrong protocol...
         raise RhythmInputError(path, f"not a readable pickle ({type(exc).__name__}: {exc})") from exc
+
+
+def read_npy(path: str | Path, what: str = "array") -> np.ndarray:
+    """Load a .npy file (no pickled objects), turning every way it can fail into an error naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise RhythmInputError(path, f"{what} not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise RhythmInputError(path, f"not a readable .npy ({exc})") from None
 
 
 def read_json(path: str | Path) -> Any:

@@ -18,7 +18,7 @@ from rhythm import aist
 from rhythm.errors import RhythmInputError
 from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.frames import load_mapping
-from rhythm.io import atomic_dir, atomic_path
+from rhythm.io import atomic_dir, atomic_path, read_npy
 from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
 
 
@@ -28,6 +28,19 @@ class OverlayOptions:
     min_confidence: float = 0.1  # limbs with an end below this are not drawn (2d mode)
     limit: int = 20  # PNG frames to write; 0 = all
     video: bool = True  # also write overlay.mp4 (all frames, with the source's audio)
+    annotation_size: tuple[int, int] | None = None  # (w, h) the keypoints were made for; None: the source video's
+
+
+OUTSIDE_WARNING = 0.05  # warn when more than this fraction of the drawn keypoints fall outside the frame
+
+
+def outside_fraction(kp: np.ndarray, width: int, height: int, min_confidence: float) -> tuple[int, int]:
+    """(keypoints that would be drawn, of them outside the width x height frame) over (..., 17, 3) keypoints."""
+    conf = kp[..., 2] if kp.shape[-1] > 2 else np.ones(kp.shape[:-1])
+    drawn = np.isfinite(kp[..., :2]).all(axis=-1) & (np.nan_to_num(conf, nan=-1.0) >= min_confidence)
+    x, y = kp[..., 0], kp[..., 1]
+    outside = drawn & ((x < 0) | (y < 0) | (x >= width) | (y >= height))
+    return int(drawn.sum()), int(outside.sum())
 
 
 # One colour (BGR) per tracked person, far apart in hue: a swap of identities shows as a colour change.
@@ -119,7 +132,10 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
         frames_dir = frames_dir.parent
     video = mapping["video"]
     kp = overlay_keypoints(anno_dir, video, options.mode)
-    scale = np.array([mapping["width"] / mapping["source_width"], mapping["height"] / mapping["source_height"], 1])
+    made_for = options.annotation_size or (mapping["source_width"], mapping["source_height"])
+    scale = np.array([mapping["width"] / made_for[0], mapping["height"] / made_for[1], 1])
+    used = [e["annotation_index"] for e in mapping["frames"] if e["annotation_index"] < len(kp)]
+    drawn, outside = outside_fraction(kp[used] * scale, mapping["width"], mapping["height"], options.min_confidence)
     entries = mapping["frames"]
     n_png = len(entries) if options.limit == 0 else min(options.limit, len(entries))
     out_dir = Path(out_dir)
@@ -145,7 +161,9 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
                 err = encoder.stderr.read().decode(errors="replace")
                 if encoder.wait() != 0:
                     raise RhythmInputError(out_dir / "overlay.mp4", f"ffmpeg failed: {err[-300:]}")
-    return {"video": video, "pngs": n_png, "frames": len(entries)}
+    return {"video": video, "pngs": n_png, "frames": len(entries), "video_written": options.video,
+            "keypoints_drawn": drawn, "keypoints_outside": outside,
+            "outside_fraction": round(outside / drawn, 4) if drawn else 0.0}
 
 
 def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> subprocess.Popen:
@@ -174,7 +192,7 @@ def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str |
     from rhythm.io import read_json
 
     landmarks = Path(landmarks)
-    rows = np.load(landmarks)
+    rows = read_npy(landmarks, "landmarks")
     report = read_json(landmarks.with_suffix(".json"))
     if report.get("status") != "ok" or len(rows) == 0:
         raise RhythmInputError(landmarks, f"no landmarks to draw ({report.get('reason', 'empty')})")

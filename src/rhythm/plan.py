@@ -15,6 +15,14 @@ from rhythm.audio import find_music_file
 from rhythm.report import Selection, select_sequences, selected_videos
 
 
+@dataclass(frozen=True)
+class MusicSource:
+    """Where the WAV of one music id can come from (:mod:`rhythm.music` picks among them)."""
+
+    candidates: tuple[str, ...]  # a music file, or the videos of that music (present or to be downloaded)
+    sequences: tuple[str, ...]  # the selected sequences that dance to it: the WAV must cover them
+
+
 @dataclass
 class Plan:
     dataset: str
@@ -22,7 +30,7 @@ class Plan:
     coco_splits: dict[str, str]  # COCO split name (train) -> AIST split (pose_train)
     frame_videos: list[str]  # videos whose frames are extracted (those the COCO splits use)
     overlay_videos: list[str]
-    music_sources: dict[str, str] = field(default_factory=dict)  # music id -> WAV/video to decode
+    music_sources: dict[str, MusicSource] = field(default_factory=dict)  # music id -> its source
     missing_videos: list[str] = field(default_factory=list)
 
     @property
@@ -49,13 +57,14 @@ def demo_recipe(config: dict) -> demo.DemoRecipe:
     d = config.get("demo") or {}
     return demo.DemoRecipe(seed=d.get("seed", 7), duration_s=d.get("duration_s", 5.0),
                            width=d.get("width", 320), height=d.get("height", 180),
-                           cameras=tuple(d.get("cameras", ("c01", "c02", "c03"))))
+                           cameras=tuple(d.get("cameras", ("c01", "c02", "c03"))),
+                           advanced_s=d.get("advanced_s", 0.0))
 
 
-def _demo_splits(selection: Selection) -> dict[str, list[str]]:
+def _demo_splits(selection: Selection, recipe: demo.DemoRecipe) -> dict[str, list[str]]:
     out = {}
     for split in selection.splits:
-        names = [s for s in demo.split_members(split) if s not in demo.DEMO_IGNORED]
+        names = [s for s in demo.split_members(split, recipe.sequences) if s not in demo.DEMO_IGNORED]
         if selection.genres:
             names = [s for s in names if aist.parse_name(s).genre in selection.genres]
         out[split] = names[: selection.limit] if selection.limit else names
@@ -67,7 +76,7 @@ def make_plan(config: dict) -> Plan:
     is_demo = bool((config.get("demo") or {}).get("enabled"))
     anno_dir = Path(config["data"]["anno_dir"])
     video_dir = Path(config["data"]["video_dir"])
-    splits = _demo_splits(selection) if is_demo else select_sequences(anno_dir, selection)
+    splits = _demo_splits(selection, demo_recipe(config)) if is_demo else select_sequences(anno_dir, selection)
     coco_splits = dict(config["coco"]["splits"])
     for name, split in coco_splits.items():
         if split not in splits:
@@ -91,28 +100,36 @@ def make_plan(config: dict) -> Plan:
     if ov.get("max_videos"):
         overlay_videos = overlay_videos[: ov["max_videos"]]
 
-    # One source per music track: a file from the music folder, else the first video playing it.
-    all_videos = sorted({v for seqs in splits.values() for v in selected_videos(seqs, selection)})
+    sources = music_sources(config, splits, selection, present=lambda v: is_demo or (video_dir / f"{v}.mp4").is_file())
+    return Plan(config["dataset"], splits, coco_splits, frame_videos, overlay_videos, sources, missing)
+
+
+def music_sources(config: dict, splits: dict[str, list[str]], selection: Selection, present) -> dict[str, MusicSource]:
+    """Per music id: a file from ``data.music_dir``, else every selected video of that music that is
+    there (``present(video)``), longest dances first; with downloads on, a sequence with no video
+    there adds its first camera's download. Music ids with no candidate at all are left out."""
+    downloading = bool((config.get("download") or {}).get("enabled"))
     music_dir = config["data"].get("music_dir")
-    sources: dict[str, str] = {}
+    by_music: dict[str, list[str]] = {}
     for seq in sorted({s for seqs in splits.values() for s in seqs}):
-        music = aist.parse_name(seq).music
-        if music in sources:
-            continue
+        by_music.setdefault(aist.parse_name(seq).music, []).append(seq)
+    out = {}
+    for music, seqs in by_music.items():
         found = find_music_file(music_dir, music) if music_dir else None
         if found is not None:
-            sources[music] = str(found)
+            out[music] = MusicSource((str(found),), tuple(seqs))
             continue
-        for video in all_videos:
-            if aist.parse_name(video).music != music:
-                continue
-            if is_demo or (video_dir / f"{video}.mp4").is_file():  # read in place, as the frames rule does
-                sources[music] = f"{config['data']['video_dir']}/{video}.mp4"
-                break
-            if downloading:  # the download_video target
-                sources[music] = f"results/{config['dataset']}/videos/{video}.mp4"
-                break
-    return Plan(config["dataset"], splits, coco_splits, frame_videos, overlay_videos, sources, missing)
+        candidates = []
+        # sFM (advanced, 30-60 s) before sBM (basic, ~10 s): the job orders them by annotation frames
+        for seq in sorted(seqs, key=lambda s: (aist.parse_name(s).situation != "sFM", s)):
+            videos = selected_videos([seq], selection)
+            here = [v for v in videos if present(v)]
+            candidates += [f"{config['data']['video_dir']}/{v}.mp4" for v in here]
+            if not here and downloading and videos:  # the download_video target
+                candidates.append(f"results/{config['dataset']}/videos/{videos[0]}.mp4")
+        if candidates:
+            out[music] = MusicSource(tuple(candidates), tuple(seqs))
+    return out
 
 
 # ----------------------------------------------------------------------------- landmarks

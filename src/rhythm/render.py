@@ -151,10 +151,12 @@ def render_view(cam: aist.Camera, keypoints3d: np.ndarray) -> np.ndarray:
 
 
 def encode_video(frames: np.ndarray | Iterable[np.ndarray], audio: str | Path | None, out: str | Path,
-                 fps: float = aist.FPS, num_frames: int | None = None, size: tuple[int, int] | None = None) -> None:
+                 fps: float = aist.FPS, num_frames: int | None = None, size: tuple[int, int] | None = None,
+                 ffmpeg: str | None = None) -> None:
     """H.264 MP4 (yuv420p) from BGR frames, with ``audio`` (any file ffmpeg reads) muxed as AAC and cut
     to the video's duration; written atomically. Frames may be an array (T, H, W, 3) or an iterable,
-    which then needs ``num_frames`` and ``size`` (width, height)."""
+    which then needs ``num_frames`` and ``size`` (width, height). ``ffmpeg``: the binary (default:
+    :func:`rhythm.ffmpeg.ffmpeg_exe`)."""
     out = Path(out)
     if isinstance(frames, np.ndarray):
         num_frames, (h, w) = len(frames), frames.shape[1:3]
@@ -164,7 +166,7 @@ def encode_video(frames: np.ndarray | Iterable[np.ndarray], audio: str | Path | 
         w, h = size
     with atomic_path(out) as tmp:
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            ffmpeg or ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "pipe:0",
         ]
         if audio is not None:

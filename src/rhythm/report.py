@@ -59,6 +59,11 @@ def _num_frames(anno_dir: Path, seq: str) -> int | None:
 def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: Selection = Selection()) -> dict:
     """Per split: sequences, ignored, annotations and videos present or missing, frames, genres."""
     anno_dir = Path(anno_dir)
+    if not anno_dir.is_dir():
+        raise RhythmInputError(anno_dir, "annotations folder not found; unpack the AIST++ annotations there "
+                                         "(keypoints2d/ keypoints3d/ motions/ cameras/ splits/ ignore_list.txt)")
+    if not (anno_dir / "splits").is_dir():
+        raise RhythmInputError(anno_dir, "no splits/ folder: not an AIST++ annotations folder")
     ignored = aist.load_ignore_list(anno_dir)
     splits = {}
     for split in selection.splits:
@@ -102,10 +107,25 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
     }
 
 
+def music_summary(status: dict, music_reports=(), sequences: list[str] | None = None) -> dict:
+    """Per music id: its source, the candidates refused and why, the dances it is too short for; and
+    the music ids of the selection that have no source at all (no video of them yet)."""
+    built = {}
+    for path in music_reports:
+        m = read_json(path)
+        built[m["music"]] = {"source": m["source"], "duration_s": m["duration_s"], "refused": m.get("refused", {}),
+                             "too_short_for": m.get("too_short_for", {})}
+    wanted = sorted({aist.parse_name(s).music for s in sequences or []})
+    return {"built": built, "without_source": [m for m in wanted if m not in built],
+            "refused_files": sum(len(m["refused"]) for m in built.values())}
+
+
 def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=(),
-                 reconstruction=None, landmarks=(), landmarks_skipped: str | None = None) -> dict:
+                 reconstruction=None, landmarks=(), landmarks_skipped: str | None = None, music=(),
+                 sequences: list[str] | None = None) -> dict:
     """Add what the pipeline built to a status report."""
     report = dict(status)
+    report["music"] = music_summary(status, music, sequences)
     mappings = [read_json(p) for p in frame_mappings]
     report["frames"] = {
         "videos": len(mappings),
@@ -125,6 +145,9 @@ def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), o
     report["beats"] = {}
     for path in beats:
         b = read_json(path)
+        if not isinstance(b, dict) or any(k not in b for k in ("music", "tempo_bpm", "beat_times", "duration_s")):
+            raise RhythmInputError(path, "not a beats file of rhythm beats (needs music, tempo_bpm, beat_times, "
+                                         "duration_s)")
         entry = {"tempo_bpm": b["tempo_bpm"], "beats": len(b["beat_times"]), "duration_s": b["duration_s"]}
         try:
             bpm = aist.music_bpm(b["music"])
@@ -196,6 +219,17 @@ def render_text(report: dict) -> str:
                          f"{f['annotation_frames_without_source']}")
         for video, notes in f["mismatched"].items():
             lines.append(f"  {video}: {'; '.join(notes)}")
+    mus = report.get("music") or {}
+    if mus.get("built") or mus.get("without_source"):
+        lines += ["", f"music: {len(mus['built'])} tracks built, {mus['refused_files']} source file(s) refused"]
+        for music, m in mus["built"].items():
+            lines.append(f"  {music}: {m['duration_s']:.2f} s from {Path(m['source']).name}")
+            for path, why in list(m["refused"].items())[:MAX_LISTED]:
+                lines.append(f"    refused {Path(path).name}: {why}")
+            for seq, seconds in m["too_short_for"].items():
+                lines.append(f"    too short for {seq} ({seconds:.2f} s): its longest video is missing or refused")
+        if mus["without_source"]:
+            lines.append(f"  no source yet (no video or music file of them): {', '.join(mus['without_source'])}")
     if report.get("beats"):
         lines += ["", f"{'music':<8}{'tempo':>9}{'AIST BPM':>10}{'error %':>9}{'beats':>7}"]
         for music, b in report["beats"].items():

@@ -839,9 +839,9 @@ def load_detections(path: str | Path) -> tuple[list[list[Detection]], float | No
 
     path = Path(path)
     if path.suffix == ".npy":
-        if not path.is_file():
-            raise RhythmInputError(path, "file not found")
-        arr = np.load(path, allow_pickle=False)
+        from rhythm.io import read_npy
+
+        arr = read_npy(path, "detections")
         if arr.ndim != 4 or arr.shape[-1] < 3:
             raise RhythmInputError(path, f"expected a (T, M, K, C>=3) array with scores last, got {arr.shape}")
         frames = [[Detection.from_keypoints(person) for person in frame if not np.isnan(person).all()]

@@ -1,13 +1,18 @@
-# Music: one 16 kHz mono WAV per music track, and its beats and tempo.
+# Music: one 16 kHz mono WAV per music track (from audio.music_dir, else the longest good video of
+# that music: rhythm.music), and its beats, tempo and features.
 
 
 rule extract_audio:
     input:
-        music_source,
+        music_candidates,
     output:
-        "results/{dataset}/audio/{music}.wav",
+        wav="results/{dataset}/audio/{music}.wav",
+        report="results/{dataset}/audio/{music}.json",
     params:
+        anno=ANNO,
+        sequences=music_sequences,
         rate=config["audio"]["sample_rate"],
+        mismatch=config["frames"]["max_mismatch"],
     log:
         "logs/extract_audio/{dataset}/{music}.log",
     conda:
@@ -15,9 +20,11 @@ rule extract_audio:
     threads: 1
     resources:
         mem_mb=500,
-        runtime=5,
+        runtime=10,
     shell:
-        "rhythm audio {input} --out {output} --sample-rate {params.rate} > {log} 2>&1"
+        "rhythm audio {input:q} --out {output.wav:q} --report {output.report:q} --music {wildcards.music}"
+        " --anno-dir {params.anno:q} --sequences {params.sequences} --max-mismatch {params.mismatch}"
+        " --sample-rate {params.rate} > {log:q} 2>&1"
 
 
 rule beats:
@@ -41,7 +48,7 @@ rule beats:
         mem_mb=1000,
         runtime=10,
     shell:
-        "rhythm beats {input} --out {output.beats} --plot {output.plot} {params.opts} > {log} 2>&1"
+        "rhythm beats {input:q} --out {output.beats:q} --plot {output.plot:q} {params.opts} > {log:q} 2>&1"
 
 
 rule music_features:
@@ -58,4 +65,4 @@ rule music_features:
         mem_mb=1500,
         runtime=10,
     shell:
-        "rhythm features {input} --out {output} --fps {wildcards.fps} > {log} 2>&1"
+        "rhythm features {input:q} --out {output:q} --fps {wildcards.fps} > {log:q} 2>&1"

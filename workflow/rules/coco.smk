@@ -11,7 +11,7 @@ rule coco_split:
     params:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         out=lambda wc, output: str(Path(output.annotations).parent.parent),
-        frames=lambda wc, input: " ".join(str(Path(m).parent) for m in input.mappings),
+        frames=lambda wc, input: [str(Path(m).parent) for m in input.mappings],
         opts=COCO_OPTS,
     log:
         "logs/coco_split/{dataset}/{split}.log",
@@ -22,5 +22,5 @@ rule coco_split:
         mem_mb=2000,
         runtime=30,
     shell:
-        "rhythm coco --split {wildcards.split} --anno-dir {params.anno} --frames {params.frames}"
-        " --out {params.out} {params.opts} --mmpose-config {output.config} > {log} 2>&1"
+        "rhythm coco --split {wildcards.split} --anno-dir {params.anno:q} --frames {params.frames:q}"
+        " --out {params.out:q} {params.opts} --mmpose-config {output.config:q} > {log:q} 2>&1"

@@ -1,5 +1,6 @@
 # Helpers that turn the config into targets and inputs (rhythm.plan does the work).
 import os
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,10 +99,16 @@ def motion_of_sequence(wildcards):
     return str(aist.motion_path(ANNO, wildcards.sequence))
 
 
-def music_source(wildcards):
+def music_candidates(wildcards):
+    """The files the WAV of a music id may come from: a music file, or its videos (rhythm.music picks)."""
     if wildcards.music not in PLAN.music_sources:
         raise ValueError(f"no video or music file found for {wildcards.music}")
-    return PLAN.music_sources[wildcards.music]
+    return list(PLAN.music_sources[wildcards.music].candidates)
+
+
+def music_sequences(wildcards):
+    """The selected sequences that dance to a music id: its WAV must cover them."""
+    return " ".join(PLAN.music_sources[wildcards.music].sequences)
 
 
 def coco_frame_mappings(wildcards):
@@ -118,6 +125,10 @@ def frame_targets():
 
 def beat_targets():
     return [f"{OUT}/beats/{m}.json" for m in PLAN.music]
+
+
+def music_report_targets():
+    return [f"{OUT}/audio/{m}.json" for m in PLAN.music]
 
 
 def beat_plot_targets():
@@ -240,7 +251,7 @@ def generate_options(wildcards, input):
     if not g.get("batched", True):
         opts += " --sequential"
     if input.seed_motion:
-        opts += f" --seed-motion {input.seed_motion[0]} --seed-seconds {g['seed_motion_s']}"
+        opts += f" --seed-motion {shlex.quote(input.seed_motion[0])} --seed-seconds {g['seed_motion_s']}"
     return opts
 
 
@@ -360,9 +371,9 @@ def _landmark_options():
         f"--accept-fps-within {low} {high} --frame-skip {lm['frame_skip']}",
     ]
     if lm.get("detector_config"):
-        opts.append(f"--det-config {lm['detector_config']}")
+        opts.append(f"--det-config {shlex.quote(lm['detector_config'])}")
     if lm.get("pose_config"):
-        opts.append(f"--pose-config {lm['pose_config']}")
+        opts.append(f"--pose-config {shlex.quote(lm['pose_config'])}")
     if lm["policy"] == "people":  # the tracking options that differ from rhythm.tracking's defaults
         defaults = TrackOptions()
         for key, value in lm["tracking"].items():
@@ -390,8 +401,6 @@ def landmark_validation_targets():
 
 def landmarks_skipped_option():
     """For the data report: why the stage did not run (weights missing, or switched off)."""
-    import shlex
-
     return f"--landmarks-skipped {shlex.quote(LANDMARKS.reason)}" if LANDMARKS.reason else ""
 
 

@@ -19,7 +19,7 @@ if IS_DEMO:
             anno=lambda wc, output: str(Path(output.annotations[0]).parent.parent),
             videos=lambda wc, output: str(Path(output.videos[0]).parent),
             out=lambda wc, output: str(Path(output.annotations[0]).parent.parent.parent),
-            cameras=" ".join(_recipe.cameras),
+            cameras=list(_recipe.cameras),
             recipe=_recipe,
         log:
             "logs/demo_data/demo_data.log",
@@ -30,10 +30,11 @@ if IS_DEMO:
             mem_mb=2000,
             runtime=10,
         shell:
-            "rhythm demo-data {params.out} --anno-dir {params.anno} --video-dir {params.videos}"
+            "rhythm demo-data {params.out:q} --anno-dir {params.anno:q} --video-dir {params.videos:q}"
             " --seed {params.recipe.seed} --duration {params.recipe.duration_s}"
+            " --advanced {params.recipe.advanced_s}"
             " --width {params.recipe.width} --height {params.recipe.height}"
-            " --cameras {params.cameras} > {log} 2>&1"
+            " --cameras {params.cameras} > {log:q} 2>&1"
 
 
 rule link_video:
@@ -50,7 +51,7 @@ rule link_video:
         mem_mb=200,
         runtime=5,
     shell:
-        "rhythm link-video {input} {output} > {log} 2>&1"
+        "rhythm link-video {input:q} {output:q} > {log:q} 2>&1"
 
 
 # A video missing from data.video_dir is downloaded instead (download.enabled, terms accepted).
@@ -81,6 +82,6 @@ if config["download"]["enabled"]:
             runtime=60,
             downloads=1,  # `--resources downloads=4` caps parallel downloads
         shell:
-            "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno}"
-            " --out {params.out} --base-url {params.base_url} --retries {params.retries}"
-            " --max-mismatch {params.mismatch} --manual-dest {params.manual} > {log} 2>&1"
+            "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno:q}"
+            " --out {params.out:q} --base-url {params.base_url:q} --retries {params.retries}"
+            " --max-mismatch {params.mismatch} --manual-dest {params.manual:q} > {log:q} 2>&1"

@@ -23,8 +23,8 @@ rule landmarks:
         mem_mb=8000,
         runtime=60,
     shell:
-        "rhythm landmarks {input.video} --out {output.npy} --detector {input.detector} --pose {input.pose}"
-        " {params.opts} --threads {threads} --quiet > {log} 2>&1"
+        "rhythm landmarks {input.video:q} --out {output.npy:q} --detector {input.detector:q} --pose {input.pose:q}"
+        " {params.opts} --threads {threads} --quiet > {log:q} 2>&1"
 
 
 rule landmarks_segment:
@@ -48,8 +48,8 @@ rule landmarks_segment:
         mem_mb=8000,
         runtime=30,
     shell:
-        "rhythm landmarks {input.video} --out {output.npy} --detector {input.detector} --pose {input.pose}"
-        " {params.span} {params.opts} --threads {threads} --quiet > {log} 2>&1"
+        "rhythm landmarks {input.video:q} --out {output.npy:q} --detector {input.detector:q} --pose {input.pose:q}"
+        " {params.span} {params.opts} --threads {threads} --quiet > {log:q} 2>&1"
 
 
 rule landmarks_validate:
@@ -69,4 +69,4 @@ rule landmarks_validate:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rhythm landmarks-validate {params.folder} --num-keypoints {params.keypoints} --out {output} > {log} 2>&1"
+        "rhythm landmarks-validate {params.folder:q} --num-keypoints {params.keypoints} --out {output:q} > {log:q} 2>&1"

@@ -16,7 +16,7 @@ rule model_config:
         mem_mb=500,
         runtime=5,
     shell:
-        "rhythm model-config --out {output} --settings {params.settings:q} > {log} 2>&1"
+        "rhythm model-config --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
 
 
 # The Perlmutter/SLURM profiles send this rule to GPU nodes by its name: keep it.
@@ -47,7 +47,7 @@ rule train_model:
         mem_mb=MODEL_TRAINING["mem_mb"],
         runtime=MODEL_TRAINING["runtime_min"],
     shell:
-        "rhythm train --config {input.config} --out {params.out} --threads {threads} > {log} 2>&1"
+        "rhythm train --config {input.config:q} --out {params.out:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule generate:
@@ -74,8 +74,8 @@ rule generate:
         mem_mb=2000,
         runtime=30,
     shell:
-        "rhythm generate --audio {input.audio} --features {input.features} --checkpoint {input.checkpoint}"
-        " --out {params.out} --threads {threads} --quiet {params.opts} > {log} 2>&1"
+        "rhythm generate --audio {input.audio:q} --features {input.features:q} --checkpoint {input.checkpoint:q}"
+        " --out {params.out:q} --threads {threads} --quiet {params.opts} > {log:q} 2>&1"
 
 
 rule evaluate_model:
@@ -104,6 +104,6 @@ rule evaluate_model:
         mem_mb=2000,
         runtime=15,
     shell:
-        "rhythm evaluate --generated {input.generated} --ground-truth {input.ground_truth} --train {input.train}"
-        " --beats-dir {params.beats_dir} --checkpoint {input.checkpoint} --run {wildcards.run} {params.opts}"
-        " --out-json {output.json} --out-report {output.report} > {log} 2>&1"
+        "rhythm evaluate --generated {input.generated:q} --ground-truth {input.ground_truth:q} --train {input.train:q}"
+        " --beats-dir {params.beats_dir:q} --checkpoint {input.checkpoint:q} --run {wildcards.run} {params.opts}"
+        " --out-json {output.json:q} --out-report {output.report:q} > {log:q} 2>&1"

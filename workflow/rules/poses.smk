@@ -17,7 +17,7 @@ rule poses:
         mem_mb=500,
         runtime=5,
     shell:
-        "rhythm poses {input} --out {output} {params.opts} > {log} 2>&1"
+        "rhythm poses {input:q} --out {output:q} {params.opts} > {log:q} 2>&1"
 
 
 rule smpl_joints:
@@ -35,7 +35,7 @@ rule smpl_joints:
         mem_mb=500,
         runtime=5,
     shell:
-        "rhythm smpl {input} --joints {output.joints} --params {output.params} > {log} 2>&1"
+        "rhythm smpl {input:q} --joints {output.joints:q} --params {output.params:q} > {log:q} 2>&1"
 
 
 rule audio2pose_layout:
@@ -48,8 +48,9 @@ rule audio2pose_layout:
     params:
         results=lambda wc, output: str(Path(output[0]).parent.parent),
         out=subpath(output[0], parent=True),
-        sequences=" ".join(PLAN.sequences),
+        sequences=PLAN.sequences,
         camera=config["audio2pose"]["camera"],
+        pose_fps=config["poses"]["fps"],
     log:
         "logs/audio2pose_layout/{dataset}.log",
     conda:
@@ -59,5 +60,5 @@ rule audio2pose_layout:
         mem_mb=200,
         runtime=5,
     shell:
-        "rhythm audio2pose-layout --results {params.results} --sequences {params.sequences}"
-        " --out {params.out} --camera {params.camera} > {log} 2>&1"
+        "rhythm audio2pose-layout --results {params.results:q} --sequences {params.sequences}"
+        " --out {params.out:q} --camera {params.camera} --pose-fps {params.pose_fps} > {log:q} 2>&1"

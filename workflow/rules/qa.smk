@@ -21,8 +21,8 @@ rule overlay:
         mem_mb=1000,
         runtime=20,
     shell:
-        "rhythm overlay {input.mapping} --anno-dir {params.anno} --out {params.out} {params.opts}"
-        " --audio {input.video} > {log} 2>&1"
+        "rhythm overlay {input.mapping:q} --anno-dir {params.anno:q} --out {params.out:q} {params.opts}"
+        " --audio {input.video:q} > {log:q} 2>&1"
 
 
 rule reprojection:
@@ -41,5 +41,5 @@ rule reprojection:
         mem_mb=1000,
         runtime=5,
     shell:
-        "rhythm reprojection --anno-dir {params.anno} --sequence {wildcards.sequence} --json"
-        " --out {output} > {log} 2>&1"
+        "rhythm reprojection --anno-dir {params.anno:q} --sequence {wildcards.sequence} --json"
+        " --out {output:q} > {log:q} 2>&1"

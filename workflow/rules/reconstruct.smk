@@ -14,7 +14,7 @@ rule triangulate:
         report="results/{dataset}/reconstruction/keypoints3d/{sequence}.json",
     params:
         anno=ANNO,
-        reference=lambda wc, input: " ".join(f"--reference {r}" for r in input.reference),
+        reference=lambda wc, input: " ".join(f"--reference {shlex.quote(r)}" for r in input.reference),
         opts=lambda wc: " ".join(
             [
                 "--view-factor {view_factor} --view-min-px {view_min_px} --outlier-factor {outlier_factor}",
@@ -31,8 +31,8 @@ rule triangulate:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rhythm triangulate --anno-dir {params.anno} --sequence {wildcards.sequence} --cameras {input.cameras}"
-        " --out {output.keypoints3d} --report {output.report} {params.reference} {params.opts} > {log} 2>&1"
+        "rhythm triangulate --anno-dir {params.anno:q} --sequence {wildcards.sequence} --cameras {input.cameras:q}"
+        " --out {output.keypoints3d:q} --report {output.report:q} {params.reference} {params.opts} > {log:q} 2>&1"
 
 
 rule calibrate:
@@ -47,7 +47,7 @@ rule calibrate:
     params:
         anno=ANNO,
         sequences=lambda wc: " ".join(calibration_sequences(wc.setting)),
-        reference=lambda wc: f"--reference {ANNO}/cameras/{wc.setting}.json",
+        reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
         opts=lambda wc: (
             "--frame-stride {frame_stride} --distortion-terms {distortion_terms}"
             " --loss-scale {loss_scale_px} --focal-prior {focal_prior}"
@@ -61,9 +61,9 @@ rule calibrate:
         mem_mb=4000,
         runtime=30,
     shell:
-        "rhythm calibrate --anno-dir {params.anno} --setting {wildcards.setting} --initial {input.initial}"
-        " --sequences {params.sequences} {params.reference} --out {output.cameras} --report {output.report}"
-        " {params.opts} > {log} 2>&1"
+        "rhythm calibrate --anno-dir {params.anno:q} --setting {wildcards.setting} --initial {input.initial:q}"
+        " --sequences {params.sequences} --reference {params.reference:q} --out {output.cameras:q}"
+        " --report {output.report:q} {params.opts} > {log:q} 2>&1"
 
 
 rule fit_smpl:
@@ -76,7 +76,7 @@ rule fit_smpl:
         opts=lambda wc: " ".join(
             [
                 "--optim" if RECON["fitting"]["optim"] else "",
-                f"--smpl-model {RECON['fitting']['smpl_model']}" if RECON["fitting"]["smpl_model"] else "",
+                f"--smpl-model {shlex.quote(RECON['fitting']['smpl_model'])}" if RECON["fitting"]["smpl_model"] else "",
                 "--gender {gender} --face-weight {face_weight} --smooth-weight {smooth_weight}".format(
                     **RECON["fitting"]
                 ),
@@ -91,8 +91,8 @@ rule fit_smpl:
         mem_mb=1000,
         runtime=20,
     shell:
-        "rhythm fit-smpl --keypoints3d {input} --out {output.motion} --report {output.report} {params.opts}"
-        " > {log} 2>&1"
+        "rhythm fit-smpl --keypoints3d {input:q} --out {output.motion:q} --report {output.report:q} {params.opts}"
+        " > {log:q} 2>&1"
 
 
 rule reconstruction_errors:
@@ -109,5 +109,5 @@ rule reconstruction_errors:
         mem_mb=500,
         runtime=5,
     shell:
-        "rhythm reconstruction-errors --triangulation {input.triangulation} --fitting {input.fitting}"
-        " --calibration {input.calibration} --out {output} > {log} 2>&1"
+        "rhythm reconstruction-errors --triangulation {input.triangulation:q} --fitting {input.fitting:q}"
+        " --calibration {input.calibration:q} --out {output:q} > {log:q} 2>&1"

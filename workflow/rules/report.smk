@@ -6,6 +6,7 @@ rule data_report:
         splits=split_files(),
         frames=frame_targets(),
         beats=beat_targets(),
+        music=music_report_targets(),
         poses=pose_targets(),
         coco=coco_targets(),
         overlays=overlay_targets(),
@@ -26,7 +27,7 @@ rule data_report:
         selection=selection_args(),
         videos=VIDEO_DIR,
         reconstruction=lambda wc, input: (
-            f"--reconstruction {input.reconstruction}" if input.reconstruction else ""
+            f"--reconstruction {shlex.quote(str(input.reconstruction))}" if input.reconstruction else ""
         ),
         landmarks_skipped=landmarks_skipped_option(),
     log:
@@ -38,8 +39,8 @@ rule data_report:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rhythm report --anno-dir {params.anno} --video-dir {params.videos} {params.selection}"
-        " --frames {input.frames} --beats {input.beats} --poses {input.poses} --coco {input.coco}"
-        " --overlays {input.overlays} --reprojection {input.reprojection} {params.reconstruction}"
-        " --landmarks {input.landmarks} {params.landmarks_skipped} --beat-plots {input.beat_plots} --out-json {output.json}"
-        " --out-text {output.text} --out-html {output.html} > {log} 2>&1"
+        "rhythm report --anno-dir {params.anno:q} --video-dir {params.videos:q} {params.selection}"
+        " --frames {input.frames:q} --beats {input.beats:q} --music {input.music:q} --poses {input.poses:q} --coco {input.coco:q}"
+        " --overlays {input.overlays:q} --reprojection {input.reprojection:q} {params.reconstruction}"
+        " --landmarks {input.landmarks:q} {params.landmarks_skipped} --beat-plots {input.beat_plots:q}"
+        " --out-json {output.json:q} --out-text {output.text:q} --out-html {output.html:q} > {log:q} 2>&1"

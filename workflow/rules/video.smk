@@ -20,5 +20,5 @@ rule extract_frames:
         mem_mb=1000,
         runtime=20,
     shell:
-        "rhythm frames {input.video} --anno-dir {params.anno} --out {params.out} {params.opts}"
-        " --workers {threads} > {log} 2>&1"
+        "rhythm frames {input.video:q} --anno-dir {params.anno:q} --out {params.out:q} {params.opts}"
+        " --workers {threads} > {log:q} 2>&1"

@@ -26,7 +26,7 @@ import numpy as np
 
 from rhythm import aist, metrics
 from rhythm.errors import RhythmInputError
-from rhythm.io import read_json, write_json, write_text
+from rhythm.io import read_json, read_npy, write_json, write_text
 from rhythm.skeleton import forward_kinematics
 
 FPS = metrics.FPS  # everything is scored at 60 fps, the published protocol
@@ -74,10 +74,7 @@ def load_joints(path: str | Path, units_per_metre: float = 100.0) -> np.ndarray:
         raise RhythmInputError(path, "motion not found")
     if path.suffix == ".pkl":
         return metrics.joints_for_metrics(aist.load_motion(path))
-    try:
-        arr = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise RhythmInputError(path, f"not a readable .npy ({exc})") from None
+    arr = read_npy(path, "motion")
     if path.name.endswith(".params.npy"):
         if arr.ndim != 2 or arr.shape[1] != 75:
             raise RhythmInputError(path, f"expected (T, 75) SMPL parameters, got {arr.shape}")
@@ -94,9 +91,7 @@ def load_generated(path: str | Path) -> list[np.ndarray]:
     (S, T, J, 3) is S of them."""
     path = Path(path)
     if path.name.endswith(".samples.npy"):
-        if not path.is_file():
-            raise RhythmInputError(path, "generated samples not found")
-        arr = np.load(path)
+        arr = read_npy(path, "generated samples")
         if arr.ndim != 4 or arr.shape[3] != 3:
             raise RhythmInputError(path, f"expected (S, T, J, 3) joints, got {arr.shape}")
         return [a.astype(np.float64) for a in arr]

@@ -22,7 +22,6 @@ file name, else none), the random seed, guidance weight and number of denoising 
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
-from rhythm.io import write_json, write_npy, write_pickle
+from rhythm.io import read_npy, write_json, write_npy, write_pickle
 from rhythm.model.checkpoint import DanceModel
 from rhythm.model.config import VideoConfig
 from rhythm.model.data import genre_index
@@ -62,15 +61,9 @@ class GenerateOptions:
 
 def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, int]:
     """Mono float32 samples of any audio file ffmpeg reads, at ``sample_rate`` (the pipeline's 16 kHz)."""
-    from rhythm.audio import extract_wav, load_wav
+    from rhythm.audio import load_audio as decode
 
-    path = Path(path)
-    if not path.is_file():
-        raise RhythmInputError(path, "audio file not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "audio.wav"
-        extract_wav(path, wav, sample_rate, min_duration_s=0.1)
-        return load_wav(wav)
+    return decode(path, sample_rate, min_duration_s=0.5), sample_rate
 
 
 def music_id(path: str | Path) -> str | None:
@@ -85,20 +78,19 @@ def music_id(path: str | Path) -> str | None:
     return m.group(1)
 
 
-def music_features(audio: str | Path, fps: int, features: str | Path | None = None) -> np.ndarray:
+def music_features(audio: str | Path, fps: int, features: str | Path | None = None,
+                   wav: tuple[np.ndarray, int] | None = None) -> np.ndarray:
     """(T, 35) music features at ``fps``: from ``features`` if given (checked), else from the audio
     with the pipeline's own code (the tempo prior of an AIST music id, as ``rhythm features``)."""
     from rhythm.features import audio_features
 
     if features is not None:
         path = Path(features)
-        if not path.is_file():
-            raise RhythmInputError(path, "music features not found")
-        feats = np.load(path).astype(np.float32)
+        feats = read_npy(path, "music features").astype(np.float32)
         if feats.ndim != 2 or feats.shape[1] != 35:
             raise RhythmInputError(path, f"expected (T, 35) music features, got {feats.shape}")
         return feats
-    wav, sr = load_audio(audio)
+    wav, sr = wav if wav is not None else load_audio(audio)
     music = music_id(audio)
     feats = audio_features(wav, sr, fps, float(aist.music_bpm(music)) if music else None)
     if len(feats) < 2:
@@ -114,10 +106,7 @@ def seed_motion_features(model: DanceModel, path: str | Path, seconds: float) ->
         motion = aist.load_motion(path)
         params = np.concatenate([motion.trans / motion.scaling, motion.poses], axis=1)
     else:
-        try:
-            params = np.load(path)
-        except (OSError, ValueError) as exc:
-            raise RhythmInputError(path, f"not a readable .npy ({exc})") from None
+        params = read_npy(path, "seed motion")
     if model.config.representation == "smpl":
         if params.ndim != 2 or params.shape[1] != 75:
             raise RhythmInputError(path, f"seed motion must be a motions pickle or (T, 75) SMPL parameters, "
@@ -207,12 +196,13 @@ def generate(checkpoint: str | Path, audio: str | Path, out_dir: str | Path, opt
     from rhythm.render import render_dance
 
     t_start = time.perf_counter()
+    audio = Path(audio)
+    decoded = load_audio(audio)  # the audio is checked before the model is loaded
     model = DanceModel.load(checkpoint, options.device)
     cfg = model.config
-    audio = Path(audio)
     out_dir = Path(out_dir)
     stem = name or audio.stem
-    music = music_features(audio, cfg.fps, features)
+    music = music_features(audio, cfg.fps, features, wav=decoded)
     duration = len(music) / cfg.fps
     genre = resolve_genre(model, options.genre, audio)
     seed_feats = (seed_motion_features(model, options.seed_motion, options.seed_motion_s)
