@@ -1,10 +1,11 @@
 # Rhythm: AIST++ to everything a music-to-dance researcher needs, as one Snakemake DAG.
 # Stages live in workflow/rules/*.smk; each rule calls one `rhythm` subcommand (src/rhythm/).
 import sys
+from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from rhythm.pipeline.config import ConfigError, check_config
+from rhythm.pipeline.config import ConfigError, check_config, load_schema
 
 min_version("9.0")
 
@@ -17,7 +18,11 @@ if not workflow.config_settings.configfiles:
 
 
 try:
-    check_config(config, source=" ".join(map(str, workflow.config_settings.configfiles)) or "config/config.yaml")
+    check_config(
+        config,
+        load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"),
+        source=" ".join(map(str, workflow.config_settings.configfiles)) or "config/config.yaml",
+    )
 except ConfigError as exc:
     sys.exit(str(exc))
 validate(config, "workflow/schemas/config.schema.yaml")

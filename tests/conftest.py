@@ -73,8 +73,8 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(wf: Path, *args, check=True):
-    return run([*SNAKEMAKE, "--cores", "2", *args], cwd=wf, check=check)
+def snakemake(wf: Path, *args, check=True, **kw):
+    return run([*SNAKEMAKE, "--cores", "2", *args], cwd=wf, check=check, **kw)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from rhythm.data import load_single_sample, write_audio2pose_layout
 from rhythm.features import FEATURE_NAMES, audio_features, features_for_file
 from rhythm.io import write_json
 from rhythm.poses import pose_npy, smpl_joints, smpl_npy, smpl_params
-from rhythm.report import Selection, select_sequences
+from rhythm.pipeline.selection import Selection, select_sequences
 from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
 from conftest import AISTPP
 

@@ -5,7 +5,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from rhythm.plan import make_plan
+from rhythm.pipeline.plan import make_plan
 from conftest import ROOT
 
 SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
@@ -106,7 +106,7 @@ def test_landmarks_section_has_every_tracking_option_with_its_default():
 def test_landmarks_plan_auto_true_false(tmp_path):
     from rhythm.errors import RhythmInputError
     from rhythm.landmarks.models import load_manifest
-    from rhythm.plan import landmarks_plan
+    from rhythm.pipeline.landmarks import landmarks_plan
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     config["landmarks"]["models_dir"] = str(tmp_path)

@@ -2,7 +2,7 @@ import numpy as np
 
 from rhythm import aist, demo
 from rhythm.ffmpeg import probe_video
-from rhythm.skeleton import forward_kinematics
+from rhythm.skeleton import smpl_joints
 
 
 def test_demo_tree_has_real_formats(demo_source):
@@ -28,7 +28,7 @@ def test_motions_keypoints3d_and_keypoints2d_agree(demo_source):
     anno = demo_source / "annotations"
     seq = demo.DEMO_SEQUENCES[0]
     motion = aist.load_motion(aist.motion_path(anno, seq))
-    joints = forward_kinematics(motion.poses, motion.trans / motion.scaling) * motion.scaling
+    joints = smpl_joints(motion.poses, motion.trans, motion.scaling)  # the SMPL convention: pelvis at trans + J0
     kp3d = aist.load_keypoints3d(aist.keypoints3d_path(anno, seq), optim=True)
     # COCO left/right hip, knee, ankle, shoulder are SMPL joints 1, 2, 4, 5, 7, 8, 16, 17 (float32 pickle)
     np.testing.assert_allclose(kp3d[:, [11, 12, 13, 14, 15, 16, 5, 6]], joints[:, [1, 2, 4, 5, 7, 8, 16, 17]], atol=0.05)

@@ -103,3 +103,16 @@ def test_cli_takes_the_aist_downloaders_flags(server, dance_db, tmp_path):
                 "--base-url", f"{server}/good/", "--retries", "0", "--accept-terms-of-use"], check=False)
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in out.iterdir()] == [f"{VIDEO}.mp4"]
+
+
+def test_cli_takes_the_old_tools_genre_filter_and_numprocesses(server, dance_db, demo_source, tmp_path):
+    """`--genres gLH` as the Audio2Pose tool downloaded only gLH_ videos; `--numProcesses` as the old AIST++
+    scripts spelt it. The demo's pose_train split has gBR and gPO sequences: only the gPO ones are asked for."""
+    out = tmp_path / "raw"
+    dance_db.files["gPO_sBM_c01_d01_mPO1_ch01"] = (demo_source / "videos" / "gPO_sBM_c01_d01_mPO1_ch01.mp4").read_bytes()
+    proc = run(["rhythm", "download", "--split", "pose_train", "--cameras", "c01", "--genres", "gPO",
+                "--anno-dir", str(demo_source / "annotations"), "--out", str(out), "--numProcesses", "2",
+                "--base-url", f"{server}/good/", "--retries", "0", "--accept-terms-of-use"], check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in out.iterdir()] == ["gPO_sBM_c01_d01_mPO1_ch01.mp4"]
+    assert all("/gPO_" in path for path, _ in dance_db.requests)

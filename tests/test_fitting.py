@@ -11,7 +11,7 @@ import pytest
 from rhythm import aist, cli, fitting
 from rhythm.errors import RhythmInputError
 from rhythm.poses import smpl_joints
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
+from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 from conftest import AISTPP, REAL_SEQ
 
 DEMO_SEQ = "gBR_sBM_cAll_d01_mBR0_ch01"
@@ -92,7 +92,8 @@ def test_smpl_model_path_is_optional_and_moves_trans_by_the_rest_pelvis(tmp_path
     kp = aist.load_keypoints3d(aist.keypoints3d_path(AISTPP, REAL_SEQ))[:60]
     public = fitting.fit_skeleton(kp)
     model_fit = fitting.fit_skeleton(kp, skeleton)
-    np.testing.assert_allclose(model_fit.trans, public.trans - root * public.scaling, atol=1e-6)
+    # both put the pelvis at smpl_trans + rest pelvis * scaling: the public skeleton's rest pelvis is J0
+    np.testing.assert_allclose(model_fit.trans, public.trans + (SMPL_PELVIS_REST - root) * public.scaling, atol=1e-6)
 
 
 def test_fit_smpl_errors_name_the_file(tmp_path):

@@ -21,9 +21,9 @@ def snakefile(folder):
     """A Snakefile with the data and landmarks stages only (the full DAG is test_workflow's)."""
     includes = "".join(f'include: "{ROOT}/workflow/rules/{stage}.smk"\n' for stage in ("common", "data", "landmarks"))
     (folder / "Snakefile").write_text(
-        "from snakemake.utils import validate\n"
+        "from rhythm.pipeline.config import check_config\n"
         'configfile: "config.yaml"\n'
-        f'validate(config, "{ROOT}/workflow/schemas/config.schema.yaml")\n'
+        "check_config(config)\n"
         f"{includes}"
         "rule all:\n    input: landmark_targets() + landmark_validation_targets()\n"
     )

@@ -1,4 +1,5 @@
-from rhythm.report import Selection, data_status, render_text
+from rhythm.pipeline.selection import Selection
+from rhythm.report import data_status, render_text
 from conftest import AISTPP
 
 

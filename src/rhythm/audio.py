@@ -1,7 +1,7 @@
 """Music as 16 kHz mono PCM WAV, checked on the way in.
 
-:func:`extract_wav` decodes the first audio stream of a video or music file with ffmpeg and
-refuses what would make wrong training data:
+:func:`extract_wav` decodes the first audio stream of a video or music file (in process, with
+PyAV's FFmpeg libraries) and refuses what would make wrong training data:
 
 * a file with no audio stream, or one ffmpeg cannot read;
 * a **truncated** file: the audio decodes to less than the container says the stream lasts (a
@@ -10,11 +10,12 @@ refuses what would make wrong training data:
 * **no audible music**: silence (RMS below :data:`SILENCE_DBFS`) or a sound without onsets
   (mean onset strength below :data:`MIN_ONSET_STRENGTH`), unless ``allow_silence``.
 
-The WAV holds exactly the audio stream's own duration (from the container, read with PyAV), so
-every ffmpeg build gives the same samples: Debian's ffmpeg 5.1 keeps the AAC encoder's end
-padding (248 samples at 16 kHz on a 5 s demo video), the imageio-ffmpeg build drops it. Extra
-decoded samples are cut; a shortfall within :data:`MAX_SHORTFALL_S` (the last AAC frame of some
-files) is padded with silence and reported.
+The WAV holds exactly the audio stream's own duration (from the container): decoders differ in
+whether they keep the AAC encoder's end padding (Debian's ffmpeg 5.1 and PyAV's libraries keep
+248 samples at 16 kHz on a 5 s demo video, the imageio-ffmpeg build drops them). Extra decoded
+samples are cut; a shortfall within :data:`MAX_SHORTFALL_S` (the last AAC frame of some files)
+is padded with silence and reported. The same file gives the same WAV whichever ffmpeg is on
+PATH.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import run_ffmpeg
 from rhythm.io import atomic_path
 
 SAMPLE_RATE = 16000
@@ -106,22 +106,39 @@ def require_audible(wav: np.ndarray, sr: int, path: str | Path) -> dict:
 
 def decode_pcm16(source: str | Path, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, dict]:
     """Mono int16 samples of the first audio stream of ``source`` at ``sample_rate``, exactly as long
-    as the stream says it is (:data:`MAX_SHORTFALL_S` of padding at most); refuses truncated files."""
+    as the stream says it is (:data:`MAX_SHORTFALL_S` of padding at most); refuses truncated files.
+
+    Decoded in process by PyAV's own FFmpeg libraries (as frames are), not by the ffmpeg on PATH:
+    AAC decoders of different ffmpeg builds round differently (Debian's 5.1 and the imageio-ffmpeg
+    wheel's 9.0 differ in 18 samples of a 5 s demo song, by up to 45 at 16 kHz), and a cluster's
+    ffmpeg module must not change the training data.
+    """
+    import av
+
     source = Path(source)
-    stream = probe_audio(source)
-    expected = int(round(stream.duration_s * sample_rate))
-    raw = run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate),
-                      "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"], source=source, stdout=True)
-    pcm = np.frombuffer(raw, dtype="<i2")
+    stream_info = probe_audio(source)
+    expected = int(round(stream_info.duration_s * sample_rate))
+    chunks: list[np.ndarray] = []
+    damage = None
+    with av.open(str(source)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
+        except (av.error.FFmpegError, ValueError) as exc:  # a cut-off file: what decoded is checked below
+            damage = exc
+        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
     decoded = len(pcm)
     if decoded < expected - MAX_SHORTFALL_S * sample_rate:
+        why = f" ({damage})" if damage else ""
         raise RhythmInputError(source, f"truncated: its audio decodes to {decoded / sample_rate:.2f} s but the "
-                                       f"file says {stream.duration_s:.2f} s; download or copy it again")
+                                       f"file says {stream_info.duration_s:.2f} s{why}; download or copy it again")
     pcm = pcm[:expected]
     padded = expected - len(pcm)
     if padded:
         pcm = np.concatenate([pcm, np.zeros(padded, np.int16)])
-    return pcm, {"stream_duration_s": round(stream.duration_s, 6), "decoded_samples": decoded,
+    return pcm, {"stream_duration_s": round(stream_info.duration_s, 6), "decoded_samples": decoded,
                  "trimmed_samples": max(0, decoded - expected), "padded_samples": padded}
 
 

@@ -26,7 +26,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> None:
 
 
 def _selection(args: argparse.Namespace):
-    from rhythm.report import Selection
+    from rhythm.pipeline.selection import Selection
 
     return Selection(splits=args.splits, genres=args.genres or None, cameras=args.cameras,
                      exclude_videos=args.exclude_videos, limit=args.limit)
@@ -35,6 +35,16 @@ def _selection(args: argparse.Namespace):
 def _cmd_status(args: argparse.Namespace) -> None:
     from rhythm.report import data_status, render_text
 
+    if args.versions:
+        from rhythm.ffmpeg import tool_versions
+
+        versions = tool_versions()
+        print(json.dumps(versions, indent=2) if args.json else "".join(f"{k}: {v}\n" for k, v in versions.items()),
+              end="\n" if args.json else "")
+        if not args.anno_dir:
+            return
+    if not args.anno_dir:
+        raise SystemExit("rhythm status: --anno-dir is required (or --versions alone)")
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
     print(json.dumps(status, indent=2) if args.json else render_text(status), end="\n" if args.json else "")
 
@@ -77,6 +87,8 @@ def _cmd_download(args: argparse.Namespace) -> None:
         ignored = aist.load_ignore_list(args.anno_dir)
         seqs = [s for s in aist.load_split(args.anno_dir, args.split) if s not in ignored]
         videos += [v for s in seqs for v in aist.video_names(s, args.cameras)]
+    if args.genres:  # the Audio2Pose tool downloaded only gLH_ videos
+        videos = [v for v in videos if aist.parse_name(v).genre in args.genres]
     if not videos:
         raise SystemExit("rhythm download: name videos with --video or a split with --split")
     opts = DownloadOptions(base_url=args.base_url, retries=args.retries, backoff_s=args.backoff,
@@ -127,7 +139,8 @@ def _cmd_overlay(args: argparse.Namespace) -> None:
         except (ValueError, AssertionError):
             raise SystemExit(f"--annotation-size must be WIDTHxHEIGHT, like 1920x1080, not {args.annotation_size!r}")
     opts = OverlayOptions(mode=args.mode, min_confidence=args.min_confidence, limit=args.limit,
-                          video=not args.no_video, annotation_size=size)
+                          video=not args.no_video, annotation_size=size, motions=args.motions,
+                          smpl_model=args.smpl_model)
     result = render_overlays(args.frames, args.anno_dir, args.out, opts, audio_source=args.audio)
     video = f", overlay.mp4 of {result['frames']} frames" if result["video_written"] else ""
     print(f"{result['video']}: {result['pngs']} PNG frames{video} -> {args.out}")
@@ -192,14 +205,18 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.io import write_json, write_text
     from rhythm.report import build_report, data_status, render_html, render_text
 
-    from rhythm.report import select_sequences
+    from rhythm.pipeline.selection import select_sequences
 
     selection = _selection(args)
     status = data_status(args.anno_dir, args.video_dir, selection)
     sequences = sorted({s for seqs in select_sequences(args.anno_dir, selection).values() for s in seqs})
+    from rhythm.ffmpeg import tool_versions
+
+    status["tools"] = tool_versions()
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
                           args.reprojection, args.reconstruction, landmarks=args.landmarks,
-                          landmarks_skipped=args.landmarks_skipped, music=args.music, sequences=sequences)
+                          landmarks_skipped=args.landmarks_skipped, music=args.music, sequences=sequences,
+                          notes=args.note)
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
@@ -217,7 +234,8 @@ def _landmark_options(args: argparse.Namespace):
     sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
                                frame_skip=args.frame_skip)
     return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
-                           add_visible=not args.no_visible, batch_frames=args.batch_frames,
+                           add_visible=args.add_visible and not args.no_visible, kpt_threshold=args.kpt_thr,
+                           remove_z=args.remove_z, batch_frames=args.batch_frames,
                            tracking=_tracking_options(args) if args.policy == "people" else None)
 
 
@@ -225,13 +243,10 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
     import os
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads sleep, not spin
-    from rhythm.landmarks.backend import load_backend
-    from rhythm.landmarks.stage import landmarks_for_video
-
+    from rhythm.ffmpeg import probe_video
     from rhythm.landmarks.backend import RANDOM_INIT
     from rhythm.landmarks.models import require_weights, weight_path
-
-    from rhythm.ffmpeg import probe_video
+    from rhythm.pipeline.resources import claim_gpu
 
     probe_video(args.video)  # a missing or broken video fails before any model is loaded
     options = _landmark_options(args)
@@ -242,10 +257,17 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
         # before OpenMMLab or onnxruntime is imported, so a missing file says how to get it at once
         weights[kind] = model if model == RANDOM_INIT else require_weights(weight_path(model, args.backend,
                                                                                         args.models_dir))
-    backend = load_backend(args.backend, weights["detector"], weights["pose"], device=args.device,
+    with claim_gpu(args.device) as device:  # several GPUs: one no other job holds
+        _landmarks_on(args, weights, configs, options, device)
+
+
+def _landmarks_on(args: argparse.Namespace, weights: dict, configs: dict, options, device: str) -> None:
+    from rhythm.landmarks.backend import RANDOM_INIT, load_backend
+    from rhythm.landmarks.stage import landmarks_for_video
+
+    backend = load_backend(args.backend, weights["detector"], weights["pose"], device=device,
                            batch_size=args.batch_size, det_score_thr=args.det_score_thr, threads=args.threads,
                            **configs)
-
     if RANDOM_INIT in (backend.weights or {}).values():
         print(f"warning: random weights ({backend.weights}): the landmarks mean nothing", file=sys.stderr)
     report = landmarks_for_video(args.video, args.out, backend, options, start_s=args.start, end_s=args.end,
@@ -260,7 +282,8 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
 def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
     from rhythm.landmarks.validate import validate_dir
 
-    summary = validate_dir(args.folder, args.num_keypoints, args.channels)
+    summary = validate_dir(args.folder, args.num_keypoints, args.channels, kpt_threshold=args.kpt_thr,
+                           has_score=not args.no_score)
     if args.out:
         from rhythm.io import write_json
 
@@ -287,9 +310,12 @@ def _cmd_standins(args: argparse.Namespace) -> None:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
-    from rhythm.inspect import describe_pickle
+    from rhythm.inspect import describe_pickle, plot_keypoints
 
     print(describe_pickle(args.file), end="")
+    if args.plot:
+        drawn = plot_keypoints(args.file, args.plot, frame=args.frame)
+        print(f"{args.plot}: {drawn['kind']} {tuple(drawn['shape'])}, frame {drawn['frame']}")
 
 
 def _cmd_reprojection(args: argparse.Namespace) -> None:
@@ -336,8 +362,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
     if args.steps is not None:
         training = dataclasses.replace(run.model.training, steps=args.steps)
         run = dataclasses.replace(run, model=dataclasses.replace(run.model, training=training))
-    summary = train(run, args.out, threads=args.threads, device=args.device, restart=args.restart,
-                    progress=not args.quiet)
+    from rhythm.pipeline.resources import claim_gpu
+
+    with claim_gpu(args.device) as device:  # several GPUs: one no other job holds
+        summary = train(run, args.out, threads=args.threads, device=device, restart=args.restart,
+                        progress=not args.quiet)
     print(f"{summary['run']}: {summary['steps']} steps in {summary['elapsed_s']:.1f} s on {summary['device']} "
           f"({summary['samples_per_s']} samples/s), loss {summary['first_loss']:.4f} -> {summary['last_loss']:.4f}, "
           f"best step {summary['best']['step']}")
@@ -675,7 +704,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("status", help="what is in an AIST++ tree: splits, annotations, videos, frames")
-    p.add_argument("--anno-dir", required=True, help='AIST++ annotations folder')
+    p.add_argument("--anno-dir", default=None, help='AIST++ annotations folder')
+    p.add_argument("--versions", action="store_true",
+                   help="also print the ffmpeg (path and version) and PyAV that Rhythm runs, and its own version")
     p.add_argument("--video-dir", default=None, help='folder of <video>.mp4 (counts present and missing videos)')
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_selection(p)
@@ -696,7 +727,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retries", type=int, default=4, help='attempts after a failed transfer')
     p.add_argument("--backoff", type=float, default=2.0, help="seconds before the first retry (doubles)")
     p.add_argument("--max-mismatch", type=int, default=1, help="frames a video may differ from its annotations")
-    p.add_argument("--jobs", "--num-processes", "--num_processes", dest="jobs", type=int, default=1, help="parallel downloads")
+    p.add_argument("--jobs", "--num-processes", "--num_processes", "--numProcesses", dest="jobs", type=int, default=1,
+                   help="parallel downloads (the AIST++ scripts' --num_processes / --numProcesses)")
+    p.add_argument("--genres", nargs="+", default=None, choices=list(aist.GENRES), metavar="GENRE",
+                   help="only videos of these genres, e.g. gLH (the Audio2Pose tool's LA-style hip-hop)")
     p.add_argument("--manual-dest", default=None, help="where a 404 message says to put a hand-downloaded file")
     p.add_argument("--overwrite", action="store_true", help="download again even if the file exists")
     p.add_argument("--accept-terms-of-use", action="store_true",
@@ -743,8 +777,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("frames", help="frames folder of one video (or its frame_mapping.json)")
     p.add_argument("--anno-dir", required=True, help="AIST++ annotations (keypoints2d/, keypoints3d/, cameras/)")
     p.add_argument("--out", required=True, help="folder for <frame:06d>.png and overlay.mp4")
-    p.add_argument("--mode", choices=["2d", "3d"], default="2d",
-                   help="2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera")
+    p.add_argument("--mode", choices=["2d", "3d", "smpl"], default="2d",
+                   help="2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera; smpl: the "
+                   "24 joints of a motions pickle through the camera (the AIST++ API's SMPL view)")
+    p.add_argument("--motions", default=None,
+                   help="smpl mode: a motions pickle (AIST++ format, e.g. rhythm fit-smpl's; default: the annotations' "
+                   "motions/<sequence>.pkl)")
+    p.add_argument("--smpl-model", default=None,
+                   help="smpl mode: an SMPL model folder or file (needs the optional smplx package): draws the mesh too")
     p.add_argument("--min-confidence", type=float, default=0.1, help="keypoints scoring below this are not drawn")
     p.add_argument("--limit", type=int, default=20, help="PNG frames to write (0 = all)")
     p.add_argument("--audio", default=None, help="mux the audio of this file into overlay.mp4")
@@ -824,6 +864,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", nargs="*", default=[], help="frame_mapping.json files")
     p.add_argument("--beats", nargs="*", default=[], help='beats JSON files')
     p.add_argument("--music", nargs="*", default=[], help="audio/<music>.json reports of rhythm audio")
+    p.add_argument("--note", action="append", default=[], help="a planning note: what was left out and why "
+                   "(repeatable)")
     p.add_argument("--poses", nargs="*", default=[], help='poses .npy files')
     p.add_argument("--coco", nargs="*", default=[], help='COCO annotation JSON files')
     p.add_argument("--overlays", nargs="*", default=[], help='overlay.mp4 files')
@@ -865,7 +907,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-fps-within", type=float, nargs=2, default=[24.0, 60.0], metavar=("LOW", "HIGH"),
                    help="ACCEPT_VIDEO_FPS_WITHIN: other sources are skipped")
     p.add_argument("--frame-skip", type=int, default=1, help="FRAME_SKIP: keep every n-th sampled frame")
-    p.add_argument("--no-visible", action="store_true", help="ADD_VISIBLE off: (T, K, 3) without scores")
+    p.add_argument("--add-visible", type=_boolean, default=True, metavar="BOOL",
+                   help="ADD_VISIBLE: keep the score channel, (T, K, 4); false: (T, K, 3) (default: true)")
+    p.add_argument("--no-visible", action="store_true", help="the same as --add-visible false")
+    p.add_argument("--kpt-thr", "--kpt-threshold", dest="kpt_thr", type=float, default=0.3,
+                   help="KPT_THR: keypoints scoring below this get NaN coordinates; their score is kept (default 0.3)")
+    p.add_argument("--remove-z", action="store_true",
+                   help="REMOVE_Z (the old Stage 4): drop the depth channel, (T, K, 3) x, y, score")
     p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
     p.add_argument("--end", type=float, default=None, help="segment end (s)")
     p.add_argument("--segment", default=None, help="segment name, recorded in the report")
@@ -877,6 +925,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help='folder of landmark .npy files (with their .json reports)')
     p.add_argument("--num-keypoints", type=int, default=85, help='keypoints per person the files must have')
     p.add_argument("--channels", type=int, default=4, help='channels per keypoint (4: x, y, z, score)')
+    p.add_argument("--kpt-thr", type=float, default=0.3,
+                   help="the KPT_THR the files were made with: only keypoints scoring below it may have NaN coordinates")
+    p.add_argument("--no-score", action="store_true", help="the files have no score channel (ADD_VISIBLE off)")
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     p.add_argument("--out", default=None, help="also write the summary JSON here (written before any failure)")
     p.set_defaults(func=_cmd_landmarks_validate)
@@ -886,8 +937,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--videos", type=int, default=12670, help="how many videos (9 per sequence); 12670 = all")
     p.set_defaults(func=_cmd_standins)
 
-    p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle")
+    p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle (and a plot)")
     p.add_argument("file", help='an AIST++ pickle (keypoints2d, keypoints3d or motions)')
+    p.add_argument("--plot", default=None, help="also draw a keypoints pickle to this PNG: keypoints2d as one panel "
+                   "per camera on a blank 1920x1080 frame, keypoints3d in 3D (the old visualizeKeypoints.py)")
+    p.add_argument("--frame", type=int, default=0, help="the frame to draw with --plot")
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("reprojection", help="per-camera pixel error of keypoints3d against keypoints2d")

@@ -22,7 +22,7 @@ from rhythm import aist
 from rhythm.ffmpeg import bundled_ffmpeg_exe
 from rhythm.io import atomic_path, write_json, write_pickle, write_text
 from rhythm.render import encode_video, look_at_camera, render_view  # noqa: F401  (demo.render_view: the old home)
-from rhythm.skeleton import forward_kinematics, smpl_to_coco17
+from rhythm.skeleton import forward_kinematics, smpl_joints, smpl_to_coco17, smpl_translation
 
 SAMPLE_RATE = 44100
 MUSIC_OFFSET_S = 0.25  # first beat of every demo song
@@ -182,12 +182,13 @@ def dance_motion(sequence: str, num_frames: int, seed: int) -> aist.Motion:
     trans_m[:, 2] = 0.04 * np.sin(2 * np.pi * phase / 4)
     joints = forward_kinematics(rot.reshape(num_frames, 72), trans_m)
     trans_m[:, 1] = 0.08 - joints[:, [7, 8], 1].min(axis=1)
-    return aist.Motion(rot.reshape(num_frames, 72), trans_m * SCALING, SCALING, 0.0)
+    # trans_m is where the pelvis is; smpl_trans puts it there in the SMPL convention (pelvis - J0)
+    return aist.Motion(rot.reshape(num_frames, 72), smpl_translation(trans_m) * SCALING, SCALING, 0.0)
 
 
 def motion_keypoints3d(motion: aist.Motion) -> tuple[np.ndarray, np.ndarray]:
     """SMPL joints (T, 24, 3) and COCO-17 keypoints (T, 17, 3), both in centimetres."""
-    joints, rots = forward_kinematics(motion.poses, motion.trans / motion.scaling, return_rotations=True)
+    joints, rots = smpl_joints(motion.poses, motion.trans / motion.scaling, return_rotations=True)
     coco = smpl_to_coco17(joints, rots)
     return joints * motion.scaling, coco * motion.scaling
 

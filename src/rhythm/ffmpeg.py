@@ -22,16 +22,19 @@ import numpy as np
 from rhythm.errors import RhythmInputError
 
 
-@functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary Rhythm runs."""
-    env = os.environ.get("RHYTHM_FFMPEG")
-    if env:
-        return env
-    system = shutil.which("ffmpeg")
-    if system:
-        return system
-    return bundled_ffmpeg_exe()
+    """Path of the ffmpeg binary Rhythm runs: ``RHYTHM_FFMPEG`` (a path, or ``bundled`` for the
+    imageio-ffmpeg wheel's), else the one on PATH, else the wheel's."""
+    return _ffmpeg_exe(os.environ.get("RHYTHM_FFMPEG", ""), os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _ffmpeg_exe(choice: str, path: str) -> str:
+    if choice == "bundled":
+        return bundled_ffmpeg_exe()
+    if choice:
+        return choice
+    return shutil.which("ffmpeg", path=path) or bundled_ffmpeg_exe()
 
 
 def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: bytes | None = None,
@@ -59,6 +62,23 @@ def bundled_ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def tool_versions() -> dict:
+    """The decoders and encoders Rhythm runs, for ``rhythm status --versions`` and the data report."""
+    import av
+
+    from rhythm import __version__
+
+    exe = ffmpeg_exe()
+    return {
+        "rhythm": __version__,
+        "ffmpeg": exe,
+        "ffmpeg_version": ffmpeg_version(exe),
+        "ffmpeg_bundled": ffmpeg_version(bundled_ffmpeg_exe()) if exe != bundled_ffmpeg_exe() else "the one above",
+        "pyav": av.__version__,  # frames are decoded in process by PyAV's own FFmpeg libraries
+        "pyav_libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
+    }
+
+
 def ffmpeg_version(exe: str | None = None) -> str:
     """The first line of ``ffmpeg -version`` of ``exe`` (default: the one Rhythm runs)."""
     exe = exe or ffmpeg_exe()
@@ -66,7 +86,7 @@ def ffmpeg_version(exe: str | None = None) -> str:
         out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc})"
-    return out.splitlines()[0] if out else "unknown"
+    return out.splitlines()[0].split(" Copyright")[0] if out else "unknown"
 
 
 @dataclass(frozen=True, eq=False)

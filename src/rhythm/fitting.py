@@ -2,8 +2,9 @@
 
 AIST++'s ``motions`` come from fitting SMPL to ``keypoints3d``. This module fits the SMPL
 *skeleton* (the kinematic tree with rest offsets) to COCO-17 keypoints and writes a motions pickle
-in the AIST++ format, so that :func:`rhythm.poses.smpl_joints` (forward kinematics on
-``smpl_trans / smpl_scaling``, times ``smpl_scaling``) gives back the fitted joints.
+in the AIST++ format, in the SMPL convention (:func:`rhythm.skeleton.smpl_joints`: the pelvis at
+``smpl_trans + J0 * smpl_scaling``), so that the official AIST++ API, SMPL itself and
+:func:`rhythm.poses.smpl_joints` give back the fitted joints.
 
 * **Skeleton.** By default the public neutral rest offsets of :mod:`rhythm.skeleton`, which need no
   licensed file. Users who have the SMPL model files can pass them (through the optional ``smplx``
@@ -33,7 +34,7 @@ import numpy as np
 from rhythm import aist
 from rhythm.errors import RhythmInputError
 from rhythm.io import without_timings, write_json, write_pickle
-from rhythm.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS
+from rhythm.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
 NUM_JOINTS = 24
 BODY_COCO = tuple(sorted(_COCO_FROM_SMPL))  # COCO indices 5..16: the keypoints SMPL has as joints
@@ -54,7 +55,9 @@ class Skeleton:
     name: str = "public SMPL neutral offsets"
 
 
-PUBLIC_SKELETON = Skeleton(SMPL_OFFSETS)
+# SMPL's pelvis rests at J0, so the fitted smpl_trans is the pelvis minus J0 * scaling: the SMPL
+# convention of every motions pickle (rhythm.skeleton), which the official AIST++ data follows.
+PUBLIC_SKELETON = Skeleton(SMPL_OFFSETS, SMPL_PELVIS_REST.copy())
 
 
 def skeleton_from_smpl_model(model_path: str | Path, gender: str = "neutral",

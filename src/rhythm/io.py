@@ -63,6 +63,9 @@ def prepare_output(path: Path, *, folder: bool = False) -> None:
 def _replace(tmp: Path, path: Path) -> None:
     try:
         os.replace(tmp, path)
+        # rename() of two hard links to one file does nothing and leaves ``tmp`` (POSIX): the
+        # output already is that file, so the temporary name goes
+        tmp.unlink(missing_ok=True)
     except IsADirectoryError:
         raise RhythmInputError(path, "is a folder; give the name of a file to write") from None
     except OSError as exc:

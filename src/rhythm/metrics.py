@@ -79,9 +79,9 @@ def joints_for_metrics(motion) -> np.ndarray:
     Forward kinematics with ``smpl_trans / smpl_scaling`` and no scaling afterwards, the positions
     Bailando's ``_prepro_aistpp.py`` and EDGE's ``slice.py`` evaluate on.
     """
-    from rhythm.skeleton import forward_kinematics
+    from rhythm.skeleton import smpl_joints
 
-    return forward_kinematics(motion.poses, motion.trans / motion.scaling)
+    return smpl_joints(motion.poses, motion.trans / motion.scaling)
 
 
 def _as_motion(joints: np.ndarray, min_frames: int, what: str) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 Mode ``2d`` draws a view's keypoints2d; mode ``3d`` projects keypoints3d through that view's
 camera (with its distortion), as the AIST++ API's 3D visualisation does. Disagreement between
-the two is what a misaligned or unsynced view looks like.
+the two is what a misaligned or unsynced view looks like. Mode ``smpl`` projects the 24 joints of a
+motions pickle (the official one, or a fitted one: ``motions``) in the SMPL convention
+(:func:`rhythm.skeleton.smpl_joints`), the AIST++ API's SMPL view without the licensed mesh; with
+``smpl_model`` (and the optional ``smplx`` package) the mesh's vertices are drawn under it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from rhythm.errors import RhythmInputError
 from rhythm.ffmpeg import ffmpeg_exe
 from rhythm.frames import load_mapping
 from rhythm.io import atomic_dir, atomic_path, read_npy
-from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
+from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, SMPL_BONES, smpl_joints
+
+# SMPL bones coloured as the COCO limbs: left side warm, right side cool, the spine in between.
+_SMPL_LEFT, _SMPL_RIGHT = {1, 4, 7, 10, 13, 16, 18, 20, 22}, {2, 5, 8, 11, 14, 17, 19, 21, 23}
+SMPL_BONE_COLOURS = tuple(
+    (0, 140, 255) if j in _SMPL_LEFT else (255, 160, 0) if j in _SMPL_RIGHT else (80, 220, 80) for _, j in SMPL_BONES
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class OverlayOptions:
     limit: int = 20  # PNG frames to write; 0 = all
     video: bool = True  # also write overlay.mp4 (all frames, with the source's audio)
     annotation_size: tuple[int, int] | None = None  # (w, h) the keypoints were made for; None: the source video's
+    motions: str | None = None  # smpl mode: a motions pickle (default: the annotations' motions/<sequence>.pkl)
+    smpl_model: str | None = None  # smpl mode: an SMPL model folder or file (needs smplx) to draw the mesh too
 
 
 OUTSIDE_WARNING = 0.05  # warn when more than this fraction of the drawn keypoints fall outside the frame
@@ -56,8 +67,9 @@ def track_colour(index: int) -> tuple[int, int, int]:
 
 
 def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1,
-                  colour: tuple[int, int, int] | None = None) -> np.ndarray:
-    """Draw one COCO-17 person (17, 2 or 3) on ``img`` in place; returns ``img``.
+                  colour: tuple[int, int, int] | None = None, limbs=COCO_LIMBS, limb_colours=COCO_LIMB_COLORS) -> np.ndarray:
+    """Draw one person (J, 2 or 3) on ``img`` in place; returns ``img``. COCO-17 by default; the SMPL
+    skeleton with ``limbs=SMPL_BONES, limb_colours=SMPL_BONE_COLOURS``.
 
     Limbs are coloured by body side, or all in ``colour`` when one is given (a tracked person).
     """
@@ -66,8 +78,8 @@ def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1,
     conf = kp[:, 2] if kp.shape[1] > 2 else np.ones(len(kp))
     ok = np.isfinite(kp[:, :2]).all(axis=1) & (conf >= min_confidence)
     thickness = max(1, int(round(img.shape[1] / 320)))
-    colours = COCO_LIMB_COLORS if colour is None else (tuple(colour),) * len(COCO_LIMBS)
-    for (a, b), limb_colour in zip(COCO_LIMBS, colours):
+    colours = limb_colours if colour is None else (tuple(colour),) * len(limbs)
+    for (a, b), limb_colour in zip(limbs, colours):
         if ok[a] and ok[b]:
             cv2.line(img, tuple(np.round(kp[a, :2]).astype(int)), tuple(np.round(kp[b, :2]).astype(int)),
                      limb_colour, thickness + 1, cv2.LINE_AA)
@@ -107,9 +119,19 @@ def draw_tracked_people(img: np.ndarray, people: np.ndarray, min_confidence: flo
     return img
 
 
-def overlay_keypoints(anno_dir: str | Path, video: str, mode: str) -> np.ndarray:
-    """Keypoints (N, 17, 3) in source pixels of ``video``'s view, for the chosen mode."""
+def smpl_pixels(motions: str | Path, camera: aist.Camera) -> np.ndarray:
+    """The 24 SMPL joints of a motions pickle (SMPL convention) in ``camera``'s pixels: (N, 24, 3), score 1."""
+    motion = aist.load_motion(motions)
+    pix = camera.project(smpl_joints(motion.poses, motion.trans, motion.scaling))
+    return np.concatenate([pix, np.ones(pix.shape[:-1] + (1,))], axis=-1)
+
+
+def overlay_keypoints(anno_dir: str | Path, video: str, mode: str, motions: str | Path | None = None) -> np.ndarray:
+    """Keypoints in source pixels of ``video``'s view for the chosen mode: (N, 17, 3), or (N, 24, 3) for smpl."""
     name = aist.parse_name(video)
+    if mode == "smpl":
+        camera = aist.load_cameras(anno_dir, name.sequence)[name.camera]
+        return smpl_pixels(motions or aist.motion_path(anno_dir, name.sequence), camera)
     if mode == "2d":
         return aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, name.sequence)).view(name.camera)
     if mode == "3d":
@@ -117,7 +139,7 @@ def overlay_keypoints(anno_dir: str | Path, video: str, mode: str) -> np.ndarray
         cam = aist.load_cameras(anno_dir, name.sequence)[name.camera]
         pix = cam.project(kp3d)
         return np.concatenate([pix, np.ones(pix.shape[:-1] + (1,))], axis=-1)
-    raise ValueError(f"overlay mode must be '2d' or '3d', not {mode!r}")
+    raise ValueError(f"overlay mode must be '2d', '3d' or 'smpl', not {mode!r}")
 
 
 def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str | Path,
@@ -131,7 +153,14 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     if frames_dir.is_file():  # the frame_mapping.json itself
         frames_dir = frames_dir.parent
     video = mapping["video"]
-    kp = overlay_keypoints(anno_dir, video, options.mode)
+    kp = overlay_keypoints(anno_dir, video, options.mode, options.motions)
+    limbs = (SMPL_BONES, SMPL_BONE_COLOURS) if options.mode == "smpl" else (COCO_LIMBS, COCO_LIMB_COLORS)
+    mesh = None
+    if options.mode == "smpl" and options.smpl_model:
+        name = aist.parse_name(video)
+        camera = aist.load_cameras(anno_dir, name.sequence)[name.camera]
+        mesh = smpl_mesh_pixels(options.motions or aist.motion_path(anno_dir, name.sequence), camera,
+                                options.smpl_model)
     made_for = options.annotation_size or (mapping["source_width"], mapping["source_height"])
     scale = np.array([mapping["width"] / made_for[0], mapping["height"] / made_for[1], 1])
     used = [e["annotation_index"] for e in mapping["frames"] if e["annotation_index"] < len(kp)]
@@ -149,8 +178,10 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
                 if img is None:
                     raise RhythmInputError(Path(frames_dir) / entry["file"], "unreadable frame")
                 a = entry["annotation_index"]
+                if mesh is not None and a < len(mesh):
+                    draw_points(img, mesh[a] * scale[:2])
                 if a < len(kp):
-                    draw_skeleton(img, kp[a] * scale, options.min_confidence)
+                    draw_skeleton(img, kp[a] * scale, options.min_confidence, None, *limbs)
                 if k < n_png:
                     cv2.imwrite(str(tmp / f"{entry['index']:06d}.png"), img)
                 if encoder is not None:
@@ -218,3 +249,36 @@ def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str |
             if encoder.wait() != 0:
                 raise RhythmInputError(out, f"ffmpeg failed: {err[-300:]}")
     return {"video": Path(video).stem, "frames": len(people), "people": people.shape[1]}
+
+
+def smpl_mesh_pixels(motions: str | Path, camera: aist.Camera, model_path: str | Path, gender: str = "neutral") -> np.ndarray:
+    """The SMPL mesh's vertices (N, V, 2) in ``camera``'s pixels, posed by a motions pickle with a licensed
+    SMPL model (the optional ``smplx`` package), in the SMPL convention as the AIST++ API poses it."""
+    from rhythm.errors import RhythmInputError
+
+    path = Path(model_path)
+    if not path.exists():
+        raise RhythmInputError(path, "SMPL model not found")
+    try:
+        import smplx
+        import torch
+    except ImportError:
+        raise RhythmInputError(path, "drawing the SMPL mesh needs the optional smplx package (pip install smplx); "
+                                     "without --smpl-model the joints are drawn") from None
+    motion = aist.load_motion(motions)
+    model = smplx.create(str(path), model_type="smpl", gender=gender, batch_size=len(motion.poses))
+    poses = torch.as_tensor(motion.poses, dtype=torch.float32)
+    with torch.no_grad():
+        out = model(global_orient=poses[:, :3], body_pose=poses[:, 3:],
+                    transl=torch.as_tensor(motion.trans / motion.scaling, dtype=torch.float32))
+    vertices = out.vertices.numpy().astype(np.float64) * motion.scaling
+    return camera.project(vertices)
+
+
+def draw_points(img: np.ndarray, points: np.ndarray, colour: tuple[int, int, int] = (200, 200, 200)) -> np.ndarray:
+    """Mesh vertices (V, 2) as single light pixels (a point cloud of the body under its skeleton)."""
+    pts = np.round(points[np.isfinite(points).all(axis=1)]).astype(int)
+    h, w = img.shape[:2]
+    pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)]
+    img[pts[:, 1], pts[:, 0]] = colour
+    return img

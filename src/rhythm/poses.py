@@ -49,9 +49,9 @@ def smpl_joints(motion: aist.Motion) -> np.ndarray:
     Forward kinematics with the public SMPL rest offsets on ``smpl_trans / smpl_scaling``, then scaled
     by ``smpl_scaling``, as the AIST++ API does with the SMPL model.
     """
-    from rhythm.skeleton import forward_kinematics
+    from rhythm.skeleton import smpl_joints
 
-    return (forward_kinematics(motion.poses, motion.trans / motion.scaling) * motion.scaling).astype(np.float32)
+    return smpl_joints(motion.poses, motion.trans, motion.scaling).astype(np.float32)
 
 
 def smpl_params(motion: aist.Motion) -> np.ndarray:

@@ -9,42 +9,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rhythm import aist
 from rhythm.errors import RhythmInputError
 from rhythm.io import read_json, read_pickle
+from rhythm.pipeline.selection import Selection, select_sequences, selected_videos
 
 MAX_LISTED = 20
-
-
-@dataclass
-class Selection:
-    """Which part of AIST++ a run uses (from the config)."""
-
-    splits: list[str] = field(default_factory=lambda: list(aist.SPLITS))
-    genres: list[str] | None = None  # None: all
-    cameras: list[str] = field(default_factory=lambda: list(aist.CAMERAS))
-    exclude_videos: list[str] = field(default_factory=list)
-    limit: int | None = None  # at most this many sequences per split
-
-
-def select_sequences(anno_dir: str | Path, selection: Selection) -> dict[str, list[str]]:
-    """Sequences per split after the genre filter, the ignore list and the limit."""
-    ignored = aist.load_ignore_list(anno_dir)
-    out = {}
-    for split in selection.splits:
-        names = [s for s in aist.load_split(anno_dir, split) if s not in ignored]
-        if selection.genres:
-            names = [s for s in names if aist.parse_name(s).genre in selection.genres]
-        out[split] = names[: selection.limit] if selection.limit else names
-    return out
-
-
-def selected_videos(sequences: list[str], selection: Selection) -> list[str]:
-    excluded = set(selection.exclude_videos)
-    return [v for s in sequences for v in aist.video_names(s, selection.cameras) if v not in excluded]
 
 
 def _num_frames(anno_dir: Path, seq: str) -> int | None:
@@ -88,6 +60,7 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
             "keypoints3d": len(kp3d),
             "motions": len(motions),
             "missing_annotations": sorted(set(chosen) - set(kp2d) - set(kp3d))[:MAX_LISTED],
+            "annotated": sorted(set(kp2d) | set(kp3d) | set(motions))[:MAX_LISTED],
             "frames": n_frames,
             "duration_s": round(n_frames / aist.FPS, 2),
         }
@@ -122,9 +95,10 @@ def music_summary(status: dict, music_reports=(), sequences: list[str] | None = 
 
 def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=(),
                  reconstruction=None, landmarks=(), landmarks_skipped: str | None = None, music=(),
-                 sequences: list[str] | None = None) -> dict:
-    """Add what the pipeline built to a status report."""
+                 sequences: list[str] | None = None, notes=()) -> dict:
+    """Add what the pipeline built to a status report; ``notes``: what planning left out and why."""
     report = dict(status)
+    report["notes"] = list(notes)
     report["music"] = music_summary(status, music, sequences)
     mappings = [read_json(p) for p in frame_mappings]
     report["frames"] = {
@@ -192,7 +166,8 @@ def render_text(report: dict) -> str:
                  f"{report['genres'] if isinstance(report['genres'], str) else ', '.join(report['genres'])}; "
                  f"ignore list: {report['ignore_list']} sequences")
     lines.append("")
-    header = f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'videos':>12}{'frames':>9}{'minutes':>9}  genres"
+    header = (f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'smpl':>6}{'videos':>12}{'frames':>9}"
+              f"{'minutes':>9}  genres")
     lines += [header, "-" * len(header)]
     for split, e in report["splits"].items():
         if "error" in e:
@@ -201,8 +176,15 @@ def render_text(report: dict) -> str:
         vids = f"{e['videos_present']}/{e['videos_expected']}" if "videos_expected" in e else "-"
         genres = " ".join(f"{g}:{n}" for g, n in e["genres"].items())
         lines.append(f"{split:<18}{e['selected']:>6}{len(e['ignored']):>9}{e['keypoints2d']:>6}"
-                     f"{e['keypoints3d']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}  {genres}")
+                     f"{e['keypoints3d']:>6}{e['motions']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}"
+                     f"  {genres}")
+    for note in report.get("notes", []):
+        lines.append(f"note: {note}")
     for split, e in report["splits"].items():
+        if "error" not in e and 0 < len(e.get("annotated", [])) < e["selected"]:
+            n = max(e["keypoints2d"], e["keypoints3d"], e["motions"])
+            lines.append(f"annotated in {split} ({n} of {e['selected']}): " + ", ".join(e["annotated"][:5])
+                         + (" ..." if n > 5 else ""))
         if e.get("videos_missing"):
             lines.append(f"missing videos in {split} ({e['videos_missing_count']}): "
                          + ", ".join(e["videos_missing"][:5]) + (" ..." if e["videos_missing_count"] > 5 else ""))
@@ -280,6 +262,9 @@ def render_text(report: dict) -> str:
             lines.append(f"  cameras {setting}: bundle adjustment over {c['sequences']} sequences, median px: {med}")
     if "poses" in report:
         lines += ["", f"poses: {report['poses']} sequences; overlays: {report['overlays']} videos"]
+    if report.get("tools"):
+        t = report["tools"]
+        lines.append(f"tools: rhythm {t['rhythm']}, {t['ffmpeg_version']} ({t['ffmpeg']}), PyAV {t['pyav']}")
     for split, c in report.get("coco", {}).items():
         lines.append(f"COCO {split}: {c['images']} images, {c['annotations']} person annotations")
     return "\n".join(lines) + "\n"

@@ -1,20 +1,39 @@
-# Helpers that turn the config into targets and inputs (rhythm.plan does the work).
+# Glue between the config and the rules: the plan (rhythm.pipeline, tested Python) and the input
+# functions and target lists the rules expand.
 import os
 import shlex
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 from rhythm import aist
-from rhythm.plan import demo_recipe, landmarks_plan, make_plan
+from rhythm.errors import RhythmInputError
+from rhythm.pipeline import model as model_stage
+from rhythm.pipeline.landmarks import landmarks_plan
+from rhythm.pipeline.model import model_plan
+from rhythm.pipeline.plan import PlanError, demo_recipe, make_plan
+from rhythm.pipeline.reconstruction import reconstruction_plan
+from rhythm.pipeline.resources import cap_local_gpus
+from rhythm.pipeline.selection import selection_from_config
 from rhythm.tracking import TrackOptions
 
-PLAN = make_plan(config)
 DATASET = config["dataset"]
 OUT = f"results/{DATASET}"
 ANNO = config["data"]["anno_dir"]
 VIDEO_DIR = config["data"]["video_dir"]
 IS_DEMO = bool(config["demo"].get("enabled"))
 ENV = "../../envs/rhythm.yaml"
+
+try:
+    PLAN = make_plan(config)
+    MODEL = model_plan(config, PLAN)
+    RECON = reconstruction_plan(config, PLAN, IS_DEMO)
+    LANDMARKS = landmarks_plan(config, PLAN)
+except (PlanError, RhythmInputError) as exc:  # one line naming the key or the files
+    sys.exit(f"rhythm: {exc}")
+
+# One GPU job per local GPU (gpu=1 rules: landmarks, train_model); none: they run on the CPU.
+GPUS = cap_local_gpus(workflow)
 
 
 wildcard_constraints:
@@ -26,19 +45,6 @@ wildcard_constraints:
     split=r"[A-Za-z0-9_]+",
     run=r"[A-Za-z0-9_.-]+",
     segment=r"[A-Za-z0-9_.-]+",
-
-
-def selection_args():
-    """The data selection as `rhythm status/report` arguments."""
-    sel = config["selection"]
-    args = ["--splits", *sel["splits"], "--cameras", *sel["cameras"]]
-    if sel.get("genres"):
-        args += ["--genres", *sel["genres"]]
-    if sel.get("exclude_videos"):
-        args += ["--exclude-videos", *sel["exclude_videos"]]
-    if sel.get("limit"):
-        args += ["--limit", str(sel["limit"])]
-    return " ".join(args)
 
 
 def _frame_options():
@@ -72,6 +78,10 @@ COCO_OPTS = (
     "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
     " --margin {margin} --link {link} --min-det-score {min_det_score}".format(**config["coco"])
 )
+SELECTION_ARGS = " ".join(shlex.quote(a) for a in selection_from_config(config).as_args())
+
+
+# ----------------------------------------------------------------------------- inputs
 
 
 def keypoints2d_of_video(wildcards):
@@ -86,17 +96,16 @@ def keypoints3d_of_sequence(wildcards):
     return str(aist.keypoints3d_path(ANNO, wildcards.sequence))
 
 
-def reprojection_inputs(wildcards):
-    seq = wildcards.sequence
-    return {
-        "keypoints2d": str(aist.keypoints2d_path(ANNO, seq)),
-        "keypoints3d": str(aist.keypoints3d_path(ANNO, seq)),
-        "mapping": f"{ANNO}/cameras/mapping.txt",
-    }
-
-
 def motion_of_sequence(wildcards):
     return str(aist.motion_path(ANNO, wildcards.sequence))
+
+
+def reprojection_inputs(wildcards):
+    return {
+        "keypoints2d": keypoints2d_of_sequence(wildcards),
+        "keypoints3d": keypoints3d_of_sequence(wildcards),
+        "mapping": f"{ANNO}/cameras/mapping.txt",
+    }
 
 
 def music_candidates(wildcards):
@@ -113,6 +122,23 @@ def music_sequences(wildcards):
 
 def coco_frame_mappings(wildcards):
     return [f"{OUT}/frames/{v}/frame_mapping.json" for v in PLAN.coco_videos(wildcards.split)]
+
+
+def source_video(wildcards):
+    """The video a stage reads: the source file in data.video_dir, or, when that is missing and
+    downloads are on, results/<dataset>/videos/<video>.mp4 (the download_video target).
+
+    Stages read the source directly rather than through a link job: at the full AIST++ size a
+    link job per video would add 12,670 jobs to the DAG (docs/benchmarks.md). `link_video` still
+    builds results/<dataset>/videos/<video>.mp4 when that target is asked for.
+    """
+    path = f"{VIDEO_DIR}/{wildcards.video}.mp4"
+    if config["download"]["enabled"] and not os.path.exists(path):
+        return f"results/{wildcards.dataset}/videos/{wildcards.video}.mp4"
+    return path
+
+
+# ----------------------------------------------------------------------------- targets
 
 
 def split_files():
@@ -135,8 +161,25 @@ def beat_plot_targets():
     return [f"{OUT}/reports/beats/{m}.png" for m in PLAN.music]
 
 
+def pose_sequences():
+    return PLAN.with_annotations("keypoints3d")
+
+
 def pose_targets():
-    return [f"{OUT}/poses/{s}.npy" for s in PLAN.sequences]
+    return [f"{OUT}/poses/{s}.npy" for s in pose_sequences()]
+
+
+def smpl_targets():
+    return [f"{OUT}/smpl/{s}.joints.npy" for s in PLAN.with_annotations("motions")] if config["poses"]["smpl"] else []
+
+
+def audio2pose_sequences():
+    """Sequences with a pose and music: the Audio2Pose layout links what exists."""
+    return [s for s in pose_sequences() if PLAN.has_music(s)]
+
+
+def audio2pose_targets():
+    return [f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] and audio2pose_sequences() else []
 
 
 def coco_targets():
@@ -144,11 +187,21 @@ def coco_targets():
 
 
 def reprojection_targets():
-    return [f"{OUT}/reports/reprojection/{s}.json" for s in PLAN.sequences]
+    if not (IS_DEMO or Path(ANNO, "cameras", "mapping.txt").is_file()):
+        return []
+    return [f"{OUT}/reports/reprojection/{s}.json" for s in PLAN.with_annotations("keypoints2d", "keypoints3d")]
 
 
 def overlay_targets():
     return [f"{OUT}/overlays/{v}/overlay.mp4" for v in PLAN.overlay_videos]
+
+
+def plan_notes():
+    """What planning left out and why, for the data report."""
+    notes = PLAN.notes + MODEL.notes + RECON.notes
+    if not MODEL.enabled and MODEL.reason != "model.enabled is false":
+        notes.append(f"model: not run ({MODEL.reason})")
+    return " ".join(f"--note {shlex.quote(n)}" for n in notes)
 
 
 def all_targets():
@@ -161,166 +214,74 @@ def all_targets():
         + beat_plot_targets()
         + pose_targets()
         + [f"{OUT}/features/{fps}fps/{m}.npy" for fps in config["features"]["fps"] for m in PLAN.music]
-        + ([f"{OUT}/smpl/{s}.joints.npy" for s in PLAN.sequences] if config["poses"]["smpl"] else [])
-        + ([f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] else [])
+        + smpl_targets()
+        + audio2pose_targets()
         + overlay_targets()
         + reprojection_targets()
-        + reconstruction_targets()
+        + RECON.targets()
         + landmark_targets()
         + landmark_validation_targets()
         + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
-        + model_targets()
+        + model_stage.targets(config, MODEL)
     )
 
 
 # ----------------------------------------------------------------------------- the dance model
-
-MODEL = config.get("model") or {}
-MODEL_ON = bool(MODEL.get("enabled"))
-RUN = MODEL.get("run") or DATASET
-MODEL_FPS = MODEL.get("fps", 30)
-MODEL_TRAINING = MODEL.get("training") or {}
+# rhythm.pipeline.model decides what it trains on; these are its rules' inputs.
 
 
-def model_sequences(which):
-    """Sequences the model uses: ``train`` (its train splits), ``val`` or ``test`` (crossmodal splits)."""
-    names = MODEL.get("train_splits", ["train"]) if which == "train" else [MODEL.get(f"{which}_split")]
-    out = []
-    for name in names:
-        if not name:
-            continue
-        split = f"crossmodal_{name}"
-        if split not in PLAN.splits:
-            raise ValueError(f"model: {which} uses {split}, which is not in selection.splits")
-        out += PLAN.splits[split]
-    return out
+def model_motion_inputs(wildcards):
+    seqs = MODEL.sequences("train", config["model"]) + MODEL.sequences("val", config["model"])
+    return model_stage.motion_files(OUT, MODEL.representation, seqs)
 
 
-def model_motion_files(sequences):
-    if MODEL.get("representation", "smpl") == "smpl":
-        return [f"{OUT}/smpl/{s}.params.npy" for s in sequences]
-    return [f"{OUT}/poses/{s}.npy" for s in sequences]
+def model_feature_inputs(wildcards):
+    seqs = MODEL.sequences("train", config["model"]) + MODEL.sequences("val", config["model"])
+    return model_stage.feature_files(OUT, MODEL.fps, seqs)
 
 
-def model_motion_inputs():
-    return model_motion_files(model_sequences("train") + model_sequences("val"))
+def model_test_motions(wildcards):
+    return model_stage.motion_files(OUT, MODEL.representation, MODEL.sequences("test", config["model"]))
 
 
-def model_feature_inputs():
-    music = sorted({aist.parse_name(s).music for s in model_sequences("train") + model_sequences("val")})
-    return [f"{OUT}/features/{MODEL_FPS}fps/{m}.npy" for m in music]
+def model_train_motions(wildcards):
+    return model_stage.motion_files(OUT, MODEL.representation, MODEL.sequences("train", config["model"]))
 
 
-def model_settings_json():
-    """What `rhythm model-config` writes as the run's training config (a change retrains)."""
-    import json
-
-    splits = {}
-    for key in {*MODEL.get("train_splits", ["train"]), MODEL.get("val_split"), MODEL.get("test_split", "test")}:
-        if key:
-            splits[key] = list(PLAN.splits.get(f"crossmodal_{key}", []))
-    units = 1.0 if config["poses"]["units"] == "m" else 100.0
-    return json.dumps({"run": RUN, "results": OUT, "splits": splits, "pose_units_per_metre": units,
-                       "model": MODEL}, sort_keys=True)
-
-
-def model_test_music():
-    return sorted({aist.parse_name(s).music for s in model_sequences("test")})
+def model_generated(wildcards):
+    return [f"results/generated/{wildcards.run}/{m}.samples.npy" for m in model_stage.test_music(MODEL, config["model"])]
 
 
 def model_checkpoint_for_generation(wildcards):
-    which = (MODEL.get("generate") or {}).get("checkpoint", "last")
-    return f"results/models/{wildcards.run}/checkpoints/{which}.pt"
+    return f"results/models/{wildcards.run}/checkpoints/{config['model']['generate']['checkpoint']}.pt"
 
 
 def seed_motion_of_music(wildcards):
-    """With generate.seed_motion_s > 0: the first test sequence of this music starts the dance."""
-    if not (MODEL.get("generate") or {}).get("seed_motion_s"):
-        return []
-    seqs = [s for s in model_sequences("test") if aist.parse_name(s).music == wildcards.music]
-    return model_motion_files(seqs[:1])
+    return model_stage.seed_motion(config, MODEL, OUT, wildcards.music)
 
 
 def generate_options(wildcards, input):
-    g = MODEL.get("generate") or {}
-    v = g.get("video") or {}
-    opts = (f"--seed {g.get('seed', 0)} --samples {g.get('samples', 1)} --width {v.get('width', 640)} --height {v.get('height', 360)}"
-            f" --video-fps {v.get('fps', 60)}")
-    if g.get("overlap") is not None:
-        opts += f" --overlap {g['overlap']}"
-    if not g.get("batched", True):
-        opts += " --sequential"
-    if input.seed_motion:
-        opts += f" --seed-motion {shlex.quote(input.seed_motion[0])} --seed-seconds {g['seed_motion_s']}"
-    return opts
-
-
-def evaluate_options(wildcards):
-    e = MODEL.get("evaluate") or {}
-    opts = (f"--clip-s {e.get('clip_s', 2.0)} --clip-stride-s {e.get('clip_stride_s', 1.0)}"
-            f" --seed {e.get('seed', 0)} --baseline-draws {e.get('baseline_draws', 20)} --seed-motion-s {(MODEL.get('generate') or {}).get('seed_motion_s', 0.0)}")
-    if e.get("kinetic_acceleration", "reference") == "corrected":
-        opts += " --corrected-kinetics"
-    if config["poses"]["units"] == "m":
-        opts += " --units-per-metre 1"
-    return opts
-
-
-def model_targets():
-    if not MODEL_ON:
-        return []
-    gen = f"results/generated/{RUN}"
-    return (
-        [f"results/models/{RUN}/checkpoints/{c}.pt" for c in ("last", "best")]
-        + [f"results/models/{RUN}/{f}" for f in ("metrics.csv", "loss_curve.png")]
-        + [f"{gen}/{m}.{ext}" for m in model_test_music() for ext in ("npy", "pkl", "mp4")]
-        + [f"{gen}/metrics.json", f"{gen}/report.md"]
-    )
+    return model_stage.generate_options(config, list(input.seed_motion))
 
 
 # ----------------------------------------------------------------------------- reconstruction
-# Inputs and targets of workflow/rules/reconstruct.smk.
-
-RECON = config["reconstruction"]
-RECON_OUT = f"{OUT}/reconstruction"
-
-
-def camera_setting(sequence):
-    """The camera setting of a sequence, from mapping.txt (the demo writes only setting1)."""
-    mapping = Path(ANNO) / "cameras" / "mapping.txt"
-    if IS_DEMO and not mapping.is_file():
-        return "setting1"
-    settings = aist.load_camera_mapping(ANNO)
-    if sequence not in settings:
-        raise ValueError(f"{mapping}: no camera setting for {sequence}")
-    return settings[sequence]
-
-
-def reconstruction_sequences():
-    seqs = RECON["sequences"] or PLAN.sequences
-    return seqs[: RECON["max_sequences"]] if RECON["max_sequences"] else seqs
-
-
-def calibration_sequences(setting):
-    """The sequences whose keypoints2d go into the bundle adjustment of a setting."""
-    seqs = [s for s in reconstruction_sequences() if camera_setting(s) == setting]
-    return seqs[: RECON["calibration"]["max_sequences"]]
+# rhythm.pipeline.reconstruction decides what is reconstructed; these are its rules' inputs.
 
 
 def calibration_keypoints(wildcards):
-    return [str(aist.keypoints2d_path(ANNO, s)) for s in calibration_sequences(wildcards.setting)]
+    return [str(aist.keypoints2d_path(ANNO, s)) for s in RECON.calibration_sequences[wildcards.setting]]
+
+
+def calibration_sequence_names(wildcards):
+    return " ".join(RECON.calibration_sequences[wildcards.setting])
 
 
 def initial_cameras(wildcards):
-    folder = RECON["calibration"]["initial_dir"] or f"{ANNO}/cameras"
-    return f"{folder}/{wildcards.setting}.json"
+    return RECON.initial_cameras(wildcards.setting)
 
 
 def triangulation_cameras(wildcards):
-    setting = camera_setting(wildcards.sequence)
-    if RECON["triangulation"]["cameras"] == "calibrated":
-        return f"{RECON_OUT}/cameras/{setting}.json"
-    return f"{ANNO}/cameras/{setting}.json"
+    return RECON.cameras_for_triangulation(wildcards.sequence)
 
 
 def official_keypoints3d(wildcards):
@@ -330,33 +291,12 @@ def official_keypoints3d(wildcards):
 
 
 def fitting_source(wildcards):
-    if RECON["fitting"]["source"] == "official":
-        return keypoints3d_of_sequence(wildcards)
-    return f"{RECON_OUT}/keypoints3d/{wildcards.sequence}.pkl"
-
-
-def reconstruction_reports():
-    """The stages' JSON reports that the errors file gathers (none while reconstruction is off)."""
-    seqs = reconstruction_sequences() if RECON["enabled"] else []
-    settings = sorted({camera_setting(s) for s in seqs}) if RECON["calibration"]["enabled"] else []
-    return {
-        "triangulation": [f"{RECON_OUT}/keypoints3d/{s}.json" for s in seqs],
-        "fitting": [f"{RECON_OUT}/motions/{s}.json" for s in seqs] if RECON["fitting"]["enabled"] else [],
-        "calibration": [f"{RECON_OUT}/cameras/{k}.report.json" for k in settings],
-    }
-
-
-def reconstruction_targets():
-    if not RECON["enabled"]:
-        return []
-    return [f"{RECON_OUT}/errors.json"]
+    return RECON.fitting_source(wildcards.sequence)
 
 
 # ----------------------------------------------------------------------------- landmarks
-# Inputs and targets of workflow/rules/landmarks.smk; rhythm.plan.landmarks_plan decides whether the
-# stage runs (enabled: auto runs it only when the weights are in models_dir) and on what.
-
-LANDMARKS = landmarks_plan(config, PLAN)
+# rhythm.pipeline.landmarks decides whether the stage runs (enabled: auto runs it only when the
+# weights are in models_dir) and on what.
 
 
 def _landmark_options():
@@ -369,7 +309,10 @@ def _landmark_options():
         f"--batch-frames {lm['batch_frames']} --det-score-thr {lm['det_score_threshold']}",
         f"--policy {lm['policy']} --keypoints {keypoints} --reduce-fps-to {lm['reduce_fps_to'] or 0}",
         f"--accept-fps-within {low} {high} --frame-skip {lm['frame_skip']}",
+        f"--kpt-thr {lm['kpt_threshold']} --add-visible {str(lm['add_visible']).lower()}",
     ]
+    if lm["remove_z"]:
+        opts.append("--remove-z")
     if lm.get("detector_config"):
         opts.append(f"--det-config {shlex.quote(lm['detector_config'])}")
     if lm.get("pose_config"):
@@ -383,6 +326,13 @@ def _landmark_options():
 
 
 LANDMARK_OPTS = _landmark_options()
+
+
+def landmark_validate_options():
+    """What the settings imply for `rhythm landmarks-validate`: channels, KPT_THR, the score channel."""
+    lm = config["landmarks"]
+    channels = 2 + (not lm["remove_z"]) + lm["add_visible"]
+    return f"--channels {channels} --kpt-thr {lm['kpt_threshold']}" + ("" if lm["add_visible"] else " --no-score")
 
 
 def landmark_targets():
@@ -402,20 +352,6 @@ def landmark_validation_targets():
 def landmarks_skipped_option():
     """For the data report: why the stage did not run (weights missing, or switched off)."""
     return f"--landmarks-skipped {shlex.quote(LANDMARKS.reason)}" if LANDMARKS.reason else ""
-
-
-def source_video(wildcards):
-    """The video a stage reads: the source file in data.video_dir, or, when that is missing and
-    downloads are on, results/<dataset>/videos/<video>.mp4 (the download_video target).
-
-    Stages read the source directly rather than through a link job: at the full AIST++ size a
-    link job per video would add 12,670 jobs to the DAG (docs/benchmarks.md). `link_video` still
-    builds results/<dataset>/videos/<video>.mp4 when that target is asked for.
-    """
-    path = f"{VIDEO_DIR}/{wildcards.video}.mp4"
-    if config["download"]["enabled"] and not os.path.exists(path):
-        return f"results/{wildcards.dataset}/videos/{wildcards.video}.mp4"
-    return path
 
 
 def segment_video(wildcards):

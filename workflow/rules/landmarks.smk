@@ -1,6 +1,6 @@
 # Whole-body 3D landmarks (T, K, 4): RTMDet person boxes + RTMW3D keypoints, per video and per manifest
 # segment (docs/landmarks.md). GPU rules: the profiles send them to GPU nodes; without a GPU they run
-# on the CPU. The stage runs only where rhythm.plan.landmarks_plan says so (common.smk: LANDMARKS).
+# on the CPU. The stage runs only where rhythm.pipeline.landmarks says so (common.smk: LANDMARKS).
 
 
 rule landmarks:
@@ -60,6 +60,7 @@ rule landmarks_validate:
     params:
         folder="results/{dataset}/landmarks",
         keypoints=LANDMARKS.num_keypoints,
+        opts=landmark_validate_options(),
     log:
         "logs/landmarks_validate/{dataset}.log",
     conda:
@@ -69,4 +70,4 @@ rule landmarks_validate:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rhythm landmarks-validate {params.folder:q} --num-keypoints {params.keypoints} --out {output:q} > {log:q} 2>&1"
+        "rhythm landmarks-validate {params.folder:q} --num-keypoints {params.keypoints} {params.opts} --out {output:q} > {log:q} 2>&1"

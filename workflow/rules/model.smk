@@ -6,7 +6,7 @@ rule model_config:
     output:
         "results/models/{run}/config.yaml",
     params:
-        settings=model_settings_json(),
+        settings=lambda wc: model_stage.settings_json(config, MODEL, OUT),
     log:
         "logs/model_config/{run}.log",
     conda:
@@ -23,8 +23,8 @@ rule model_config:
 rule train_model:
     input:
         config="results/models/{run}/config.yaml",
-        motions=model_motion_inputs(),
-        features=model_feature_inputs(),
+        motions=model_motion_inputs,
+        features=model_feature_inputs,
     output:
         last="results/models/{run}/checkpoints/last.pt",
         best="results/models/{run}/checkpoints/best.pt",
@@ -41,11 +41,11 @@ rule train_model:
         "logs/train_model/{run}.log",
     conda:
         ENV
-    threads: MODEL_TRAINING["threads"]
+    threads: config["model"]["training"]["threads"]
     resources:
         gpu=1,
-        mem_mb=MODEL_TRAINING["mem_mb"],
-        runtime=MODEL_TRAINING["runtime_min"],
+        mem_mb=config["model"]["training"]["mem_mb"],
+        runtime=config["model"]["training"]["runtime_min"],
     shell:
         "rhythm train --config {input.config:q} --out {params.out:q} --threads {threads} > {log:q} 2>&1"
 
@@ -54,7 +54,7 @@ rule generate:
     input:
         checkpoint=model_checkpoint_for_generation,
         audio=f"{OUT}/audio/{{music}}.wav",
-        features=f"{OUT}/features/{MODEL_FPS}fps/{{music}}.npy",
+        features=f"{OUT}/features/{MODEL.fps}fps/{{music}}.npy",
         seed_motion=seed_motion_of_music,
     output:
         npy="results/generated/{run}/{music}.npy",
@@ -80,9 +80,9 @@ rule generate:
 
 rule evaluate_model:
     input:
-        generated=lambda wc: [f"results/generated/{wc.run}/{m}.samples.npy" for m in model_test_music()],
-        ground_truth=lambda wc: model_motion_files(model_sequences("test")),
-        train=lambda wc: model_motion_files(model_sequences("train")),
+        generated=model_generated,
+        ground_truth=model_test_motions,
+        train=model_train_motions,
         beats=beat_targets(),
         checkpoint=model_checkpoint_for_generation,
     output:
@@ -94,7 +94,7 @@ rule evaluate_model:
         ),
     params:
         beats_dir=lambda wc, input: str(Path(input.beats[0]).parent),
-        opts=evaluate_options,
+        opts=model_stage.evaluate_options(config),
     log:
         "logs/evaluate_model/{run}.log",
     conda:

@@ -40,15 +40,15 @@ rule smpl_joints:
 
 rule audio2pose_layout:
     input:
-        poses=pose_targets(),
-        audio=lambda wc: [f"results/{wc.dataset}/audio/{m}.wav" for m in PLAN.music],
+        poses=lambda wc: [f"{OUT}/poses/{s}.npy" for s in audio2pose_sequences()],
+        audio=lambda wc: [f"{OUT}/audio/{m}.wav" for m in PLAN.music],
         beats=beat_targets(),
     output:
         "results/{dataset}/audio2pose/index.json",
     params:
         results=lambda wc, output: str(Path(output[0]).parent.parent),
         out=subpath(output[0], parent=True),
-        sequences=PLAN.sequences,
+        sequences=audio2pose_sequences(),
         camera=config["audio2pose"]["camera"],
         pose_fps=config["poses"]["fps"],
     log:

@@ -19,9 +19,9 @@ rule triangulate:
             [
                 "--view-factor {view_factor} --view-min-px {view_min_px} --outlier-factor {outlier_factor}",
                 "--pixel-sigma {pixel_sigma} --accel-sigma {accel_sigma} --bone-sigma {bone_sigma}",
-                "" if RECON["triangulation"]["optimise"] else "--no-optimise",
+                "" if config["reconstruction"]["triangulation"]["optimise"] else "--no-optimise",
             ]
-        ).format(**RECON["triangulation"]),
+        ).format(**config["reconstruction"]["triangulation"]),
     log:
         "logs/triangulate/{dataset}/{sequence}.log",
     conda:
@@ -43,15 +43,15 @@ rule calibrate:
         cameras="results/{dataset}/reconstruction/cameras/{setting}.json",
         report="results/{dataset}/reconstruction/cameras/{setting}.report.json",
     wildcard_constraints:
-        setting=r"setting\d+",
+        setting=r"setting\d+(_\d+)?",
     params:
         anno=ANNO,
-        sequences=lambda wc: " ".join(calibration_sequences(wc.setting)),
+        sequences=calibration_sequence_names,
         reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
         opts=lambda wc: (
             "--frame-stride {frame_stride} --distortion-terms {distortion_terms}"
             " --loss-scale {loss_scale_px} --focal-prior {focal_prior}"
-        ).format(**RECON["calibration"]),
+        ).format(**config["reconstruction"]["calibration"]),
     log:
         "logs/calibrate/{dataset}/{setting}.log",
     conda:
@@ -75,10 +75,10 @@ rule fit_smpl:
     params:
         opts=lambda wc: " ".join(
             [
-                "--optim" if RECON["fitting"]["optim"] else "",
-                f"--smpl-model {shlex.quote(RECON['fitting']['smpl_model'])}" if RECON["fitting"]["smpl_model"] else "",
+                "--optim" if config["reconstruction"]["fitting"]["optim"] else "",
+                f"--smpl-model {shlex.quote(config['reconstruction']['fitting']['smpl_model'])}" if config["reconstruction"]["fitting"]["smpl_model"] else "",
                 "--gender {gender} --face-weight {face_weight} --smooth-weight {smooth_weight}".format(
-                    **RECON["fitting"]
+                    **config["reconstruction"]["fitting"]
                 ),
             ]
         ),
@@ -97,7 +97,7 @@ rule fit_smpl:
 
 rule reconstruction_errors:
     input:
-        **reconstruction_reports(),
+        **RECON.reports(),
     output:
         "results/{dataset}/reconstruction/errors.json",
     log:

@@ -11,7 +11,7 @@ rule data_report:
         coco=coco_targets(),
         overlays=overlay_targets(),
         reprojection=reprojection_targets(),
-        reconstruction=reconstruction_targets(),
+        reconstruction=RECON.targets(),
         landmarks=landmark_reports(),
         beat_plots=beat_plot_targets(),
     output:
@@ -24,7 +24,8 @@ rule data_report:
         html="results/{dataset}/reports/data_report.html",
     params:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
-        selection=selection_args(),
+        selection=SELECTION_ARGS,
+        notes=plan_notes(),
         videos=VIDEO_DIR,
         reconstruction=lambda wc, input: (
             f"--reconstruction {shlex.quote(str(input.reconstruction))}" if input.reconstruction else ""
@@ -42,5 +43,5 @@ rule data_report:
         "rhythm report --anno-dir {params.anno:q} --video-dir {params.videos:q} {params.selection}"
         " --frames {input.frames:q} --beats {input.beats:q} --music {input.music:q} --poses {input.poses:q} --coco {input.coco:q}"
         " --overlays {input.overlays:q} --reprojection {input.reprojection:q} {params.reconstruction}"
-        " --landmarks {input.landmarks:q} {params.landmarks_skipped} --beat-plots {input.beat_plots:q}"
+        " --landmarks {input.landmarks:q} {params.landmarks_skipped} {params.notes} --beat-plots {input.beat_plots:q}"
         " --out-json {output.json:q} --out-text {output.text:q} --out-html {output.html:q} > {log:q} 2>&1"

@@ -44,7 +44,9 @@ class LandmarkOptions:
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     policy: str = "best"  # skip | best | track | people
     keypoints: tuple[int, ...] = DANCE_85  # indices into the 133 COCO-WholeBody keypoints
-    add_visible: bool = True  # ADD_VISIBLE: the 4th channel, the keypoint score
+    add_visible: bool = True  # ADD_VISIBLE: the last channel, the keypoint score
+    kpt_threshold: float = 0.3  # KPT_THR: keypoints scoring below it get NaN coordinates (their score is kept)
+    remove_z: bool = False  # REMOVE_Z (the seed's Stage 4): drop the depth channel for 2D-only consumers
     batch_frames: int = 16  # frames decoded and sent to the backend at once
     track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
     tracking: object = None  # people: rhythm.tracking.TrackOptions (max_people, gaps, smoothing)
@@ -52,6 +54,22 @@ class LandmarkOptions:
     def __post_init__(self):
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, not {self.policy!r}")
+
+    @property
+    def channels(self) -> int:
+        """x, y, then z unless ``remove_z``, then the score if ``add_visible``."""
+        return 2 + (not self.remove_z) + self.add_visible
+
+
+def finish_channels(xyzs: np.ndarray, options: LandmarkOptions) -> np.ndarray:
+    """(..., K, 4) x/w, y/h, z, score -> the configured channels: coordinates of keypoints scoring below
+    ``kpt_threshold`` become NaN (the score stays, so a reader sees why); then z and the score are
+    dropped if asked."""
+    out = xyzs.astype(np.float32, copy=True)
+    low = out[..., 3] < options.kpt_threshold  # NaN scores (nobody there) compare False: left as they are
+    out[..., :3][low] = np.nan
+    keep = [0, 1] + ([] if options.remove_z else [2]) + ([3] if options.add_visible else [])
+    return out[..., keep]
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -85,18 +103,17 @@ def choose_person(boxes: np.ndarray, scores: np.ndarray, policy: str, previous: 
     return best
 
 
-def normalise(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int, selection, add_visible: bool):
+def normalise(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int, selection) -> np.ndarray:
     """``(133, 3)`` image keypoints and ``(133,)`` scores -> ``(K, 4)``: x / width, y / height, z, score.
 
     Scores are clipped to [0, 1]: RTMW3D's are logit maxima, and the format promises a visibility.
     """
     sel = np.asarray(selection)
-    out = np.empty((len(sel), 4 if add_visible else 3), np.float32)
+    out = np.empty((len(sel), 4), np.float32)
     out[:, 0] = keypoints[sel, 0] / width
     out[:, 1] = keypoints[sel, 1] / height
     out[:, 2] = keypoints[sel, 2]
-    if add_visible:
-        out[:, 3] = np.clip(scores[sel], 0.0, 1.0)
+    out[:, 3] = np.clip(scores[sel], 0.0, 1.0)
     return out
 
 
@@ -107,7 +124,7 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
 
     video = Path(video)
     info = probe_video(video)
-    channels = 4 if options.add_visible else 3
+    channels = options.channels
     report = {"video": video.stem, "start_s": start_s, "end_s": end_s, "source_fps": info.fps,
               "width": info.width, "height": info.height, "policy": options.policy,
               "backend": getattr(backend, "name", type(backend).__name__),
@@ -166,16 +183,17 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         bar.close()
 
     if options.policy == "people":
-        rows, tracking = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
+        rows, tracking, present = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
         report["tracking"] = tracking
-        found = np.isfinite(rows[..., 0]).all(axis=-1).any(axis=-1)
+        found = present.any(axis=-1)
     else:
-        rows = np.full((n, len(options.keypoints), channels), np.nan, np.float32)
+        full = np.full((n, len(options.keypoints), 4), np.nan, np.float32)
         for row, persons in enumerate(found_people):
             if persons:
-                rows[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
-                                      options.keypoints, options.add_visible)
-        found = np.isfinite(rows[:, :, 0]).all(axis=1)
+                full[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
+                                      options.keypoints)
+        found = np.isfinite(full[:, :, 0]).all(axis=1)
+        rows = finish_channels(full, options)
     report.update(
         status="ok", frames=n, fps=sample.fps, frame_times_s=[round(float(t), 6) for t in sample.times_s],
         source_frames=[int(s) for s in sample.source_index], frames_with_person=int(found.sum()),
@@ -187,8 +205,9 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
 
 
 def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
-                  options: LandmarkOptions) -> tuple[np.ndarray, dict]:
-    """``(T, N, K, C)`` of up to N tracked people (pixels while tracking, normalised after), and the report."""
+                  options: LandmarkOptions) -> tuple[np.ndarray, dict, np.ndarray]:
+    """``(T, N, K, C)`` of up to N tracked people (pixels while tracking, normalised after), the report, and
+    ``(T, N)``: where each person is."""
     from rhythm.tracking import Detection, TrackOptions, summary_row, track_people
 
     track_options = options.tracking or TrackOptions()
@@ -197,17 +216,16 @@ def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
     result = track_people(frames, track_options, fps=fps)
     kp = result.keypoints  # (T, N, 133, 4): x, y (px), z, score; NaN where nobody
     sel = np.asarray(options.keypoints)
-    channels = 4 if options.add_visible else 3
-    rows = np.full(kp.shape[:2] + (len(sel), channels), np.nan, np.float32)
+    rows = np.full(kp.shape[:2] + (len(sel), 4), np.nan, np.float32)
     rows[..., 0] = kp[:, :, sel, 0] / width
     rows[..., 1] = kp[:, :, sel, 1] / height
     rows[..., 2] = kp[:, :, sel, 2]
-    if options.add_visible:
-        rows[..., 3] = np.clip(kp[:, :, sel, 3], 0.0, 1.0)
+    rows[..., 3] = np.clip(kp[:, :, sel, 3], 0.0, 1.0)
     # a slot is a whole person or a NaN row: interpolation fills people, not single keypoints
     partial = np.isnan(rows).any(axis=-1).any(axis=-1) & ~np.isnan(rows).all(axis=-1).all(axis=-1)
     rows[partial] = np.nan
-    return rows, {**summary_row(result.report), "people": track_options.max_people}
+    present = ~np.isnan(rows[..., 0]).all(axis=-1)
+    return finish_channels(rows, options), {**summary_row(result.report), "people": track_options.max_people}, present
 
 
 def landmarks_for_video(video: str | Path, out: str | Path, backend, options: LandmarkOptions = LandmarkOptions(),

@@ -17,8 +17,15 @@ import numpy as np
 FAR_OUTSIDE = 0.5  # x or y below -0.5 or above 1.5: not a keypoint of anyone in the frame
 
 
-def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4) -> tuple[list[str], list[str], dict]:
-    """(errors, warnings, stats) of one landmark array."""
+def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4, kpt_threshold: float = 0.3,
+                has_score: bool | None = None) -> tuple[list[str], list[str], dict]:
+    """(errors, warnings, stats) of one landmark array.
+
+    A person row is a person or all NaN; inside a person, only keypoints scoring below
+    ``kpt_threshold`` (KPT_THR) may have NaN coordinates. ``has_score``: the last channel is the
+    score (default: with 4 channels, or 3 when z was removed).
+    """
+    has_score = channels == 4 if has_score is None else has_score
     errors, warnings = [], []
     stats = {"shape": list(arr.shape)}
     if arr.dtype != np.float32:
@@ -27,15 +34,22 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4) -> 
         errors.append(f"shape {arr.shape}, expected (T, {num_keypoints}, {channels}) or (T, N, {num_keypoints}, {channels})")
         return errors, warnings, stats
     people = arr.reshape(-1, num_keypoints, channels)
-    nan = np.isnan(people).any(axis=2)
-    empty = nan.all(axis=1)
-    partial = nan.any(axis=1) & ~empty
-    stats.update(frames=int(arr.shape[0]), people_slots=int(people.shape[0]), empty_slots=int(empty.sum()))
-    if partial.any():
-        errors.append(f"{int(partial.sum())} person row(s) partly NaN: a row is a whole person or all NaN")
+    coords = people[..., : channels - 1] if has_score else people
+    nan = np.isnan(coords).any(axis=2)  # per keypoint
+    empty = np.isnan(people).all(axis=2).all(axis=1)
+    masked = nan & ~empty[:, None]  # NaN coordinates inside a person
+    if has_score:
+        bad = masked & ~(people[..., -1] < kpt_threshold)
+    else:
+        bad = masked if kpt_threshold <= 0 else np.zeros_like(masked)
+    stats.update(frames=int(arr.shape[0]), people_slots=int(people.shape[0]), empty_slots=int(empty.sum()),
+                 masked_keypoints=int(masked.sum()))
+    if bad.any():
+        errors.append(f"{int(bad.any(axis=1).sum())} person row(s) partly NaN beyond KPT_THR {kpt_threshold:g}: a row "
+                      "is a whole person or all NaN, and only keypoints scoring below the threshold are masked")
     valid = people[~empty]
     if len(valid):
-        xy = valid[..., :2]
+        xy = valid[..., :2][np.isfinite(valid[..., :2]).all(axis=-1)]
         far = (xy < -FAR_OUTSIDE) | (xy > 1 + FAR_OUTSIDE)
         if far.any():
             errors.append(f"{int(far.any(axis=-1).sum())} keypoint(s) far outside the frame (x or y beyond "
@@ -44,8 +58,8 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4) -> 
         stats["outside_frame_fraction"] = round(float(outside.mean()), 4)
         if outside.mean() > 0.05:
             warnings.append(f"{100 * outside.mean():.1f}% of keypoints outside the frame")
-        if channels == 4:
-            vis = valid[..., 3]
+        if has_score:
+            vis = valid[..., -1]
             if (vis < 0).any() or (vis > 1).any():
                 errors.append(f"scores outside [0, 1]: min {vis.min():.3f}, max {vis.max():.3f}")
             stats["mean_score"] = round(float(vis.mean()), 4)
@@ -54,7 +68,8 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4) -> 
     return errors, warnings, stats
 
 
-def validate_dir(folder: str | Path, num_keypoints: int = 85, channels: int = 4) -> dict:
+def validate_dir(folder: str | Path, num_keypoints: int = 85, channels: int = 4, kpt_threshold: float = 0.3,
+                 has_score: bool | None = None) -> dict:
     """Check every ``*.npy`` under ``folder`` (and read its report, if any): a summary and per-file results."""
     folder = Path(folder)
     files = sorted(folder.rglob("*.npy"))
@@ -65,7 +80,7 @@ def validate_dir(folder: str | Path, num_keypoints: int = 85, channels: int = 4)
         except Exception as exc:  # truncated, not numpy, pickled objects
             results[str(path.relative_to(folder))] = {"errors": [f"not a readable .npy ({exc})"], "warnings": []}
             continue
-        errors, warnings, stats = check_array(arr, num_keypoints, channels)
+        errors, warnings, stats = check_array(arr, num_keypoints, channels, kpt_threshold, has_score)
         report_path = path.with_suffix(".json")
         if report_path.is_file():
             report = json.loads(report_path.read_text())

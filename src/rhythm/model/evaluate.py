@@ -27,7 +27,7 @@ import numpy as np
 from rhythm import aist, metrics
 from rhythm.errors import RhythmInputError
 from rhythm.io import read_json, read_npy, write_json, write_text
-from rhythm.skeleton import forward_kinematics
+from rhythm.skeleton import smpl_joints
 
 FPS = metrics.FPS  # everything is scored at 60 fps, the published protocol
 
@@ -78,7 +78,7 @@ def load_joints(path: str | Path, units_per_metre: float = 100.0) -> np.ndarray:
     if path.name.endswith(".params.npy"):
         if arr.ndim != 2 or arr.shape[1] != 75:
             raise RhythmInputError(path, f"expected (T, 75) SMPL parameters, got {arr.shape}")
-        return forward_kinematics(arr[:, 3:], arr[:, :3])
+        return smpl_joints(arr[:, 3:], arr[:, :3])
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise RhythmInputError(path, f"expected (T, J, 3) joints, got {arr.shape}")
     if path.parent.name == "poses":  # keypoints3d in pose units

@@ -37,7 +37,7 @@ from rhythm.model.config import VideoConfig
 from rhythm.model.data import genre_index
 from rhythm.model.diffusion import sample_timeline
 from rhythm.model.representation import SOURCE_FPS, resample
-from rhythm.skeleton import forward_kinematics
+from rhythm.skeleton import smpl_joints
 
 SMPL_SCALING = 100.0  # written smpl_trans is in cm with smpl_scaling 100, like the demo and AIST++
 
@@ -168,7 +168,7 @@ def to_60fps(model: DanceModel, features: np.ndarray, num_frames: int) -> dict:
     f60 = f60[:num_frames]
     if model.config.representation == "smpl":
         poses, trans = rep.to_smpl(f60)
-        joints = forward_kinematics(poses, trans)
+        joints = smpl_joints(poses, trans)
         return {"joints": joints.astype(np.float32), "poses": poses.astype(np.float32),
                 "trans": trans.astype(np.float32), "contacts": rep.contacts(f60)}
     return {"joints": rep.joints(f60).astype(np.float32), "contacts": rep.contacts(f60)}

@@ -1,7 +1,7 @@
 """How a dance is written as the vectors the network denoises, and read back.
 
-``smpl`` (default, like EDGE and Bailando): per frame the root translation (3, metres, SMPL units
-``smpl_trans / smpl_scaling``), the 24 joint rotations in the 6D form of Zhou et al. (144) and four
+``smpl`` (default, like EDGE and Bailando): per frame the pelvis position (3, metres:
+``smpl_trans / smpl_scaling + J0``, :func:`rhythm.skeleton.smpl_joints`), the 24 joint rotations in the 6D form of Zhou et al. (144) and four
 foot-contact labels (left ankle, left foot, right ankle, right foot: 1 when the joint moves slower
 than 0.3 m/s, EDGE's threshold): 151 numbers. Joint positions come from forward kinematics with the
 public SMPL rest offsets (:func:`rhythm.rotations.smpl_forward_kinematics`), so no licensed model
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rhythm import rotations
-from rhythm.skeleton import SMPL_OFFSETS
+from rhythm.skeleton import SMPL_OFFSETS, SMPL_PELVIS_REST
 
 CONTACT_SPEED = 0.3  # m/s: a foot joint slower than this is in contact (EDGE: 1 cm per frame at 30 fps)
 SOURCE_FPS = 60
@@ -59,12 +59,13 @@ class SmplRepresentation:
         return slice(self.dim - len(self.foot_joints), self.dim)
 
     def source(self, params: np.ndarray) -> np.ndarray:
-        """(N, 147) float64 from ``smpl/<seq>.params.npy`` (N, 75): translation, then 6D rotations."""
+        """(N, 147) float64 from ``smpl/<seq>.params.npy`` (N, 75: ``smpl_trans / smpl_scaling``, then 72
+        axis-angles): the pelvis position (the translation plus J0), then 6D rotations."""
         params = np.asarray(params, dtype=np.float64)
         if params.ndim != 2 or params.shape[1] != 75:
             raise ValueError(f"SMPL parameters must be (T, 75), got {params.shape}")
         rot6d = rotations.axis_angle_to_rot6d(params[:, 3:].reshape(-1, 24, 3))
-        return np.concatenate([params[:, :3], rot6d.reshape(len(params), -1)], axis=1)
+        return np.concatenate([params[:, :3] + SMPL_PELVIS_REST, rot6d.reshape(len(params), -1)], axis=1)
 
     def window(self, source: np.ndarray, positions: np.ndarray, fps: float) -> np.ndarray:
         """(L, 151) float32: the source at fractional 60 fps frame ``positions``; contacts at ``fps``."""
@@ -109,10 +110,11 @@ class SmplRepresentation:
         return features[..., self.contact_slice]
 
     def to_smpl(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``smpl_poses`` (L, 72) axis-angle and root translation (L, 3) in metres."""
+        """``smpl_poses`` (L, 72) axis-angle and ``smpl_trans`` (L, 3) in metres (the SMPL convention:
+        the pelvis minus J0)."""
         features = np.asarray(features, dtype=np.float64)
         aa = rotations.rot6d_to_axis_angle(features[:, 3:147].reshape(-1, 24, 6))
-        return aa.reshape(len(features), 72), features[:, :3]
+        return aa.reshape(len(features), 72), features[:, :3] - SMPL_PELVIS_REST
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ def lr_at(step: int, base: float, warmup: int, total: int, min_ratio: float) -> 
 
 def _link(src: Path, dst: Path) -> None:
     """``dst`` becomes a hard link to ``src`` (a copy where links are impossible), atomically."""
+    if dst.exists() and os.path.samefile(src, dst):
+        return
     with atomic_path(dst) as tmp:
         tmp.unlink()
         try:
