@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-openmmlab demo test test-fast lint dag bench clean
+.PHONY: help setup setup-openmmlab setup-system demo test test-fast lint dag bench clean
 
 help:
 	@echo "make demo       run the whole workflow on the demo dataset (results/demo/)"
@@ -18,6 +18,7 @@ help:
 	@echo "make dag        render the DAG pictures into docs/"
 	@echo "make bench      run benchmarks/"
 	@echo "make setup-openmmlab  the MMPose/MMDetection/MMCV stack of the landmarks' mmpose backend (make test does it)"
+	@echo "make setup-system     Debian's ffmpeg for the tests that compare ffmpeg builds (root; make test does it)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +38,15 @@ $(OPENMMLAB): $(STAMP) envs/install-openmmlab.sh
 
 setup-openmmlab: $(OPENMMLAB)
 
+# Debian's ffmpeg beside the wheel's (root and apt-get: CI; elsewhere it says what is missing)
+setup-system:
+	bash envs/install-system.sh
+
 demo: setup
 	snakemake --cores $(CORES)
 	@echo; cat results/demo/reports/data_report.txt
 
-test: setup setup-openmmlab
+test: setup setup-openmmlab setup-system
 	pytest -q
 
 test-fast: setup setup-openmmlab

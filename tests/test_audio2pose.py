@@ -12,7 +12,7 @@ from rhythm.features import FEATURE_NAMES, audio_features, features_for_file
 from rhythm.io import write_json
 from rhythm.poses import pose_npy, smpl_joints, smpl_npy, smpl_params
 from rhythm.pipeline.selection import Selection, select_sequences
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
+from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 from conftest import AISTPP
 
 
@@ -59,7 +59,8 @@ def test_smpl_joints_of_real_sample_keep_bone_lengths(shared, tmp_path):
             length = np.linalg.norm(joints[:, j] - joints[:, parent], axis=-1)
             np.testing.assert_allclose(length, np.linalg.norm(SMPL_OFFSETS[j]), rtol=1e-4)
     motion = aist.load_motion(shared / "motion" / "smpl_sample.pkl")
-    np.testing.assert_allclose(joints[:, 0], motion.trans, atol=1e-5)  # the pelvis is the translation
+    # the SMPL convention: the pelvis is the translation plus the rest pelvis J0 (times the scaling, 1 here)
+    np.testing.assert_allclose(joints[:, 0], motion.trans + SMPL_PELVIS_REST * motion.scaling, atol=1e-5)
     np.testing.assert_allclose(smpl_params(motion)[:, 3:], motion.poses, atol=1e-6)
 
 

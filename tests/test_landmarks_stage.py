@@ -125,7 +125,7 @@ def _script(n):
 
 def test_stage_rows_normalised_nan_for_nobody_and_tracked(grey_video, tmp_path):
     backend = ScriptedBackend(_script)
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="track", batch_frames=7)
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="track", batch_frames=7)
     report = landmarks_for_video(grey_video, tmp_path / "g.npy", backend, opts)
     rows = np.load(tmp_path / "g.npy")
     assert rows.shape == (108, 85, 4) and rows.dtype == np.float32
@@ -141,7 +141,7 @@ def test_stage_rows_normalised_nan_for_nobody_and_tracked(grey_video, tmp_path):
     assert report["frames_without_person"] == 5 and report["frames_with_several_people"] == 10
     assert report["max_people"] == 2 and report["status"] == "ok"
     best = run_landmarks(grey_video, ScriptedBackend(_script), LandmarkOptions(
-        sampling=SamplingOptions(reduce_fps_to=None), policy="best"))[0]
+        sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="best"))[0]
     assert best[25, 0, 0] == pytest.approx(40 / 64)
     assert ("estimate", 7) in backend.calls  # crops of a batch of frames in one call
 
@@ -200,7 +200,7 @@ def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
     """Up to N people: slot 0 is the dancer throughout (her 5-frame absence interpolated), slot 1 the visitor."""
     from rhythm.tracking import TrackOptions
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
                            tracking=TrackOptions(max_people=2, smoothing="none"))
     report = landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
     rows = np.load(tmp_path / "duet.npy")
@@ -227,7 +227,7 @@ def test_people_policy_takes_the_detector_scores_when_estimate_has_none(grey_vid
                     p.box_score = float("nan")
             return result
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
                            tracking=TrackOptions(max_people=2, smoothing="none"))
     rows, report = run_landmarks(grey_video, Unscored(_script), opts)
     assert np.isfinite(rows[:, 0]).all() and np.isfinite(rows[20:30, 1]).all()
@@ -241,7 +241,7 @@ def test_landmark_overlay_colours_each_tracked_person(grey_video, tmp_path):
     from rhythm.overlays import render_landmark_overlay, track_colour
     from rhythm.tracking import TrackOptions
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), policy="people",
+    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
                            tracking=TrackOptions(max_people=2, smoothing="none"))
     landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
     # (the scripted body keypoints score 0 after clipping: draw them all)

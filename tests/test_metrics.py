@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rhythm import metrics
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
+from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
 DT = 1.0 / 60
 
@@ -535,5 +535,5 @@ def test_joints_for_metrics_use_smpl_units():
     poses = np.zeros((3, 72))
     trans = np.array([[90.0, 85.0, 0.0]] * 3)
     joints = metrics.joints_for_metrics(Motion(poses, trans, scaling=100.0))
-    np.testing.assert_allclose(joints[0, 0], [0.9, 0.85, 0.0])
+    np.testing.assert_allclose(joints[0, 0], np.array([0.9, 0.85, 0.0]) + SMPL_PELVIS_REST)  # pelvis: trans + J0
     np.testing.assert_allclose(joints[0, 7] - joints[0, 0], SMPL_OFFSETS[1] + SMPL_OFFSETS[4] + SMPL_OFFSETS[7])

@@ -102,17 +102,17 @@ def trained(results, tmp_path_factory) -> Path:
 
 def test_smpl_representation_round_trip(results):
     from rhythm.model.representation import SmplRepresentation, resample
-    from rhythm.skeleton import forward_kinematics
+    from rhythm.skeleton import smpl_joints
 
     rep = SmplRepresentation()
     params = np.load(results / f"smpl/{TRAIN_SEQS[0]}.params.npy")
     feats = rep.window(rep.source(params), np.arange(150) * 2.0, 30)  # every other 60 fps frame
     assert feats.shape == (150, 151)
-    poses, trans = rep.to_smpl(feats)
-    np.testing.assert_allclose(forward_kinematics(poses, trans), forward_kinematics(params[::2, 3:], params[::2, :3]),
-                               atol=1e-5)
-    torch_joints = rep.joints(torch.from_numpy(feats).double()).numpy()
-    np.testing.assert_allclose(torch_joints, forward_kinematics(params[::2, 3:], params[::2, :3]), atol=1e-5)
+    poses, trans = rep.to_smpl(feats)  # smpl_trans back, in the SMPL convention
+    np.testing.assert_allclose(trans, params[::2, :3], atol=1e-6)
+    np.testing.assert_allclose(smpl_joints(poses, trans), smpl_joints(params[::2, 3:], params[::2, :3]), atol=1e-5)
+    torch_joints = rep.joints(torch.from_numpy(feats).double()).numpy()  # the features' root is the pelvis
+    np.testing.assert_allclose(torch_joints, smpl_joints(params[::2, 3:], params[::2, :3]), atol=1e-5)
     # contacts: 1 where the foot joint is slower than 0.3 m/s
     assert set(np.unique(feats[:, -4:])) <= {0.0, 1.0}
     up = resample(feats, 30, 60, rep)
@@ -125,12 +125,12 @@ def test_demo_motions_keypoints3d_and_videos_agree(demo_source):
     those keypoints project: coloured limb pixels at the projected limb midpoints of every 50th frame."""
     import cv2
 
-    from rhythm.skeleton import COCO_LIMBS, forward_kinematics, smpl_to_coco17
+    from rhythm.skeleton import COCO_LIMBS, smpl_joints, smpl_to_coco17
 
     anno = demo_source / "annotations"
     seq = TRAIN_SEQS[0]
     motion = aist.load_motion(aist.motion_path(anno, seq))
-    joints, rots = forward_kinematics(motion.poses, motion.trans / motion.scaling, return_rotations=True)
+    joints, rots = smpl_joints(motion.poses, motion.trans / motion.scaling, return_rotations=True)
     coco = smpl_to_coco17(joints, rots) * motion.scaling
     np.testing.assert_allclose(coco, aist.load_keypoints3d(aist.keypoints3d_path(anno, seq), optim=True), atol=1e-3)
     video = aist.video_names(seq, ["c01"])[0]

@@ -110,8 +110,10 @@ def test_the_workflow_caps_gpu_jobs_at_the_visible_gpus(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     import os
 
-    proc = snakemake(wf, "-n", "--verbose", env={**os.environ, "CUDA_VISIBLE_DEVICES": "0,1,2"})
-    assert "gpu=3" in proc.stdout + proc.stderr
+    proc = snakemake(wf, "-n", env={**os.environ, "CUDA_VISIBLE_DEVICES": "0,1,2"})
+    assert "3 local GPU(s): at most one GPU job on each" in proc.stderr
+    proc = snakemake(wf, "-n", env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert "local GPU" not in proc.stderr  # none: GPU rules run on the CPU, uncapped
 
 
 def test_inspect_plots_keypoints_as_visualize_keypoints_did(tmp_path):

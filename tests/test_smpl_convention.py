@@ -115,3 +115,69 @@ def test_smpl_overlay_draws_on_the_dancer(demo_source, tmp_path):
         t = np.clip(((pts - p) @ (q - p)) / max((q - p) @ (q - p), 1e-9), 0, 1)
         best = np.minimum(best, np.linalg.norm(pts - (p + t[:, None] * (q - p)), axis=1))
     assert len(pts) > 100 and (best <= 5).mean() > 0.9  # what was drawn is the SMPL skeleton, where it is
+
+
+def synthetic_smpl_model(path) -> None:
+    """An SMPL model file smplx loads (no licensed data): 6,890 vertices in 24 clusters at the public rest
+    skeleton's joints (pelvis at J0), each cluster skinned to its joint, no shape or pose blend shapes."""
+    import pickle
+
+    from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
+
+    rest = np.zeros((24, 3))
+    rest[0] = SMPL_PELVIS_REST
+    for j in range(1, 24):
+        rest[j] = rest[SMPL_PARENTS[j]] + SMPL_OFFSETS[j]
+    owner = np.arange(6890) % 24
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(0, 0.01, (6890, 3))
+    offsets -= np.stack([offsets[owner == j].mean(axis=0) for j in range(24)])[owner]  # clusters centred on joints
+    regressor = np.zeros((24, 6890))
+    regressor[owner, np.arange(6890)] = 1.0 / np.bincount(owner)[owner]
+    weights = np.zeros((6890, 24))
+    weights[np.arange(6890), owner] = 1.0
+    with open(path, "wb") as fh:
+        pickle.dump({"v_template": rest[owner] + offsets, "shapedirs": np.zeros((6890, 3, 10)),
+                     "posedirs": np.zeros((6890, 3, 207)), "J_regressor": regressor, "weights": weights,
+                     "kintree_table": np.stack([np.r_[4294967295, SMPL_PARENTS[1:]], np.arange(24)]),
+                     "f": np.stack([np.arange(0, 6888, 3), np.arange(1, 6889, 3), np.arange(2, 6890, 3)], 1)}, fh)
+
+
+def test_the_convention_is_smpls_own(official, tmp_path):
+    """smplx (SMPL's reference implementation) on a model whose pelvis rests at J0 puts the joints where
+    rhythm.skeleton.smpl_joints does: joints = scaling * SMPL(poses, transl = trans / scaling)."""
+    import smplx
+    import torch
+
+    motion, _ = official
+    synthetic_smpl_model(tmp_path / "SMPL_NEUTRAL.pkl")
+    model = smplx.create(str(tmp_path / "SMPL_NEUTRAL.pkl"), model_type="smpl", batch_size=60)
+    poses = torch.as_tensor(motion.poses[:60], dtype=torch.float32)
+    with torch.no_grad():
+        out = model(global_orient=poses[:, :3], body_pose=poses[:, 3:],
+                    transl=torch.as_tensor(motion.trans[:60] / motion.scaling, dtype=torch.float32))
+    ours = smpl_joints(motion.poses[:60], motion.trans[:60], motion.scaling)
+    np.testing.assert_allclose(out.joints[:, :24].numpy() * motion.scaling, ours, atol=0.01)  # cm, float32
+
+
+def test_the_smpl_overlay_draws_the_mesh_with_smplx(demo_source, tmp_path):
+    """--smpl-model: the mesh's vertices (here the synthetic model's clusters) drawn around the joints."""
+    from rhythm import cli
+    from rhythm.frames import extract_for_video
+    from rhythm.overlays import smpl_mesh_pixels, smpl_pixels
+
+    synthetic_smpl_model(tmp_path / "SMPL_NEUTRAL.pkl")
+    video = "gBR_sBM_c01_d01_mBR0_ch01"
+    anno = demo_source / "annotations"
+    camera = aist.load_cameras(anno, aist.sequence_name(video))["c01"]
+    motions = aist.motion_path(anno, aist.sequence_name(video))
+    mesh = smpl_mesh_pixels(motions, camera, tmp_path / "SMPL_NEUTRAL.pkl")
+    joints = smpl_pixels(motions, camera)
+    owner = np.arange(6890) % 24
+    assert mesh.shape == (300, 6890, 2)
+    assert np.median(np.linalg.norm(mesh - joints[:, owner, :2], axis=-1)) < 2.0  # px: each cluster at its joint
+    extract_for_video(demo_source / "videos" / f"{video}.mp4", anno, tmp_path / "frames")
+    assert cli.main(["overlay", str(tmp_path / "frames"), "--anno-dir", str(anno), "--out", str(tmp_path / "ov"),
+                     "--mode", "smpl", "--smpl-model", str(tmp_path / "SMPL_NEUTRAL.pkl"), "--limit", "2",
+                     "--no-video"]) == 0
+    assert (tmp_path / "ov" / "000001.png").is_file()

@@ -233,10 +233,44 @@ def _landmark_options(args: argparse.Namespace):
     keypoints = args.keypoints if not args.keypoints[0].isdigit() else [int(k) for k in args.keypoints.split(",")]
     sampling = SamplingOptions(reduce_fps_to=args.reduce_fps_to or None, accept_fps_within=tuple(args.accept_fps_within),
                                frame_skip=args.frame_skip)
+    camera, floor_y = _landmark_camera(args)
     return LandmarkOptions(sampling=sampling, policy=args.policy, keypoints=resolve_selection(keypoints),
+                           camera=camera, floor_y=floor_y,
                            add_visible=args.add_visible and not args.no_visible, kpt_threshold=args.kpt_thr,
                            remove_z=args.remove_z, batch_frames=args.batch_frames,
                            tracking=_tracking_options(args) if args.policy == "people" else None)
+
+
+def _landmark_camera(args: argparse.Namespace):
+    """The video's camera and floor, to place people on the floor: from --cameras/--camera, or for an
+    AIST++ video from --anno-dir (its setting through mapping.txt; the floor under its keypoints3d)."""
+    from rhythm import aist
+    from rhythm.grounding import floor_from_keypoints3d
+
+    if not (args.cameras or args.anno_dir):
+        return None, 0.0
+    stem = Path(args.video).stem
+    try:
+        name = aist.parse_name(stem)
+    except ValueError:
+        name = None
+    if args.cameras:
+        cams = aist.load_camera_setting(args.cameras)
+        which = args.camera or (name.camera if name else None)
+        if which not in cams:
+            raise RhythmInputError(args.cameras, f"no camera {which!r} in it (cameras: {', '.join(cams)}); "
+                                                 "name one with --camera")
+        return cams[which], args.floor_y or 0.0
+    if name is None:
+        print(f"note: {args.video} is not an AIST++ video, so --anno-dir names no camera: z stays relative to each "
+              "person's root (pass --cameras SETTING.json --camera NAME to place people)", file=sys.stderr)
+        return None, 0.0
+    camera = aist.load_cameras(args.anno_dir, name.sequence)[name.camera]
+    floor = args.floor_y
+    kp3d = aist.keypoints3d_path(args.anno_dir, name.sequence)
+    if floor is None and kp3d.is_file():
+        floor = floor_from_keypoints3d(aist.load_keypoints3d(kp3d, optim=True))
+    return camera, floor or 0.0
 
 
 def _cmd_landmarks(args: argparse.Namespace) -> None:
@@ -914,6 +948,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="KPT_THR: keypoints scoring below this get NaN coordinates; their score is kept (default 0.3)")
     p.add_argument("--remove-z", action="store_true",
                    help="REMOVE_Z (the old Stage 4): drop the depth channel, (T, K, 3) x, y, score")
+    p.add_argument("--anno-dir", default=None,
+                   help="AIST++ annotations: place people on the floor through the video's camera (z becomes depth "
+                   "from the camera, so several dancers keep their distance; the floor from its keypoints3d)")
+    p.add_argument("--cameras", default=None, help="a camera setting JSON (AIST++ format) to place people with")
+    p.add_argument("--camera", default=None, help="the camera of --cameras (default: the video name's)")
+    p.add_argument("--floor-y", type=float, default=None,
+                   help="the floor's height in the cameras' world units (default: under --anno-dir's keypoints3d, else 0)")
     p.add_argument("--start", type=float, default=0.0, help="segment start (s)")
     p.add_argument("--end", type=float, default=None, help="segment end (s)")
     p.add_argument("--segment", default=None, help="segment name, recorded in the report")
@@ -1018,6 +1059,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconstruction(sub)
     _add_track(sub)
     _add_models(sub)
+    from rhythm.detections import register as add_import_keypoints
+
+    add_import_keypoints(sub)
     return parser
 
 

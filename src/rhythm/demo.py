@@ -305,3 +305,62 @@ def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: b
     }
     write_json(out / "demo.json", summary)
     return summary
+
+
+# ----------------------------------------------------------------------------- a duet
+
+
+@dataclass(frozen=True)
+class Duet:
+    """Two demo dancers dancing at known places on the floor (for tracking and grounding checks)."""
+
+    keypoints3d: np.ndarray  # (T, 2, 17, 3) COCO-17, cm, y up, the floor at y = 0
+    offsets: np.ndarray  # (2, 3) where each dancer stands (cm), added to their own motion
+    cameras: list  # the nine demo cameras (aist.Camera)
+
+    def keypoints2d(self, camera: str, noise_px: float = 0.0, seed: int = 0) -> np.ndarray:
+        """(T, 2, 17, 3) pixels and score 0.9 of both dancers in one camera."""
+        cam = next(c for c in self.cameras if c.name == camera)
+        pix = cam.project(self.keypoints3d)
+        pix = pix + np.random.default_rng(seed).normal(0, noise_px, pix.shape) if noise_px else pix
+        return np.concatenate([pix, np.full(pix.shape[:-1] + (1,), 0.9)], axis=-1)
+
+
+def duet(recipe: DemoRecipe = DemoRecipe(), offsets=((-80.0, 0.0, 50.0), (70.0, 0.0, -60.0)),
+         sequences=("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02"), width: int = 640,
+         height: int = 360) -> Duet:
+    """Two of the demo's dancers side by side, one nearer the front camera (c01) than the other."""
+    cams = demo_cameras(width, height)
+    n = recipe.num_frames
+    out = []
+    for seq, offset in zip(sequences, offsets):
+        _, coco = motion_keypoints3d(dance_motion(seq, n, recipe.seed))
+        out.append(coco + np.asarray(offset))
+    return Duet(np.stack(out, axis=1), np.asarray(offsets, dtype=np.float64), cams)
+
+
+def render_duet(duet_: Duet, camera: str, out: str | Path, music: str | Path | None = None) -> None:
+    """An MP4 of the duet from one demo camera (both dancers drawn, the nearer one over the other)."""
+    from rhythm.render import background, draw_dancer, style_for
+
+    cam = next(c for c in duet_.cameras if c.name == camera)
+    style = style_for(duet_.keypoints3d[:, 0])
+    thickness = max(2, int(round(cam.size[0] / 100)))
+    bg = background(cam)
+    order = np.argsort(-np.array([np.linalg.norm(cam_centre(cam) - o) for o in duet_.offsets]))  # far first
+
+    def frames():
+        for pts in cam.project(duet_.keypoints3d):
+            img = bg.copy()
+            for k in order:
+                draw_dancer(img, pts[k], style, thickness)
+            yield img
+
+    encode_video(frames(), music, out, num_frames=len(duet_.keypoints3d), size=cam.size, ffmpeg=DEMO_FFMPEG)
+
+
+def cam_centre(cam) -> np.ndarray:
+    import cv2
+
+    rot = cv2.Rodrigues(np.asarray(cam.rotation, dtype=np.float64))[0]
+    return -rot.T @ np.asarray(cam.translation, dtype=np.float64)

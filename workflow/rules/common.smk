@@ -11,7 +11,7 @@ from rhythm.errors import RhythmInputError
 from rhythm.pipeline import model as model_stage
 from rhythm.pipeline.landmarks import landmarks_plan
 from rhythm.pipeline.model import model_plan
-from rhythm.pipeline.plan import PlanError, demo_recipe, make_plan
+from rhythm.pipeline.plan import PlanError, annotation_view, demo_recipe, detection_inputs, make_plan
 from rhythm.pipeline.reconstruction import reconstruction_plan
 from rhythm.pipeline.resources import cap_local_gpus
 from rhythm.pipeline.selection import selection_from_config
@@ -23,6 +23,10 @@ ANNO = config["data"]["anno_dir"]
 VIDEO_DIR = config["data"]["video_dir"]
 IS_DEMO = bool(config["demo"].get("enabled"))
 ENV = "../../envs/rhythm.yaml"
+# keypoints2d from your own detections (data.keypoints2d_source): the stages read the annotations through a
+# view whose keypoints2d/ the import_keypoints rule fills (rhythm.pipeline.plan.annotation_view)
+KP2D_SOURCE = config["data"]["keypoints2d_source"]
+STAGE_ANNO = ANNO if KP2D_SOURCE == "annotations" else str(annotation_view(ANNO, f"{OUT}/annotations"))
 
 try:
     PLAN = make_plan(config)
@@ -34,6 +38,8 @@ except (PlanError, RhythmInputError) as exc:  # one line naming the key or the f
 
 # One GPU job per local GPU (gpu=1 rules: landmarks, train_model); none: they run on the CPU.
 GPUS = cap_local_gpus(workflow)
+if GPUS:
+    print(f"rhythm: {GPUS} local GPU(s): at most one GPU job on each (--resources gpu=N to change)", file=sys.stderr)
 
 
 wildcard_constraints:
@@ -85,11 +91,11 @@ SELECTION_ARGS = " ".join(shlex.quote(a) for a in selection_from_config(config).
 
 
 def keypoints2d_of_video(wildcards):
-    return str(aist.keypoints2d_path(ANNO, aist.sequence_name(wildcards.video)))
+    return str(aist.keypoints2d_path(STAGE_ANNO, aist.sequence_name(wildcards.video)))
 
 
 def keypoints2d_of_sequence(wildcards):
-    return str(aist.keypoints2d_path(ANNO, wildcards.sequence))
+    return str(aist.keypoints2d_path(STAGE_ANNO, wildcards.sequence))
 
 
 def keypoints3d_of_sequence(wildcards):
@@ -106,6 +112,18 @@ def reprojection_inputs(wildcards):
         "keypoints3d": keypoints3d_of_sequence(wildcards),
         "mapping": f"{ANNO}/cameras/mapping.txt",
     }
+
+
+def detections_of_sequence(wildcards):
+    """Your own detections of a sequence's videos (data.detections_dir), one per camera."""
+    found = detection_inputs(config, selection_from_config(config), wildcards.sequence)
+    if not found:
+        raise ValueError(f"no detections of {wildcards.sequence}'s videos in {config['data']['detections_dir']}")
+    return [path for _, path in found]
+
+
+def detection_cameras(wildcards):
+    return " ".join(camera for camera, _ in detection_inputs(config, selection_from_config(config), wildcards.sequence))
 
 
 def music_candidates(wildcards):
@@ -269,7 +287,7 @@ def generate_options(wildcards, input):
 
 
 def calibration_keypoints(wildcards):
-    return [str(aist.keypoints2d_path(ANNO, s)) for s in RECON.calibration_sequences[wildcards.setting]]
+    return [str(aist.keypoints2d_path(STAGE_ANNO, s)) for s in RECON.calibration_sequences[wildcards.setting]]
 
 
 def calibration_sequence_names(wildcards):
@@ -313,6 +331,8 @@ def _landmark_options():
     ]
     if lm["remove_z"]:
         opts.append("--remove-z")
+    if lm["placement"] == "floor":
+        opts.append(f"--anno-dir {shlex.quote(ANNO)}")
     if lm.get("detector_config"):
         opts.append(f"--det-config {shlex.quote(lm['detector_config'])}")
     if lm.get("pose_config"):

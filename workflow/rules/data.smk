@@ -85,3 +85,28 @@ if config["download"]["enabled"]:
             "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno:q}"
             " --out {params.out:q} --base-url {params.base_url:q} --retries {params.retries}"
             " --max-mismatch {params.mismatch} --manual-dest {params.manual:q} > {log:q} 2>&1"
+
+
+# keypoints2d from your own detections (data.keypoints2d_source: alphapose, openpose or mmpose): one AIST++
+# keypoints2d pickle per sequence, its cameras' detections stacked (docs/reconstruction.md).
+if KP2D_SOURCE != "annotations":
+
+    rule import_keypoints:
+        input:
+            detections_of_sequence,
+        output:
+            f"{OUT}/annotations/keypoints2d/{{sequence}}.pkl",
+        params:
+            fmt=KP2D_SOURCE,
+            cameras=detection_cameras,
+        log:
+            "logs/import_keypoints/{sequence}.log",
+        conda:
+            ENV
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        shell:
+            "rhythm import-keypoints {input:q} --format {params.fmt} --camera {params.cameras}"
+            " --out {output:q} > {log:q} 2>&1"

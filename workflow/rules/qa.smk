@@ -9,7 +9,7 @@ rule overlay:
     output:
         "results/{dataset}/overlays/{video}/overlay.mp4",
     params:
-        anno=ANNO,
+        anno=STAGE_ANNO,
         out="results/{dataset}/overlays/{video}",
         opts=OVERLAY_OPTS,
     log:
@@ -31,7 +31,7 @@ rule reprojection:
     output:
         "results/{dataset}/reports/reprojection/{sequence}.json",
     params:
-        anno=ANNO,
+        anno=STAGE_ANNO,
     log:
         "logs/reprojection/{dataset}/{sequence}.log",
     conda:

@@ -13,7 +13,7 @@ rule triangulate:
         keypoints3d="results/{dataset}/reconstruction/keypoints3d/{sequence}.pkl",
         report="results/{dataset}/reconstruction/keypoints3d/{sequence}.json",
     params:
-        anno=ANNO,
+        anno=STAGE_ANNO,
         reference=lambda wc, input: " ".join(f"--reference {shlex.quote(r)}" for r in input.reference),
         opts=lambda wc: " ".join(
             [
@@ -45,7 +45,7 @@ rule calibrate:
     wildcard_constraints:
         setting=r"setting\d+(_\d+)?",
     params:
-        anno=ANNO,
+        anno=STAGE_ANNO,
         sequences=calibration_sequence_names,
         reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
         opts=lambda wc: (

@@ -8,7 +8,7 @@ rule extract_frames:
     output:
         "results/{dataset}/frames/{video}/frame_mapping.json",
     params:
-        anno=ANNO,
+        anno=STAGE_ANNO,
         out="results/{dataset}/frames/{video}",
         opts=FRAME_OPTS,
     log:

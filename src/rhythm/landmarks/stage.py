@@ -47,6 +47,9 @@ class LandmarkOptions:
     add_visible: bool = True  # ADD_VISIBLE: the last channel, the keypoint score
     kpt_threshold: float = 0.3  # KPT_THR: keypoints scoring below it get NaN coordinates (their score is kept)
     remove_z: bool = False  # REMOVE_Z (the seed's Stage 4): drop the depth channel for 2D-only consumers
+    camera: object = None  # an aist.Camera of the video: z becomes camera depth, people placed on the floor
+    floor_y: float = 0.0  # the floor's height in the camera's world units (with ``camera``)
+    units_per_metre: float = 100.0  # of the camera's world (AIST++: cm)
     batch_frames: int = 16  # frames decoded and sent to the backend at once
     track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
     tracking: object = None  # people: rhythm.tracking.TrackOptions (max_people, gaps, smoothing)
@@ -183,9 +186,10 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         bar.close()
 
     if options.policy == "people":
-        rows, tracking, present = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
+        full, tracking, present = _tracked_rows(found_people, sample.fps, info.width, info.height, options)
         report["tracking"] = tracking
         found = present.any(axis=-1)
+        rows = finish_channels(_place(full, options, report, info.width, info.height), options)
     else:
         full = np.full((n, len(options.keypoints), 4), np.nan, np.float32)
         for row, persons in enumerate(found_people):
@@ -193,7 +197,7 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
                 full[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
                                       options.keypoints)
         found = np.isfinite(full[:, :, 0]).all(axis=1)
-        rows = finish_channels(full, options)
+        rows = finish_channels(_place(full, options, report, info.width, info.height), options)
     report.update(
         status="ok", frames=n, fps=sample.fps, frame_times_s=[round(float(t), 6) for t in sample.times_s],
         source_frames=[int(s) for s in sample.source_index], frames_with_person=int(found.sum()),
@@ -206,8 +210,8 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
 
 def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
                   options: LandmarkOptions) -> tuple[np.ndarray, dict, np.ndarray]:
-    """``(T, N, K, C)`` of up to N tracked people (pixels while tracking, normalised after), the report, and
-    ``(T, N)``: where each person is."""
+    """``(T, N, K, 4)`` of up to N tracked people (pixels while tracking, normalised after: x / width,
+    y / height, root-relative z, score), the report, and ``(T, N)``: where each person is."""
     from rhythm.tracking import Detection, TrackOptions, summary_row, track_people
 
     track_options = options.tracking or TrackOptions()
@@ -225,7 +229,39 @@ def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
     partial = np.isnan(rows).any(axis=-1).any(axis=-1) & ~np.isnan(rows).all(axis=-1).all(axis=-1)
     rows[partial] = np.nan
     present = ~np.isnan(rows[..., 0]).all(axis=-1)
-    return finish_channels(rows, options), {**summary_row(result.report), "people": track_options.max_people}, present
+    return rows, {**summary_row(result.report), "people": track_options.max_people}, present
+
+
+def _place(rows: np.ndarray, options: LandmarkOptions, report: dict, width: int | None = None,
+           height: int | None = None) -> np.ndarray:
+    """With a camera: z becomes each keypoint's camera depth (m), every person placed where their feet meet
+    the floor, so several people keep their distances (rhythm.grounding). Without one: z stays relative to
+    each person's root, and for several people the report keeps their depth order from the feet."""
+    from rhythm.grounding import absolute_depths, camera_depth, depth_order
+
+    sel = list(options.keypoints)
+    if options.camera is None:
+        report["z"] = "relative to each person's root (metres, farther positive)"
+        if rows.ndim == 4 and 15 in sel and 16 in sel and width and height:
+            pixels = np.stack([rows[..., 0] * width, rows[..., 1] * height, rows[..., 3]], axis=-1)
+            order = depth_order(pixels, feet=(sel.index(15), sel.index(16)))
+            report["depth_order"] = [[None if np.isnan(r) else int(r) for r in frame] for frame in order]
+            report["depth_order_from"] = "the feet's height in the picture (no camera): rank 0 is nearest"
+        return rows
+    cam = options.camera
+    placed, ground = absolute_depths(rows, sel, cam.size[0], cam.size[1], cam, options.floor_y,
+                                     options.units_per_metre)
+    report["z"] = (f"depth from camera {cam.name} (metres): each person placed where the ray through their lower "
+                   f"ankle meets the floor (y = {options.floor_y:.2f})")
+    per_person = ground.reshape(len(ground), -1, 3)
+    report["ground_median"] = [None if np.isnan(g).all() else [round(float(v), 2) for v in np.nanmedian(g, axis=0)]
+                               for g in per_person.transpose(1, 0, 2)]
+    if per_person.shape[1] > 1:
+        depth = camera_depth(per_person, cam)
+        report["depth_order"] = [[None if np.isnan(d) else int(r) for d, r in zip(frame, np.argsort(np.argsort(
+            np.nan_to_num(frame, nan=np.inf))))] for frame in depth]
+        report["depth_order_from"] = f"camera {cam.name} depth of where each person stands: rank 0 is nearest"
+    return placed
 
 
 def landmarks_for_video(video: str | Path, out: str | Path, backend, options: LandmarkOptions = LandmarkOptions(),

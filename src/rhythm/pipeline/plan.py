@@ -138,6 +138,9 @@ def make_plan(config: dict) -> Plan:
         notes = []
     else:
         annotations = present_annotations(anno_dir, every)
+        if config["data"].get("keypoints2d_source", "annotations") != "annotations":
+            annotations = {s: (kinds - {"keypoints2d"}) | ({"keypoints2d"} if detection_inputs(config, selection, s)
+                                                           else set()) for s, kinds in annotations.items()}
         notes = check_missing_annotations(config, annotations, anno_dir)
 
     download = config.get("download") or {}
@@ -176,6 +179,39 @@ def make_plan(config: dict) -> Plan:
     sources = music_sources(config, splits, selection, present)
     return Plan(config["dataset"], splits, annotations, coco_splits, frame_videos, overlay_videos, sources,
                 missing, notes)
+
+
+def detection_path(config: dict, video: str) -> Path | None:
+    """A video's own detections in ``data.detections_dir`` (``<video>.json`` or ``<video>/``), if there."""
+    folder = config["data"].get("detections_dir")
+    if not folder:
+        return None
+    for candidate in (Path(folder) / f"{video}.json", Path(folder) / video):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def detection_inputs(config: dict, selection: Selection, sequence: str) -> list[tuple[str, str]]:
+    """(camera, detections) of a sequence's selected videos that have detections in ``data.detections_dir``."""
+    out = []
+    for video in selected_videos([sequence], selection):
+        path = detection_path(config, video)
+        if path is not None:
+            out.append((aist.parse_name(video).camera, str(path)))
+    return out
+
+
+def annotation_view(anno_dir: str | Path, view: str | Path) -> Path:
+    """A folder that is the annotations with another ``keypoints2d/`` (imported detections): links to
+    every other entry of ``anno_dir``, an empty ``keypoints2d/`` for the import rule to fill."""
+    anno_dir, view = Path(anno_dir).resolve(), Path(view)
+    (view / "keypoints2d").mkdir(parents=True, exist_ok=True)
+    for entry in ("cameras", "splits", "ignore_list.txt", "keypoints3d", "motions"):
+        link = view / entry
+        if (anno_dir / entry).exists() and not link.is_symlink() and not link.exists():
+            link.symlink_to(anno_dir / entry)
+    return view
 
 
 def music_sources(config: dict, splits: dict[str, list[str]], selection: Selection, present) -> dict[str, MusicSource]:
