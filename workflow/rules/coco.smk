@@ -9,7 +9,7 @@ rule coco_split:
         annotations="results/{dataset}/rtmpose_dataset/{split}/annotations/{split}.json",
         config="results/{dataset}/rtmpose_dataset/rtmpose_{split}.py",
     params:
-        anno=STAGE_ANNO,
+        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         out=lambda wc, output: str(Path(output.annotations).parent.parent),
         frames=lambda wc, input: [str(Path(m).parent) for m in input.mappings],
         opts=COCO_OPTS,

@@ -160,7 +160,7 @@ def source_video(wildcards):
 
 
 def split_files():
-    return [f"{ANNO}/splits/{s}.txt" for s in config["selection"]["splits"]]
+    return [f"{STAGE_ANNO}/splits/{s}.txt" for s in config["selection"]["splits"]]
 
 
 def frame_targets():

@@ -23,7 +23,7 @@ rule data_report:
         ),
         html="results/{dataset}/reports/data_report.html",
     params:
-        anno=STAGE_ANNO,
+        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         selection=SELECTION_ARGS,
         notes=plan_notes(),
         videos=VIDEO_DIR,
