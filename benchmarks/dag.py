@@ -49,7 +49,7 @@ def measure(cmd: list[str], cwd: Path) -> dict:
 
 def prepare(tmp: Path, videos: int) -> tuple[Path, Path]:
     """A copy of the workflow and a config pointing at a stand-in tree of ``videos`` videos."""
-    from rhythm.standins import write_standin_tree
+    from rhythm.sources.standins import write_standin_tree
 
     tree = write_standin_tree(tmp / f"standins{videos}", videos)
     wf = tmp / f"wf{videos}"

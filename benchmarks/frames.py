@@ -2,7 +2,7 @@
 
 Generates a 1920x1080 60 fps H.264 clip (600 frames), then, in one run and on the same clip:
 
-* ``rhythm``: :func:`rhythm.frames.extract_frames` (decoded in process by PyAV, libjpeg-turbo encoders on
+* ``rhythm``: :func:`rhythm.video.frames.extract_frames` (decoded in process by PyAV, libjpeg-turbo encoders on
   every core), JPEG quality 95;
 * ``ffmpeg``: ffmpeg alone decoding and writing the same JPEGs (``-q:v 2``, which matches quality
   95 in PSNR, printed below for both);
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.ffmpeg import ffmpeg_exe, run_ffmpeg
-from rhythm.frames import FrameOptions, extract_frames
+from rhythm.core.ffmpeg import ffmpeg_exe, run_ffmpeg
+from rhythm.video.frames import FrameOptions, extract_frames
 
 QUALITY = 95
 FFMPEG_QSCALE = 2

@@ -34,9 +34,10 @@ import yaml  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from rhythm import aist, demo  # noqa: E402
-from rhythm.features import audio_features  # noqa: E402
-from rhythm.io import write_npy  # noqa: E402
+from rhythm.core import aist
+from rhythm.sources import demo# noqa: E402
+from rhythm.audio.features import audio_features  # noqa: E402
+from rhythm.core.io import write_npy  # noqa: E402
 from rhythm.model.config import ModelConfig, TrainingRun  # noqa: E402
 
 SEQUENCES = ["gBR_sBM_cAll_d01_mBR0_ch01", "gPO_sBM_cAll_d01_mPO1_ch01", "gBR_sBM_cAll_d03_mBR3_ch01"]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rhythm import aist
-from rhythm.errors import RhythmInputError
+from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
 from conftest import AISTPP, REAL_SEQ
 
 
@@ -108,7 +108,7 @@ def test_corrupt_pickle_names_the_file(tmp_path):
 
 
 def test_wrong_shape_is_reported(tmp_path):
-    from rhythm.io import write_pickle
+    from rhythm.core.io import write_pickle
 
     p = tmp_path / "k.pkl"
     write_pickle(p, {"keypoints3d": np.zeros((10, 16, 3))})

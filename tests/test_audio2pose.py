@@ -5,14 +5,15 @@ import os
 import numpy as np
 import pytest
 
-from rhythm import aist, demo
-from rhythm.audio import extract_wav, load_wav
-from rhythm.data import load_single_sample, write_audio2pose_layout
-from rhythm.features import FEATURE_NAMES, audio_features, features_for_file
-from rhythm.io import write_json
-from rhythm.poses import pose_npy, smpl_joints, smpl_npy, smpl_params
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.audio.wav import extract_wav, load_wav
+from rhythm.motion.audio2pose import load_single_sample, write_audio2pose_layout
+from rhythm.audio.features import FEATURE_NAMES, audio_features, features_for_file
+from rhythm.core.io import write_json
+from rhythm.motion.poses import pose_npy, smpl_joints, smpl_npy, smpl_params
 from rhythm.pipeline.selection import Selection, select_sequences
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 from conftest import AISTPP
 
 
@@ -86,7 +87,7 @@ def test_audio2pose_layout_links_and_loader(prepared, tmp_path):
 
 
 def test_training_windows_are_aligned(prepared, demo_source):
-    from rhythm.dataset import DanceWindows, WindowSpec, split_sequences
+    from rhythm.motion.windows import DanceWindows, WindowSpec, split_sequences
 
     anno = demo_source / "annotations"
     train = split_sequences(anno, "train")

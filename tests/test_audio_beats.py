@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rhythm import aist, demo
-from rhythm.audio import extract_wav, load_wav
-from rhythm.beats import BeatOptions, beats_for_file
-from rhythm.errors import RhythmInputError
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.audio.wav import extract_wav, load_wav
+from rhythm.audio.beats import BeatOptions, beats_for_file
+from rhythm.core.errors import RhythmInputError
 
 
 def test_wav_from_video_is_16k_mono(demo_source, tmp_path):
@@ -70,7 +71,7 @@ def test_silence_and_steady_tones_have_no_beats(scraps, tmp_path):
 
 
 def test_scraps_of_audio_are_refused(scraps, tmp_path):
-    from rhythm.features import analysis_window_s, features_for_file
+    from rhythm.audio.features import analysis_window_s, features_for_file
 
     assert 0.5 < analysis_window_s() < 0.6  # chroma CENS's lowest constant-Q filter
     for name in ("short", "empty"):

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rhythm import cli, demo
+from rhythm import cli
+from rhythm.sources import demo
 
 SEQ = "gBR_sBM_cAll_d01_mBR0_ch01"
 VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from rhythm import aist, cli, demo
-from rhythm.calibration import CalibrationOptions, calibrate, calibrate_files, compare_cameras, reprojection_error
-from rhythm.errors import RhythmInputError
+from rhythm import cli
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.reconstruction.calibration import CalibrationOptions, calibrate, calibrate_files, compare_cameras, reprojection_error
+from rhythm.core.errors import RhythmInputError
 from conftest import AISTPP, REAL_SEQ
 
 

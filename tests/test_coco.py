@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from rhythm import aist
-from rhythm.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_coco, write_mmpose_config
-from rhythm.errors import RhythmInputError
-from rhythm.frames import FrameOptions, extract_for_video
-from rhythm.io import read_pickle, write_pickle
+from rhythm.core import aist
+from rhythm.video.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_coco, write_mmpose_config
+from rhythm.core.errors import RhythmInputError
+from rhythm.video.frames import FrameOptions, extract_for_video
+from rhythm.core.io import read_pickle, write_pickle
 
 
 @pytest.fixture(scope="module")

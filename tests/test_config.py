@@ -93,7 +93,7 @@ def test_profiles_are_valid_yaml_with_resources(profile):
 def test_landmarks_section_has_every_tracking_option_with_its_default():
     from dataclasses import fields
 
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     schema = yaml.safe_load(open(SCHEMA))["properties"]["landmarks"]["properties"]
     tracking = schema["tracking"]["properties"]
@@ -104,7 +104,7 @@ def test_landmarks_section_has_every_tracking_option_with_its_default():
 
 
 def test_landmarks_plan_auto_true_false(tmp_path):
-    from rhythm.errors import RhythmInputError
+    from rhythm.core.errors import RhythmInputError
     from rhythm.landmarks.models import load_manifest
     from rhythm.pipeline.landmarks import landmarks_plan
 

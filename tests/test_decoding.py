@@ -6,10 +6,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from rhythm.decoding import decoded_frames, plane_array
-from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import ffmpeg_exe, run_ffmpeg
-from rhythm.frames import FrameOptions, extract_frames
+from rhythm.core.decoding import decoded_frames, plane_array
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.ffmpeg import ffmpeg_exe, run_ffmpeg
+from rhythm.video.frames import FrameOptions, extract_frames
 
 
 def planes_md5(frame) -> str:

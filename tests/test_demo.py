@@ -1,8 +1,9 @@
 import numpy as np
 
-from rhythm import aist, demo
-from rhythm.ffmpeg import probe_video
-from rhythm.skeleton import smpl_joints
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.core.ffmpeg import probe_video
+from rhythm.core.skeleton import smpl_joints
 
 
 def test_demo_tree_has_real_formats(demo_source):
@@ -57,7 +58,7 @@ def test_dancer_is_stillest_on_its_own_beats(demo_source):
     The dance model's proof that music matters compares exactly these two scores, so the ground
     truth itself must separate them (a dancer fastest on the beat would score 0 with its own song).
     """
-    from rhythm import metrics
+    from rhythm.model import metrics
 
     anno = demo_source / "annotations"
     recipe = demo.DemoRecipe()

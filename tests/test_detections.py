@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rhythm import aist
-from rhythm import detections as D
-from rhythm.errors import RhythmInputError
-from rhythm.tracking import TrackOptions
+from rhythm.core import aist
+from rhythm.people import detections as D
+from rhythm.core.errors import RhythmInputError
+from rhythm.people.tracking import TrackOptions
 
 DATA = Path(__file__).parent / "data" / "detections"
 REAL = "aistpp/keypoints2d/gBR_sBM_cAll_d04_mBR0_ch01.pkl"

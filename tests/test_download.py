@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rhythm.download import (DownloadOptions, TermsNotAccepted, VideoNotFound, download_video, require_terms,
+from rhythm.sources.download import (DownloadOptions, TermsNotAccepted, VideoNotFound, download_video, require_terms,
                              video_url)
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 from conftest import run
 
 VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rhythm.ffmpeg import bundled_ffmpeg_exe, ffmpeg_version, probe_video
+from rhythm.core.ffmpeg import bundled_ffmpeg_exe, ffmpeg_version, probe_video
 
 DEBIAN = Path("/usr/bin/ffmpeg")
 
@@ -42,14 +42,14 @@ def sha(path: Path) -> str:
 
 
 def test_rhythm_runs_the_chosen_build(build, builds):
-    from rhythm.ffmpeg import ffmpeg_exe, tool_versions
+    from rhythm.core.ffmpeg import ffmpeg_exe, tool_versions
 
     assert ffmpeg_exe() == builds[build]
     assert tool_versions()["ffmpeg"] == builds[build]
 
 
 def test_wav_has_the_streams_own_length(build, demo_source, tmp_path):
-    from rhythm.audio import extract_wav
+    from rhythm.audio.wav import extract_wav
 
     info = extract_wav(demo_source / "videos" / "gBR_sBM_c01_d01_mBR0_ch01.mp4", tmp_path / "a.wav")
     assert info["samples"] == 80_000 and info["stream_duration_s"] == 5.0
@@ -57,8 +57,8 @@ def test_wav_has_the_streams_own_length(build, demo_source, tmp_path):
 
 
 def test_truncation_and_missing_audio_are_refused_by_both(build, demo_source, shared, tmp_path):
-    from rhythm.audio import extract_wav
-    from rhythm.errors import RhythmInputError
+    from rhythm.audio.wav import extract_wav
+    from rhythm.core.errors import RhythmInputError
 
     cut = tmp_path / "cut.mp4"
     cut.write_bytes((demo_source / "videos" / "gBR_sBM_c01_d01_mBR0_ch01.mp4").read_bytes()[:40_000])
@@ -72,9 +72,9 @@ def test_truncation_and_missing_audio_are_refused_by_both(build, demo_source, sh
 
 def test_audio_beats_and_features_are_identical_across_builds(builds, demo_source, tmp_path, monkeypatch):
     """The demo's music through each build: the same WAV bytes, beats and features."""
-    from rhythm.audio import extract_wav
-    from rhythm.beats import beats_for_file
-    from rhythm.features import features_for_file
+    from rhythm.audio.wav import extract_wav
+    from rhythm.audio.beats import beats_for_file
+    from rhythm.audio.features import features_for_file
 
     outputs = {}
     for name, exe in builds.items():
@@ -112,7 +112,7 @@ def test_muxed_videos_agree_in_frames_and_duration(builds, demo_source, tmp_path
     """Overlays and renders are encoded by the build that runs: other bytes, the same frames and lengths."""
     import av
 
-    from rhythm.render import encode_video
+    from rhythm.video.render import encode_video
 
     frames = np.zeros((90, 64, 96, 3), np.uint8)
     frames[:, :, :, 1] = np.arange(90)[:, None, None]

@@ -8,10 +8,12 @@ import types
 import numpy as np
 import pytest
 
-from rhythm import aist, cli, fitting
-from rhythm.errors import RhythmInputError
-from rhythm.poses import smpl_joints
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm import cli
+from rhythm.core import aist
+from rhythm.reconstruction import fitting
+from rhythm.core.errors import RhythmInputError
+from rhythm.motion.poses import smpl_joints
+from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 from conftest import AISTPP, REAL_SEQ
 
 DEMO_SEQ = "gBR_sBM_cAll_d01_mBR0_ch01"

@@ -4,10 +4,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from rhythm import aist, demo
-from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import ffmpeg_exe, probe_video, run_ffmpeg
-from rhythm.frames import FrameOptions, align_fps, extract_for_video, extract_frames, load_mapping
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.ffmpeg import ffmpeg_exe, probe_video, run_ffmpeg
+from rhythm.video.frames import FrameOptions, align_fps, extract_for_video, extract_frames, load_mapping
 
 VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"
 

@@ -1,4 +1,4 @@
-"""Two dancers keep their distance: each person placed where their feet meet the floor (rhythm.grounding),
+"""Two dancers keep their distance: each person placed where their feet meet the floor (rhythm.people.grounding),
 checked on a duet the demo generator renders with known positions."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rhythm import aist, demo
-from rhythm.grounding import camera_depth, depth_order, floor_from_keypoints3d, ground_points
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.people.grounding import camera_depth, depth_order, floor_from_keypoints3d, ground_points
 from conftest import AISTPP, REAL_SEQ
 
 
@@ -115,7 +116,7 @@ def test_landmarks_of_two_dancers_keep_their_distance(duet, tmp_path):
     their feet meet the floor; without one, their depth order from the feet is in the report."""
     from rhythm.landmarks.sampling import SamplingOptions
     from rhythm.landmarks.stage import LandmarkOptions, run_landmarks
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     video = tmp_path / "duet.mp4"
     demo.render_duet(duet, "c01", video)
@@ -148,7 +149,7 @@ def test_imported_detections_of_a_duet_keep_their_distance(duet, tmp_path):
     import json
 
     from rhythm import cli
-    from rhythm.detections import write_alphapose
+    from rhythm.people.detections import write_alphapose
 
     kp = duet.keypoints2d("c01", noise_px=0.7)
     write_alphapose(tmp_path / "alphapose-results.json", kp)  # (T, 2, 17, 3): both dancers, no idx

@@ -16,7 +16,8 @@ import pytest
 import soundfile as sf
 import yaml
 
-from rhythm import aist, demo
+from rhythm.core import aist
+from rhythm.sources import demo
 from conftest import copy_workflow, snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rhythm.cli import build_parser
-from rhythm.io import atomic_path, write_npy
+from rhythm.core.io import atomic_path, write_npy
 from conftest import AISTPP, REAL_SEQ, run
 
 
@@ -56,7 +56,7 @@ def test_inspect_prints_shapes():
 
 
 def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
-    from rhythm.io import atomic_dir
+    from rhythm.core.io import atomic_dir
 
     target = tmp_path / "out.npy"
     (tmp_path / ".out.npy.part.abc123.npy").write_bytes(b"half")  # what kill -9 leaves

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rhythm.download import DownloadOptions
-from rhythm.errors import RhythmInputError
+from rhythm.sources.download import DownloadOptions
+from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import models
 
 from conftest import run

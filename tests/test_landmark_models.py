@@ -36,7 +36,7 @@ except ImportError as exc:  # never skip: CI installs the stack (make setup-open
 
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import codec, geometry, rtmdet, rtmw3d
 from rhythm.landmarks.backend import RANDOM_INIT, load_backend, normalize_crops
 from rhythm.landmarks.models import RESOURCES

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import probe_video, run_ffmpeg
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.ffmpeg import probe_video, run_ffmpeg
 from rhythm.landmarks.keypoints import DANCE_85, WHOLEBODY_KEYPOINTS, resolve_selection
 from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
 from rhythm.landmarks.stage import (LandmarkOptions, choose_person, landmarks_for_video, read_manifest,
@@ -198,7 +198,7 @@ def test_validation_finds_what_the_seed_checked_and_more(tmp_path):
 
 def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
     """Up to N people: slot 0 is the dancer throughout (her 5-frame absence interpolated), slot 1 the visitor."""
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
                            tracking=TrackOptions(max_people=2, smoothing="none"))
@@ -217,7 +217,7 @@ def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
 def test_people_policy_takes_the_detector_scores_when_estimate_has_none(grey_video, tmp_path):
     """Real backends' estimate() gets boxes only and leaves Person.box_score NaN; the tracker ignores
     people without a finite score, so the stage fills in the detector's."""
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     class Unscored(ScriptedBackend):
         def estimate(self, frames, boxes):
@@ -237,9 +237,9 @@ def test_people_policy_takes_the_detector_scores_when_estimate_has_none(grey_vid
 def test_landmark_overlay_colours_each_tracked_person(grey_video, tmp_path):
     import subprocess
 
-    from rhythm.ffmpeg import ffmpeg_exe
-    from rhythm.overlays import render_landmark_overlay, track_colour
-    from rhythm.tracking import TrackOptions
+    from rhythm.core.ffmpeg import ffmpeg_exe
+    from rhythm.video.overlays import render_landmark_overlay, track_colour
+    from rhythm.people.tracking import TrackOptions
 
     opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
                            tracking=TrackOptions(max_people=2, smoothing="none"))

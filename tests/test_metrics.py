@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from rhythm import metrics
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.model import metrics
+from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
 DT = 1.0 / 60
 
@@ -530,7 +530,7 @@ def test_dance_metrics_report_unscored_motions_instead_of_zero():
 
 
 def test_joints_for_metrics_use_smpl_units():
-    from rhythm.aist import Motion
+    from rhythm.core.aist import Motion
 
     poses = np.zeros((3, 72))
     trans = np.array([[90.0, 85.0, 0.0]] * 3)

@@ -19,10 +19,11 @@ import pytest
 import torch
 import yaml
 
-from rhythm import aist, demo
-from rhythm.features import features_for_file
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.audio.features import features_for_file
 from rhythm.model.config import ModelConfig, TrainingRun, load_training_run
-from rhythm.poses import pose_npy, smpl_npy
+from rhythm.motion.poses import pose_npy, smpl_npy
 from conftest import SHARED, run
 
 TEST_SEQS = ["gPO_sBM_cAll_d03_mPO4_ch01", "gPO_sBM_cAll_d04_mPO4_ch02"]
@@ -52,7 +53,7 @@ def tiny_config(**overrides) -> ModelConfig:
 def results(demo_source, tmp_path_factory) -> Path:
     """results/<dataset> for the demo: SMPL parameters, 30 fps music features, 16 kHz audio, and beats
     written from the songs' known beat times (the demo puts a kick on every beat)."""
-    from rhythm.audio import extract_wav
+    from rhythm.audio.wav import extract_wav
 
     out = tmp_path_factory.mktemp("results") / "demo"
     anno = demo_source / "annotations"
@@ -102,7 +103,7 @@ def trained(results, tmp_path_factory) -> Path:
 
 def test_smpl_representation_round_trip(results):
     from rhythm.model.representation import SmplRepresentation, resample
-    from rhythm.skeleton import smpl_joints
+    from rhythm.core.skeleton import smpl_joints
 
     rep = SmplRepresentation()
     params = np.load(results / f"smpl/{TRAIN_SEQS[0]}.params.npy")
@@ -125,7 +126,7 @@ def test_demo_motions_keypoints3d_and_videos_agree(demo_source):
     those keypoints project: coloured limb pixels at the projected limb midpoints of every 50th frame."""
     import cv2
 
-    from rhythm.skeleton import COCO_LIMBS, smpl_joints, smpl_to_coco17
+    from rhythm.core.skeleton import COCO_LIMBS, smpl_joints, smpl_to_coco17
 
     anno = demo_source / "annotations"
     seq = TRAIN_SEQS[0]
@@ -311,7 +312,7 @@ def test_long_song_has_the_right_length_and_no_seams(trained, tmp_path):
 @pytest.mark.slow
 def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
     """The CLI on an mp3 (10 s, 120 BPM kicks): frame counts, audio stream, AIST++ pickle."""
-    from rhythm.ffmpeg import probe_video
+    from rhythm.core.ffmpeg import probe_video
 
     mp3 = SHARED / "audio" / "808kick120bpm.mp3"
     proc = run([sys.executable, "-m", "rhythm.cli", "generate", "--audio", str(mp3), "--checkpoint", str(trained),
@@ -327,7 +328,7 @@ def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
     motion = aist.load_motion(tmp_path / "808kick120bpm.pkl")
     assert motion.poses.shape == (n60, 72) and motion.scaling == 100.0
     joints = np.load(tmp_path / "808kick120bpm.npy")
-    from rhythm.metrics import joints_for_metrics
+    from rhythm.model.metrics import joints_for_metrics
 
     np.testing.assert_allclose(joints_for_metrics(motion), joints, atol=1e-4)
 
@@ -349,7 +350,7 @@ def test_seed_motion_is_kept_and_continued(trained, results, tmp_path):
 
 
 def test_bad_inputs_name_the_file(tmp_path, trained):
-    from rhythm.errors import RhythmInputError
+    from rhythm.core.errors import RhythmInputError
     from rhythm.model.checkpoint import read_checkpoint
     from rhythm.model.generate import GenerateOptions, generate
 
@@ -389,9 +390,9 @@ def test_keypoints3d_representation_end_to_end(results, tmp_path):
 
 def test_evaluate_on_known_inputs(results, tmp_path):
     """Ground truth scored as if generated: FID 0 against itself; its BAS with its own beats is what
-    rhythm.metrics gives; a dance that bounces on the beat wins BAS against other tracks' beats; the
+    rhythm.model.metrics gives; a dance that bounces on the beat wins BAS against other tracks' beats; the
     random-clip baseline draws real training clips, seeded."""
-    from rhythm import metrics
+    from rhythm.model import metrics
     from rhythm.model.evaluate import evaluate_to_files, load_joints
 
     gen_dir = tmp_path / "generated"

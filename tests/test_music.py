@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rhythm import aist, demo
-from rhythm.errors import RhythmInputError
-from rhythm.music import COVERAGE_TOLERANCE_S, check_coverage, extract_music
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.core.errors import RhythmInputError
+from rhythm.audio.music import COVERAGE_TOLERANCE_S, check_coverage, extract_music
 
 BASIC = ("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02")
 
@@ -74,7 +75,7 @@ def test_a_video_whose_length_disagrees_with_its_annotations_is_refused(mbr0, tm
 
 def test_every_source_refused_is_one_error_naming_them(mbr0, tmp_path):
     silent = tmp_path / "gBR_sBM_c01_d01_mBR0_ch01.mp4"
-    from rhythm.render import encode_video
+    from rhythm.video.render import encode_video
 
     sf.write(str(tmp_path / "quiet.wav"), np.zeros(16000 * 6, np.float32), 16000)
     encode_video(np.zeros((300, 64, 64, 3), np.uint8), tmp_path / "quiet.wav", silent)
@@ -93,8 +94,8 @@ def test_music_must_cover_the_dance():
 
 def test_loaders_refuse_music_shorter_than_the_dance(mbr0, tmp_path):
     """load_aligned_sequence, DanceWindows and load_single_sample never cut the dance to the music."""
-    from rhythm.data import load_single_sample
-    from rhythm.dataset import DanceWindows, WindowSpec, load_aligned_sequence
+    from rhythm.motion.audio2pose import load_single_sample
+    from rhythm.motion.windows import DanceWindows, WindowSpec, load_aligned_sequence
 
     res = tmp_path / "results"
     for d in ("poses", "smpl", "features/30fps", "audio"):

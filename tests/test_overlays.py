@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from rhythm import aist
-from rhythm.ffmpeg import probe_video
-from rhythm.frames import extract_for_video
-from rhythm.overlays import OverlayOptions, overlay_keypoints, render_overlays
-from rhythm.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
+from rhythm.core import aist
+from rhythm.core.ffmpeg import probe_video
+from rhythm.video.frames import extract_for_video
+from rhythm.video.overlays import OverlayOptions, overlay_keypoints, render_overlays
+from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
 from conftest import AISTPP, REAL_SEQ
 
 VIDEO = "gPO_sBM_c02_d03_mPO4_ch01"

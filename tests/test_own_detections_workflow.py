@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from rhythm import aist
-from rhythm.detections import write_openpose
+from rhythm.core import aist
+from rhythm.people.detections import write_openpose
 from conftest import AISTPP, REAL_SEQ, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]

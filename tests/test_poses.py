@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rhythm import aist
-from rhythm.poses import PoseOptions, convert_keypoints3d, pose_npy
+from rhythm.core import aist
+from rhythm.motion.poses import PoseOptions, convert_keypoints3d, pose_npy
 from conftest import AISTPP, REAL_SEQ
 
 

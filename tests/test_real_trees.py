@@ -15,7 +15,7 @@ import shutil
 import pytest
 import yaml
 
-from rhythm import aist
+from rhythm.core import aist
 from rhythm.pipeline.config import ConfigError, check_config, load_config
 from rhythm.pipeline.model import model_plan
 from rhythm.pipeline.plan import PlanError, make_plan

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from rhythm import aist
+from rhythm.core import aist
 from conftest import AISTPP, REAL_SEQ, ROOT, run
 from test_calibration import perturb
 

@@ -1,5 +1,5 @@
 from rhythm.pipeline.selection import Selection
-from rhythm.report import data_status, render_text
+from rhythm.pipeline.report import data_status, render_text
 from conftest import AISTPP
 
 

@@ -1,5 +1,5 @@
 """Rotation representations and SMPL forward kinematics, numpy and torch, against scipy and
-rhythm.skeleton; gradients with torch.autograd.gradcheck in float64."""
+rhythm.core.skeleton; gradients with torch.autograd.gradcheck in float64."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from rhythm import rotations as rot
-from rhythm.skeleton import forward_kinematics
+from rhythm.core import rotations as rot
+from rhythm.core.skeleton import forward_kinematics
 
 torch = pytest.importorskip("torch")
 

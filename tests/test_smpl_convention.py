@@ -1,4 +1,4 @@
-"""SMPL in the official convention (rhythm.skeleton): checked on a genuine AIST++ motion.
+"""SMPL in the official convention (rhythm.core.skeleton): checked on a genuine AIST++ motion.
 
 ../shared/data/aistpp_smpl holds gBR_sBM_cAll_d06_mBR2_ch06's official SMPL motion, keypoints3d,
 keypoints2d and camera settings. The pelvis sits at smpl_trans + J0 * smpl_scaling: forward
@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rhythm import aist, demo
-from rhythm.skeleton import (_COCO_FROM_SMPL, SMPL_PELVIS_REST, forward_kinematics, smpl_joints,
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.core.skeleton import (_COCO_FROM_SMPL, SMPL_PELVIS_REST, forward_kinematics, smpl_joints,
                              smpl_translation)
 from conftest import SHARED
 
@@ -79,7 +80,7 @@ def test_the_demo_dancer_follows_the_convention(demo_source):
 
 def test_smpl_joints_project_onto_the_real_keypoints2d():
     """The AIST++ API's SMPL view: the official motion through camera c01 lands on c01's 2D keypoints."""
-    from rhythm.overlays import overlay_keypoints
+    from rhythm.video.overlays import overlay_keypoints
 
     pix = overlay_keypoints(SMPL_TREE, str(aist.parse_name(SEQ).with_camera("c01")), "smpl")
     kp2d = aist.load_keypoints2d(aist.keypoints2d_path(SMPL_TREE, SEQ)).view("c01")
@@ -92,9 +93,9 @@ def test_smpl_joints_project_onto_the_real_keypoints2d():
 def test_smpl_overlay_draws_on_the_dancer(demo_source, tmp_path):
     import cv2
 
-    from rhythm.frames import extract_for_video
-    from rhythm.overlays import OverlayOptions, overlay_keypoints, render_overlays
-    from rhythm.skeleton import SMPL_BONES
+    from rhythm.video.frames import extract_for_video
+    from rhythm.video.overlays import OverlayOptions, overlay_keypoints, render_overlays
+    from rhythm.core.skeleton import SMPL_BONES
 
     video = "gBR_sBM_c02_d01_mBR0_ch01"
     frames = tmp_path / "frames"
@@ -122,7 +123,7 @@ def synthetic_smpl_model(path) -> None:
     skeleton's joints (pelvis at J0), each cluster skinned to its joint, no shape or pose blend shapes."""
     import pickle
 
-    from rhythm.skeleton import SMPL_OFFSETS, SMPL_PARENTS
+    from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS
 
     rest = np.zeros((24, 3))
     rest[0] = SMPL_PELVIS_REST
@@ -145,7 +146,7 @@ def synthetic_smpl_model(path) -> None:
 
 def test_the_convention_is_smpls_own(official, tmp_path):
     """smplx (SMPL's reference implementation) on a model whose pelvis rests at J0 puts the joints where
-    rhythm.skeleton.smpl_joints does: joints = scaling * SMPL(poses, transl = trans / scaling)."""
+    rhythm.core.skeleton.smpl_joints does: joints = scaling * SMPL(poses, transl = trans / scaling)."""
     import smplx
     import torch
 
@@ -163,8 +164,8 @@ def test_the_convention_is_smpls_own(official, tmp_path):
 def test_the_smpl_overlay_draws_the_mesh_with_smplx(demo_source, tmp_path):
     """--smpl-model: the mesh's vertices (here the synthetic model's clusters) drawn around the joints."""
     from rhythm import cli
-    from rhythm.frames import extract_for_video
-    from rhythm.overlays import smpl_mesh_pixels, smpl_pixels
+    from rhythm.video.frames import extract_for_video
+    from rhythm.video.overlays import smpl_mesh_pixels, smpl_pixels
 
     synthetic_smpl_model(tmp_path / "SMPL_NEUTRAL.pkl")
     video = "gBR_sBM_c01_d01_mBR0_ch01"

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from rhythm.tracking import (
+from rhythm.people.tracking import (
     Detection, TrackOptions, box_iou, fill_gaps, one_euro, savgol, similarity, smooth, summary_row, track_people,
 )
 
@@ -376,7 +376,7 @@ def test_posetrack_ballroom_couple_turning(shared):
 def test_draw_tracked_people_colours_each_person_consistently(shared):
     import cv2
 
-    from rhythm.overlays import TRACK_COLOURS, draw_skeleton, draw_tracked_people, track_colour
+    from rhythm.video.overlays import TRACK_COLOURS, draw_skeleton, draw_tracked_people, track_colour
 
     kps, boxes, image = posetrack_people(shared, "012834")
     rng = np.random.default_rng(0)

@@ -6,9 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from rhythm import aist, cli, demo
-from rhythm.errors import RhythmInputError
-from rhythm.triangulation import (
+from rhythm import cli
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.core.errors import RhythmInputError
+from rhythm.reconstruction.triangulation import (
     TriangulationOptions,
     camera_arrays,
     distance_stats,

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from rhythm import aist
+from rhythm.core import aist
 from conftest import SNAKEMAKE, run, snakemake
 
 pytestmark = pytest.mark.slow
@@ -93,7 +93,7 @@ def test_audio_beats_poses_reports(wf):
 
 
 def test_audio2pose_outputs(wf):
-    from rhythm.data import load_single_sample
+    from rhythm.motion.audio2pose import load_single_sample
 
     out = wf / "results" / "demo"
     for fps, n in ((60, 300), (30, 150)):
@@ -243,7 +243,7 @@ def test_dance_model_targets(wf):
     """The demo config's model: trained, generated for the test track with the music, evaluated; and the
     music matters (docs/model.md): its FID_k beats random training clips and its Beat Align Score is
     higher with its own song's beats than with the other songs' (as the ground truth's is)."""
-    from rhythm.ffmpeg import probe_video
+    from rhythm.core.ffmpeg import probe_video
 
     model = wf / "results/models/demo"
     gen = wf / "results/generated/demo"

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from rhythm import __version__
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> None:
-    from rhythm import demo
+    from rhythm.sources import demo
 
     recipe = demo.DemoRecipe(seed=args.seed, duration_s=args.duration, width=args.width,
                              height=args.height, cameras=tuple(args.cameras), advanced_s=args.advanced)
@@ -33,10 +33,10 @@ def _selection(args: argparse.Namespace):
 
 
 def _cmd_status(args: argparse.Namespace) -> None:
-    from rhythm.report import data_status, render_text
+    from rhythm.pipeline.report import data_status, render_text
 
     if args.versions:
-        from rhythm.ffmpeg import tool_versions
+        from rhythm.core.ffmpeg import tool_versions
 
         versions = tool_versions()
         print(json.dumps(versions, indent=2) if args.json else "".join(f"{k}: {v}\n" for k, v in versions.items()),
@@ -50,14 +50,14 @@ def _cmd_status(args: argparse.Namespace) -> None:
 
 
 def _cmd_link_video(args: argparse.Namespace) -> None:
-    from rhythm.videos import link_video
+    from rhythm.sources.videos import link_video
 
     info = link_video(args.source, args.dest)
     print(f"{args.dest} -> {args.source}: {info.width}x{info.height}, {info.fps:g} fps, {info.num_frames} frames")
 
 
 def _cmd_frames(args: argparse.Namespace) -> None:
-    from rhythm.frames import FrameOptions, extract_for_video, extract_frames
+    from rhythm.video.frames import FrameOptions, extract_for_video, extract_frames
 
     fps = args.fps if args.fps else (60.0 if args.anno_dir else None)
     opts = FrameOptions(fps=fps, align=args.align, quality=args.quality, stride=args.stride,
@@ -76,8 +76,8 @@ def _cmd_frames(args: argparse.Namespace) -> None:
 def _cmd_download(args: argparse.Namespace) -> None:
     import concurrent.futures
 
-    from rhythm import aist
-    from rhythm.download import DownloadOptions, download_video, expected_frames_of, require_terms
+    from rhythm.core import aist
+    from rhythm.sources.download import DownloadOptions, download_video, expected_frames_of, require_terms
 
     require_terms(args.accept_terms_of_use)
     videos = list(args.video or [])
@@ -117,7 +117,7 @@ def _cmd_download(args: argparse.Namespace) -> None:
 
 
 def _cmd_coco(args: argparse.Namespace) -> None:
-    from rhythm.coco import CocoOptions, build_split, write_mmpose_config
+    from rhythm.video.coco import CocoOptions, build_split, write_mmpose_config
 
     opts = CocoOptions(stride=args.stride, visible_threshold=args.visible_threshold,
                        labeled_threshold=args.labeled_threshold, margin=args.margin, link=args.link,
@@ -129,7 +129,7 @@ def _cmd_coco(args: argparse.Namespace) -> None:
 
 
 def _cmd_overlay(args: argparse.Namespace) -> None:
-    from rhythm.overlays import OUTSIDE_WARNING, OverlayOptions, render_overlays
+    from rhythm.video.overlays import OUTSIDE_WARNING, OverlayOptions, render_overlays
 
     size = None
     if args.annotation_size:
@@ -151,7 +151,7 @@ def _cmd_overlay(args: argparse.Namespace) -> None:
 
 
 def _cmd_audio(args: argparse.Namespace) -> None:
-    from rhythm.music import extract_music
+    from rhythm.audio.music import extract_music
 
     info = extract_music(args.sources, args.out, music=args.music, anno_dir=args.anno_dir, sequences=args.sequences,
                          max_mismatch=args.max_mismatch, sample_rate=args.sample_rate,
@@ -162,7 +162,7 @@ def _cmd_audio(args: argparse.Namespace) -> None:
 
 
 def _cmd_beats(args: argparse.Namespace) -> None:
-    from rhythm.beats import BeatOptions, beats_for_file
+    from rhythm.audio.beats import BeatOptions, beats_for_file
 
     opts = BeatOptions(tracker=args.tracker, start_bpm=args.start_bpm, min_bpm=args.min_bpm, max_bpm=args.max_bpm,
                        tightness=args.tightness, percussive=not args.no_percussive, fps=args.fps)
@@ -172,7 +172,7 @@ def _cmd_beats(args: argparse.Namespace) -> None:
 
 
 def _cmd_poses(args: argparse.Namespace) -> None:
-    from rhythm.poses import PoseOptions, pose_npy
+    from rhythm.motion.poses import PoseOptions, pose_npy
 
     opts = PoseOptions(optim=args.optim, units=args.units, center=args.center, fps=args.fps,
                        smooth_sigma=args.smooth)
@@ -181,36 +181,36 @@ def _cmd_poses(args: argparse.Namespace) -> None:
 
 
 def _cmd_features(args: argparse.Namespace) -> None:
-    from rhythm.features import features_for_file
+    from rhythm.audio.features import features_for_file
 
     feats = features_for_file(args.audio, args.out, args.fps, allow_silence=args.allow_silence)
     print(f"{args.out}: {feats.shape} at {args.fps} fps")
 
 
 def _cmd_smpl(args: argparse.Namespace) -> None:
-    from rhythm.poses import smpl_npy
+    from rhythm.motion.poses import smpl_npy
 
     joints = smpl_npy(args.motion, args.joints, args.params)
     print(f"{args.joints}: {joints.shape}")
 
 
 def _cmd_audio2pose(args: argparse.Namespace) -> None:
-    from rhythm.data import write_audio2pose_layout
+    from rhythm.motion.audio2pose import write_audio2pose_layout
 
     index = write_audio2pose_layout(args.results, args.sequences, args.out, args.camera, pose_fps=args.pose_fps)
     print(f"{args.out}: {len(index['samples'])} samples (links)")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    from rhythm.io import write_json, write_text
-    from rhythm.report import build_report, data_status, render_html, render_text
+    from rhythm.core.io import write_json, write_text
+    from rhythm.pipeline.report import build_report, data_status, render_html, render_text
 
     from rhythm.pipeline.selection import select_sequences
 
     selection = _selection(args)
     status = data_status(args.anno_dir, args.video_dir, selection)
     sequences = sorted({s for seqs in select_sequences(args.anno_dir, selection).values() for s in seqs})
-    from rhythm.ffmpeg import tool_versions
+    from rhythm.core.ffmpeg import tool_versions
 
     status["tools"] = tool_versions()
     report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
@@ -244,8 +244,8 @@ def _landmark_options(args: argparse.Namespace):
 def _landmark_camera(args: argparse.Namespace):
     """The video's camera and floor, to place people on the floor: from --cameras/--camera, or for an
     AIST++ video from --anno-dir (its setting through mapping.txt; the floor under its keypoints3d)."""
-    from rhythm import aist
-    from rhythm.grounding import floor_from_keypoints3d
+    from rhythm.core import aist
+    from rhythm.people.grounding import floor_from_keypoints3d
 
     if not (args.cameras or args.anno_dir):
         return None, 0.0
@@ -277,7 +277,7 @@ def _cmd_landmarks(args: argparse.Namespace) -> None:
     import os
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads sleep, not spin
-    from rhythm.ffmpeg import probe_video
+    from rhythm.core.ffmpeg import probe_video
     from rhythm.landmarks.backend import RANDOM_INIT
     from rhythm.landmarks.models import require_weights, weight_path
     from rhythm.pipeline.resources import claim_gpu
@@ -319,7 +319,7 @@ def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
     summary = validate_dir(args.folder, args.num_keypoints, args.channels, kpt_threshold=args.kpt_thr,
                            has_score=not args.no_score)
     if args.out:
-        from rhythm.io import write_json
+        from rhythm.core.io import write_json
 
         write_json(args.out, summary)
     if args.json:
@@ -337,14 +337,14 @@ def _cmd_landmarks_validate(args: argparse.Namespace) -> None:
 
 
 def _cmd_standins(args: argparse.Namespace) -> None:
-    from rhythm.standins import write_standin_tree
+    from rhythm.sources.standins import write_standin_tree
 
     info = write_standin_tree(args.out, args.videos)
     print(f"{args.out}: {info['sequences']} sequences, {info['videos']} videos (empty stand-ins, for dry runs)")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
-    from rhythm.inspect import describe_pickle, plot_keypoints
+    from rhythm.sources.inspect import describe_pickle, plot_keypoints
 
     print(describe_pickle(args.file), end="")
     if args.plot:
@@ -353,11 +353,11 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
 
 
 def _cmd_reprojection(args: argparse.Namespace) -> None:
-    from rhythm.reprojection import reprojection_errors
+    from rhythm.reconstruction.reprojection import reprojection_errors
 
     result = reprojection_errors(args.anno_dir, args.sequence, optim=args.optim)
     if args.out:
-        from rhythm.io import write_json
+        from rhythm.core.io import write_json
 
         write_json(args.out, result)
     if args.json:
@@ -371,7 +371,7 @@ def _cmd_reprojection(args: argparse.Namespace) -> None:
 def _cmd_model_config(args: argparse.Namespace) -> None:
     import yaml
 
-    from rhythm.io import write_text
+    from rhythm.core.io import write_text
     from rhythm.model.config import training_run_from_dict
 
     try:
@@ -458,7 +458,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
-    from rhythm import aist
+    from rhythm.core import aist
 
     p.add_argument("--splits", nargs="+", default=list(aist.SPLITS), choices=aist.SPLITS, metavar="SPLIT",
                    help="splits to report (default: all six)")
@@ -473,7 +473,7 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_triangulate(args: argparse.Namespace) -> None:
-    from rhythm.triangulation import TriangulationOptions, triangulate_file
+    from rhythm.reconstruction.triangulation import TriangulationOptions, triangulate_file
 
     opts = TriangulationOptions(view_factor=args.view_factor, view_min_px=args.view_min_px,
                                 outlier_factor=args.outlier_factor, optimise=not args.no_optimise,
@@ -492,7 +492,7 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
-    from rhythm.calibration import CalibrationOptions, calibrate_files
+    from rhythm.reconstruction.calibration import CalibrationOptions, calibrate_files
 
     opts = CalibrationOptions(frame_stride=args.frame_stride, distortion_terms=args.distortion_terms,
                               loss_scale_px=args.loss_scale, focal_prior=args.focal_prior)
@@ -508,7 +508,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
 
 
 def _cmd_fit_smpl(args: argparse.Namespace) -> None:
-    from rhythm.fitting import PUBLIC_SKELETON, FitOptions, fit_file, skeleton_from_smpl_model
+    from rhythm.reconstruction.fitting import PUBLIC_SKELETON, FitOptions, fit_file, skeleton_from_smpl_model
 
     skeleton = PUBLIC_SKELETON
     if args.smpl_model:
@@ -522,14 +522,14 @@ def _cmd_fit_smpl(args: argparse.Namespace) -> None:
 
 
 def _cmd_reconstruction_errors(args: argparse.Namespace) -> None:
-    from rhythm.reconstruction import write_reconstruction_errors
+    from rhythm.reconstruction.errors import write_reconstruction_errors
 
     errors = write_reconstruction_errors(args.out, args.triangulation, args.fitting, args.calibration)
     print(json.dumps(errors["summary"], indent=2))
 
 
 def _cmd_track(args: argparse.Namespace) -> None:
-    from rhythm.tracking import track_file
+    from rhythm.people.tracking import track_file
 
     opts = _tracking_options(args)
     result = track_file(args.detections, args.out, opts, fps=args.fps, report_out=args.report,
@@ -551,7 +551,7 @@ def _boolean(text: str) -> bool:
 
 def _add_track(sub) -> None:
     p = sub.add_parser("track", help="stable identities for up to N people from per-frame detections (.json/.npy)")
-    p.add_argument("detections", help="detections: JSON (see rhythm.tracking.load_detections) or (T, M, K, C) .npy")
+    p.add_argument("detections", help="detections: JSON (see rhythm.people.tracking.load_detections) or (T, M, K, C) .npy")
     p.add_argument("--out", required=True, help="keypoints (T, N, K, C+1) float32 .npy, NaN where absent")
     p.add_argument("--report", default=None, help="JSON report: people, switches, gaps, dropped detections")
     p.add_argument("--details", default=None, help=".npz with boxes and the presence masks")
@@ -564,7 +564,7 @@ def _add_tracking_options(p) -> None:
     """One flag per TrackOptions field, named as in the config's tracking: section."""
     from dataclasses import fields
 
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     for f in fields(TrackOptions):
         flag = "--" + f.name.replace("_", "-")
@@ -578,15 +578,15 @@ def _add_tracking_options(p) -> None:
 def _tracking_options(args: argparse.Namespace):
     from dataclasses import fields
 
-    from rhythm.tracking import TrackOptions
+    from rhythm.people.tracking import TrackOptions
 
     return TrackOptions(**{f.name: getattr(args, f.name) for f in fields(TrackOptions)})
 
 
 def _add_reconstruction(sub) -> None:
-    from rhythm.calibration import CalibrationOptions as Cal
-    from rhythm.fitting import FitOptions as Fit
-    from rhythm.triangulation import TriangulationOptions as Tri
+    from rhythm.reconstruction.calibration import CalibrationOptions as Cal
+    from rhythm.reconstruction.fitting import FitOptions as Fit
+    from rhythm.reconstruction.triangulation import TriangulationOptions as Tri
 
     p = sub.add_parser("triangulate", help="keypoints3d from multi-view keypoints2d, dropping bad views")
     p.add_argument("--anno-dir", required=True, help='AIST++ annotations (keypoints2d/, cameras/)')
@@ -653,7 +653,7 @@ def _add_reconstruction(sub) -> None:
 
 
 def _cmd_models_fetch(args: argparse.Namespace) -> None:
-    from rhythm.download import DownloadOptions
+    from rhythm.sources.download import DownloadOptions
     from rhythm.landmarks.models import fetch_models
 
     options = DownloadOptions(retries=args.retries, backoff_s=args.backoff, timeout_s=args.timeout)
@@ -716,8 +716,9 @@ def _add_models(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rhythm import aist, demo
-    from rhythm.download import BASE_URL as DOWNLOAD_BASE_URL
+    from rhythm.core import aist
+    from rhythm.sources import demo
+    from rhythm.sources.download import BASE_URL as DOWNLOAD_BASE_URL
 
     parser = argparse.ArgumentParser(prog="rhythm", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"rhythm {__version__}")
@@ -1059,7 +1060,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconstruction(sub)
     _add_track(sub)
     _add_models(sub)
-    from rhythm.detections import register as add_import_keypoints
+    from rhythm.people.detections import register as add_import_keypoints
 
     add_import_keypoints(sub)
     return parser

@@ -1,5 +1,5 @@
 # Music: one 16 kHz mono WAV per music track (from audio.music_dir, else the longest good video of
-# that music: rhythm.music), and its beats, tempo and features.
+# that music: rhythm.audio.music), and its beats, tempo and features.
 
 
 rule extract_audio:

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from rhythm import aist
-from rhythm.errors import RhythmInputError
+from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
 from rhythm.pipeline import model as model_stage
 from rhythm.pipeline.landmarks import landmarks_plan
 from rhythm.pipeline.model import model_plan
@@ -15,7 +15,7 @@ from rhythm.pipeline.plan import PlanError, annotation_view, demo_recipe, detect
 from rhythm.pipeline.reconstruction import reconstruction_plan
 from rhythm.pipeline.resources import cap_local_gpus
 from rhythm.pipeline.selection import selection_from_config
-from rhythm.tracking import TrackOptions
+from rhythm.people.tracking import TrackOptions
 
 DATASET = config["dataset"]
 OUT = f"results/{DATASET}"
@@ -127,7 +127,7 @@ def detection_cameras(wildcards):
 
 
 def music_candidates(wildcards):
-    """The files the WAV of a music id may come from: a music file, or its videos (rhythm.music picks)."""
+    """The files the WAV of a music id may come from: a music file, or its videos (rhythm.audio.music picks)."""
     if wildcards.music not in PLAN.music_sources:
         raise ValueError(f"no video or music file found for {wildcards.music}")
     return list(PLAN.music_sources[wildcards.music].candidates)
@@ -337,7 +337,7 @@ def _landmark_options():
         opts.append(f"--det-config {shlex.quote(lm['detector_config'])}")
     if lm.get("pose_config"):
         opts.append(f"--pose-config {shlex.quote(lm['pose_config'])}")
-    if lm["policy"] == "people":  # the tracking options that differ from rhythm.tracking's defaults
+    if lm["policy"] == "people":  # the tracking options that differ from rhythm.people.tracking's defaults
         defaults = TrackOptions()
         for key, value in lm["tracking"].items():
             if value != getattr(defaults, key):

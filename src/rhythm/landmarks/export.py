@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from rhythm.io import atomic_path
+from rhythm.core.io import atomic_path
 
 OPSET = 17
 METADATA_KEY = "rhythm"

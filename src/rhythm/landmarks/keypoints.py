@@ -12,7 +12,7 @@ other selection is a list of indices in the config (``landmarks.keypoints``).
 
 from __future__ import annotations
 
-from rhythm.skeleton import COCO_KEYPOINTS
+from rhythm.core.skeleton import COCO_KEYPOINTS
 
 NUM_WHOLEBODY = 133
 FEET = ("left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import codec, rtmdet
 from rhythm.landmarks.backend import POSE_MEAN_RGB, POSE_STD_RGB, RANDOM_INIT, TopDownBackend, select_persons
 from rhythm.landmarks.models import require_weights, resolve_config

@@ -18,10 +18,10 @@ import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhythm.download import DownloadOptions, TransientDownloadError
-from rhythm.download import _fetch as fetch_resumable
-from rhythm.errors import RhythmInputError
-from rhythm.io import atomic_path
+from rhythm.sources.download import DownloadOptions, TransientDownloadError
+from rhythm.sources.download import _fetch as fetch_resumable
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import atomic_path
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources" / "landmarks"
 MANIFEST = RESOURCES / "models.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import codec, rtmdet
 from rhythm.landmarks.backend import TopDownBackend, normalize_crops, select_persons
 from rhythm.landmarks.models import require_weights

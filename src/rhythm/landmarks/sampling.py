@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rhythm.ffmpeg import VideoInfo
+from rhythm.core.ffmpeg import VideoInfo
 
 
 class SkipSegment(Exception):

@@ -13,7 +13,7 @@ Person policies:
 * ``best``: keep the highest-scoring box of every frame;
 * ``track``: keep the person followed from frame to frame (the box overlapping the previous one
   most), which does not jump to a bystander who scores higher for a frame;
-* ``people``: keep up to N people with stable identities (:mod:`rhythm.tracking`: matching by
+* ``people``: keep up to N people with stable identities (:mod:`rhythm.people.tracking`: matching by
   box overlap and keypoint distance, re-identification after short gaps, short gaps interpolated,
   jitter smoothed), written as ``(T, N, 85, 4)`` with absolute positions: slot n is the same
   dancer all the way through (duets, crowds).
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.errors import RhythmInputError
-from rhythm.ffmpeg import probe_video, read_raw_frames
-from rhythm.io import write_json, write_npy
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.ffmpeg import probe_video, read_raw_frames
+from rhythm.core.io import write_json, write_npy
 from rhythm.landmarks.keypoints import DANCE_85
 from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
 
@@ -52,7 +52,7 @@ class LandmarkOptions:
     units_per_metre: float = 100.0  # of the camera's world (AIST++: cm)
     batch_frames: int = 16  # frames decoded and sent to the backend at once
     track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
-    tracking: object = None  # people: rhythm.tracking.TrackOptions (max_people, gaps, smoothing)
+    tracking: object = None  # people: rhythm.people.tracking.TrackOptions (max_people, gaps, smoothing)
 
     def __post_init__(self):
         if self.policy not in POLICIES:
@@ -212,7 +212,7 @@ def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
                   options: LandmarkOptions) -> tuple[np.ndarray, dict, np.ndarray]:
     """``(T, N, K, 4)`` of up to N tracked people (pixels while tracking, normalised after: x / width,
     y / height, root-relative z, score), the report, and ``(T, N)``: where each person is."""
-    from rhythm.tracking import Detection, TrackOptions, summary_row, track_people
+    from rhythm.people.tracking import Detection, TrackOptions, summary_row, track_people
 
     track_options = options.tracking or TrackOptions()
     frames = [[Detection(np.asarray(p.box, float), float(p.box_score), np.asarray(p.keypoints, float),
@@ -235,9 +235,9 @@ def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
 def _place(rows: np.ndarray, options: LandmarkOptions, report: dict, width: int | None = None,
            height: int | None = None) -> np.ndarray:
     """With a camera: z becomes each keypoint's camera depth (m), every person placed where their feet meet
-    the floor, so several people keep their distances (rhythm.grounding). Without one: z stays relative to
+    the floor, so several people keep their distances (rhythm.people.grounding). Without one: z stays relative to
     each person's root, and for several people the report keeps their depth order from the feet."""
-    from rhythm.grounding import absolute_depths, camera_depth, depth_order
+    from rhythm.people.grounding import absolute_depths, camera_depth, depth_order
 
     sel = list(options.keypoints)
     if options.camera is None:
@@ -268,7 +268,7 @@ def landmarks_for_video(video: str | Path, out: str | Path, backend, options: La
                         start_s: float = 0.0, end_s: float | None = None, segment: str | None = None,
                         progress: bool = False) -> dict:
     """Write ``out`` (``.npy``) and its report ``out`` with ``.json``; returns the report."""
-    from rhythm.io import without_timings
+    from rhythm.core.io import without_timings
 
     out = Path(out)
     if out.suffix != ".npy":

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from rhythm.errors import RhythmInputError
-from rhythm.io import atomic_path
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import atomic_path
 from rhythm.model.config import ModelConfig
 from rhythm.model.diffusion import Diffusion
 from rhythm.model.network import DanceDenoiser

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from rhythm.errors import RhythmInputError
+from rhythm.core.errors import RhythmInputError
 
 REPRESENTATIONS = ("smpl", "keypoints3d")
 
@@ -232,7 +232,7 @@ def training_run_from_dict(data: dict) -> TrainingRun:
         units = float(data.get("pose_units_per_metre", 100.0))
         run = data.get("run") or model.run or results.name
     else:  # a workflow config
-        from rhythm.dataset import split_sequences
+        from rhythm.motion.windows import split_sequences
 
         anno = data["data"]["anno_dir"]
         genres = (data.get("selection") or {}).get("genres") or None

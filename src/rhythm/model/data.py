@@ -1,6 +1,6 @@
 """Training windows: aligned motion and music cut from the prepared sequences, with time-stretching.
 
-Sequences are read through :func:`rhythm.dataset.load_aligned_sequence` (``smpl/<seq>.params.npy``
+Sequences are read through :func:`rhythm.motion.windows.load_aligned_sequence` (``smpl/<seq>.params.npy``
 or ``poses/<seq>.npy`` with ``features/<fps>fps/<music>.npy``) and held in memory. A training
 window starts anywhere in a sequence and may be time-stretched by a factor ``s``: window frame
 ``k`` reads the source at time ``start + s * k / fps`` for motion and music alike, so the dancer
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rhythm import aist
-from rhythm.dataset import load_aligned_sequence
-from rhythm.features import FEATURE_NAMES
+from rhythm.core import aist
+from rhythm.motion.windows import load_aligned_sequence
+from rhythm.audio.features import FEATURE_NAMES
 from rhythm.model.representation import SOURCE_FPS, Normalizer, _interpolate, representation
 
 ONE_HOT_CHANNELS = (FEATURE_NAMES.index("onset_peak"), FEATURE_NAMES.index("beat"))
@@ -118,7 +118,7 @@ class WindowSampler:
 
 def load_sequences(results, names: list[str], rep_name: str, fps: int, pose_units_per_metre: float = 100.0,
                    genre: bool = True) -> list[Sequence]:
-    """Read sequences from ``results/<dataset>`` through :mod:`rhythm.dataset`."""
+    """Read sequences from ``results/<dataset>`` through :mod:`rhythm.motion.windows`."""
     rep = representation(rep_name)
     out = []
     for name in names:

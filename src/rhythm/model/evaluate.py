@@ -5,7 +5,7 @@ Protocol (written into every result): generated dances (the ``.npy`` joints of `
 60 fps, metres, y up) and the test split's ground truth (SMPL joints by forward kinematics of
 ``smpl/<seq>.params.npy``, the positions Bailando and EDGE evaluate) are cut into clips of
 ``clip_s`` seconds every ``clip_stride_s`` seconds; FID_k, FID_g, Div_k, Div_g, BAS and PFC are
-:func:`rhythm.metrics.dance_metrics` of those clips (nothing is recomputed here), each clip scored
+:func:`rhythm.model.metrics.dance_metrics` of those clips (nothing is recomputed here), each clip scored
 against the beats of its own music (``beats/<music>.json``) shifted to the clip.
 
 Two checks that the music matters:
@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm import aist, metrics
-from rhythm.errors import RhythmInputError
-from rhythm.io import read_json, read_npy, write_json, write_text
-from rhythm.skeleton import smpl_joints
+from rhythm.core import aist
+from rhythm.model import metrics
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import read_json, read_npy, write_json, write_text
+from rhythm.core.skeleton import smpl_joints
 
 FPS = metrics.FPS  # everything is scored at 60 fps, the published protocol
 
@@ -67,7 +68,7 @@ def load_beats(path: str | Path) -> np.ndarray:
 
 def load_joints(path: str | Path, units_per_metre: float = 100.0) -> np.ndarray:
     """(T, J, 3) metres at 60 fps from a generated ``.npy`` (joints), ``smpl/<seq>.params.npy``
-    (SMPL parameters: forward kinematics, as :func:`rhythm.metrics.joints_for_metrics`), an AIST++
+    (SMPL parameters: forward kinematics, as :func:`rhythm.model.metrics.joints_for_metrics`), an AIST++
     motions pickle, or ``poses/<seq>.npy`` keypoints in ``units_per_metre``."""
     path = Path(path)
     if not path.is_file():
@@ -126,7 +127,7 @@ def random_clips(motions: dict[str, np.ndarray], n: int, clip: int, seed: int) -
 
 def clip_scores(pred: list[Clip], gt: list[Clip], smpl: bool, reference: bool = True,
                 pred_beats: list[np.ndarray] | None = None) -> dict:
-    """The published metrics of clip sets. SMPL joints: :func:`rhythm.metrics.dance_metrics`;
+    """The published metrics of clip sets. SMPL joints: :func:`rhythm.model.metrics.dance_metrics`;
     keypoints3d: the metrics that do not need the SMPL skeleton (FID_k, Div_k, BAS)."""
     pj = [c.joints for c in pred]
     gj = [c.joints for c in gt]
@@ -161,7 +162,7 @@ def bas_against(clips: list[Clip], beats: np.ndarray) -> float | None:
 
 
 def beat_locking(joints: np.ndarray, beats: np.ndarray) -> float | None:
-    """How consistently the kinematic beats (:func:`rhythm.metrics.motion_beats`) of a motion sit at
+    """How consistently the kinematic beats (:func:`rhythm.model.metrics.motion_beats`) of a motion sit at
     one place in a music's beat grid: ``|mean exp(4 pi i phase)|`` over the motion beats between the
     first and last music beat, ``phase`` the fraction of the way from the music beat before to the one
     after (0 on a beat, 0.5 halfway). Read on the half-beat grid (the factor 4 pi), so a dance whose
@@ -335,7 +336,7 @@ def render_report(result: dict, model_info: dict | None = None) -> str:
         ("- Seed motion: none; every dance is generated from the music alone." if not p["seed_motion_s"] else
          f"- Seed motion: the first {p['seed_motion_s']:g} s of the ground truth."),
         f"- Joints: {p['joints']}; frame-0 root subtracted before the features, "
-        f"kinetic acceleration as the {p['kinetic_acceleration']} code (rhythm.metrics).",
+        f"kinetic acceleration as the {p['kinetic_acceleration']} code (rhythm.model.metrics).",
         "- FID/Div normalised with the ground-truth clips' statistics; BAS against each clip's own music beats "
         "(beats/<music>.json); PFC as EDGE (30 fps).",
         f"- Baseline: {p['num_generated_clips']} random clips of the training motions, scored against the same test "

@@ -6,7 +6,7 @@ from ``features/<fps>fps/<music>.npy``), the whole song is denoised at once on o
 ``OUT/<song>.*``:
 
 * ``.npy``: joint positions (T, 24, 3) float32, metres, y up, 60 fps: the SMPL joints by forward
-  kinematics (what :mod:`rhythm.metrics` reads), or (T, 17, 3) COCO keypoints for keypoints3d models;
+  kinematics (what :mod:`rhythm.model.metrics` reads), or (T, 17, 3) COCO keypoints for keypoints3d models;
 * ``.pkl``: an AIST++ ``motions`` pickle (``smpl_poses`` (T, 72), ``smpl_trans`` (T, 3) in cm,
   ``smpl_scaling`` [100], ``smpl_loss``), or for keypoints3d models a ``keypoints3d`` pickle (cm);
 * ``.mp4``: the dancer from a fixed front camera over a floor grid, with the song muxed in;
@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rhythm import aist
-from rhythm.errors import RhythmInputError
-from rhythm.io import read_npy, write_json, write_npy, write_pickle
+from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import read_npy, write_json, write_npy, write_pickle
 from rhythm.model.checkpoint import DanceModel
 from rhythm.model.config import VideoConfig
 from rhythm.model.data import genre_index
 from rhythm.model.diffusion import sample_timeline
 from rhythm.model.representation import SOURCE_FPS, resample
-from rhythm.skeleton import smpl_joints
+from rhythm.core.skeleton import smpl_joints
 
 SMPL_SCALING = 100.0  # written smpl_trans is in cm with smpl_scaling 100, like the demo and AIST++
 
@@ -61,7 +61,7 @@ class GenerateOptions:
 
 def load_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarray, int]:
     """Mono float32 samples of any audio file ffmpeg reads, at ``sample_rate`` (the pipeline's 16 kHz)."""
-    from rhythm.audio import load_audio as decode
+    from rhythm.audio.wav import load_audio as decode
 
     return decode(path, sample_rate, min_duration_s=0.5), sample_rate
 
@@ -82,7 +82,7 @@ def music_features(audio: str | Path, fps: int, features: str | Path | None = No
                    wav: tuple[np.ndarray, int] | None = None) -> np.ndarray:
     """(T, 35) music features at ``fps``: from ``features`` if given (checked), else from the audio
     with the pipeline's own code (the tempo prior of an AIST music id, as ``rhythm features``)."""
-    from rhythm.features import audio_features
+    from rhythm.audio.features import audio_features
 
     if features is not None:
         path = Path(features)
@@ -193,7 +193,7 @@ def write_motion(out_dir: Path, stem: str, motion: dict) -> dict[str, Path]:
 def generate(checkpoint: str | Path, audio: str | Path, out_dir: str | Path, options: GenerateOptions = GenerateOptions(),
              features: str | Path | None = None, name: str | None = None) -> dict:
     """Generate a dance for ``audio`` with the model in ``checkpoint``; write ``OUT/<name>.{npy,pkl,mp4,json}``."""
-    from rhythm.render import render_dance
+    from rhythm.video.render import render_dance
 
     t_start = time.perf_counter()
     audio = Path(audio)

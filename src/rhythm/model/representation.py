@@ -1,10 +1,10 @@
 """How a dance is written as the vectors the network denoises, and read back.
 
 ``smpl`` (default, like EDGE and Bailando): per frame the pelvis position (3, metres:
-``smpl_trans / smpl_scaling + J0``, :func:`rhythm.skeleton.smpl_joints`), the 24 joint rotations in the 6D form of Zhou et al. (144) and four
+``smpl_trans / smpl_scaling + J0``, :func:`rhythm.core.skeleton.smpl_joints`), the 24 joint rotations in the 6D form of Zhou et al. (144) and four
 foot-contact labels (left ankle, left foot, right ankle, right foot: 1 when the joint moves slower
 than 0.3 m/s, EDGE's threshold): 151 numbers. Joint positions come from forward kinematics with the
-public SMPL rest offsets (:func:`rhythm.rotations.smpl_forward_kinematics`), so no licensed model
+public SMPL rest offsets (:func:`rhythm.core.rotations.smpl_forward_kinematics`), so no licensed model
 file is needed and the training losses can use positions.
 
 ``keypoints3d`` (for data without SMPL fits): the 17 COCO keypoints in metres (51) and two contact
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rhythm import rotations
-from rhythm.skeleton import SMPL_OFFSETS, SMPL_PELVIS_REST
+from rhythm.core import rotations
+from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PELVIS_REST
 
 CONTACT_SPEED = 0.3  # m/s: a foot joint slower than this is in contact (EDGE: 1 cm per frame at 30 fps)
 SOURCE_FPS = 60

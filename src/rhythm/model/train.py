@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from rhythm.errors import RhythmInputError
-from rhythm.io import atomic_path, write_json, write_text
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import atomic_path, write_json, write_text
 from rhythm.model.checkpoint import build_network, read_checkpoint, save_checkpoint
 from rhythm.model.config import TrainingRun
 from rhythm.model.data import GENRES, WindowSampler, load_sequences

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhythm import aist
+from rhythm.core import aist
 from rhythm.pipeline.plan import Plan
 from rhythm.pipeline.selection import selected_videos, selection_from_config
 
@@ -29,7 +29,7 @@ def landmarks_plan(config: dict, plan: Plan) -> LandmarksPlan:
     """The landmarks stage of a run. ``enabled: auto`` runs it only when the weights are in
     ``models_dir`` (the demo has none: no downloads here); ``true`` with missing weights is an
     error that says how to get them; ``false`` never runs it."""
-    from rhythm.errors import RhythmInputError
+    from rhythm.core.errors import RhythmInputError
     from rhythm.landmarks.keypoints import resolve_selection
     from rhythm.landmarks.models import how_to_get, weight_path
     from rhythm.landmarks.stage import read_manifest

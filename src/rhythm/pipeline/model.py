@@ -12,7 +12,7 @@ import json
 import shlex
 from dataclasses import dataclass, field
 
-from rhythm import aist
+from rhythm.core import aist
 from rhythm.pipeline.plan import Plan, PlanError
 
 

@@ -14,8 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rhythm import aist, demo
-from rhythm.audio import find_music_file
+from rhythm.core import aist
+from rhythm.sources import demo
+from rhythm.audio.wav import find_music_file
 from rhythm.pipeline.selection import Selection, select_sequences, selected_videos, selection_from_config
 
 ANNOTATION_KINDS = ("keypoints2d", "keypoints3d", "motions")
@@ -28,7 +29,7 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class MusicSource:
-    """Where the WAV of one music id can come from (:mod:`rhythm.music` picks among them)."""
+    """Where the WAV of one music id can come from (:mod:`rhythm.audio.music` picks among them)."""
 
     candidates: tuple[str, ...]  # a music file, or the videos of that music (present or to be downloaded)
     sequences: tuple[str, ...]  # the selected sequences that dance to it: the WAV must cover them
@@ -146,7 +147,7 @@ def make_plan(config: dict) -> Plan:
     download = config.get("download") or {}
     downloading = bool(download.get("enabled"))
     if downloading and not download.get("accept_terms_of_use"):
-        from rhythm.download import TERMS_URL
+        from rhythm.sources.download import TERMS_URL
 
         raise PlanError(f"download.enabled needs download.accept_terms_of_use: true (read {TERMS_URL} first)")
     present = (lambda v: True) if is_demo else (lambda v: (video_dir / f"{v}.mp4").is_file())

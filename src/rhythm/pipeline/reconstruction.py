@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rhythm import aist
+from rhythm.core import aist
 from rhythm.pipeline.plan import Plan
 
 

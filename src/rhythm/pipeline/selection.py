@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rhythm import aist
+from rhythm.core import aist
 
 
 @dataclass

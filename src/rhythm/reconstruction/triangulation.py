@@ -1,0 +1,550 @@
+"""Multi-view triangulation of AIST++ keypoints2d into keypoints3d, robust to a bad view.
+
+Every view's pixels are first undistorted with its camera's lens model into normalised image
+coordinates, so the rest is pinhole geometry with closed-form Jacobians:
+
+1. **Weighted DLT** gives each keypoint a start: the linear least-squares point whose projections
+   best meet the views' rays, each view weighted by its detection confidence.
+2. **Gauss-Newton** refines it on the confidence-weighted reprojection error in pixels (a few
+   batched 3x3 solves for all frames and joints at once).
+3. **View check**: a view that is out of sync or miscalibrated disagrees with all the others. Each
+   view is judged by leave-one-view-out: triangulate from the other views, project into it, take
+   its median pixel error. A view far above the typical one is dropped, and the check repeats on
+   the views left. For a dropped view a temporal-offset search says whether it is merely out of
+   sync (it fits at some frame shift) or inconsistent at every shift.
+4. **Per-keypoint outliers** (a swapped left/right, a detection on another person) are observations
+   whose residual from a robust (Cauchy-reweighted) estimate exceeds a multiple of the median
+   residual; they are dropped and the points refined again, never leaving a point with fewer than
+   two views.
+5. **Optimised variant** (in the spirit of AIST++'s ``keypoints3d_optim``): one sparse least-squares
+   problem over all frames at once minimises the reprojection error plus a temporal acceleration
+   penalty plus the deviation of limb and face lengths from their per-sequence medians.
+
+Units follow the cameras: AIST++ translations are centimetres, so keypoints3d are centimetres.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
+from rhythm.core.io import without_timings, write_json, write_pickle
+
+# Bones whose length the optimised variant holds constant: legs, arms, hip width and the face.
+# Torso sides, shoulder width and ear-shoulder lengths change with the spine and are left free.
+RIGID_BONES = (
+    (15, 13), (13, 11), (16, 14), (14, 12),  # ankle-knee, knee-hip
+    (5, 7), (7, 9), (6, 8), (8, 10),  # shoulder-elbow, elbow-wrist
+    (11, 12),  # hip width
+    (0, 1), (0, 2), (1, 2), (1, 3), (2, 4), (0, 3), (0, 4),  # nose, eyes, ears
+)
+
+
+@dataclass(frozen=True)
+class TriangulationOptions:
+    min_confidence: float = 0.05  # observations below this confidence are not used at all
+    refine_iterations: int = 5  # Gauss-Newton steps on the reprojection error
+    view_factor: float = 3.0  # drop a view whose leave-one-out error is this many times the typical one...
+    view_min_px: float = 10.0  # ...and above this many pixels
+    view_judge_confidence: float = 0.3  # observations that count when judging a view
+    min_views: int = 3  # never drop views below this many
+    max_offset_frames: int = 600  # search range for the frame offset of a dropped view
+    outlier_factor: float = 8.0  # an observation with a residual this many times the median is an outlier...
+    outlier_min_px: float = 10.0  # ...and above this many pixels
+    optimise: bool = True  # also compute the temporally optimised variant
+    pixel_sigma: float = 4.0  # optimised variant: weight of one pixel of reprojection error...
+    accel_sigma: float = 0.5  # ...against one unit (cm) of acceleration per frame^2...
+    bone_sigma: float = 0.5  # ...and one unit of bone length away from the sequence's median
+    optimise_iterations: int = 5
+
+
+@dataclass
+class CameraArrays:
+    """The cameras of the used views as arrays: what the vectorised geometry needs."""
+
+    names: list[str]
+    rotations: np.ndarray  # (V, 3, 3) world -> camera
+    translations: np.ndarray  # (V, 3)
+    focals: np.ndarray  # (V,) mean of fx and fy: converts normalised residuals to pixels
+
+
+def camera_arrays(cameras: list[aist.Camera]) -> CameraArrays:
+    import cv2
+
+    return CameraArrays(
+        names=[c.name for c in cameras],
+        rotations=np.stack([cv2.Rodrigues(np.asarray(c.rotation, np.float64))[0] for c in cameras]),
+        translations=np.stack([np.asarray(c.translation, np.float64) for c in cameras]),
+        focals=np.array([(c.matrix[0, 0] + c.matrix[1, 1]) / 2 for c in cameras]),
+    )
+
+
+def undistort_keypoints(pixels: np.ndarray, cameras: list[aist.Camera]) -> np.ndarray:
+    """Normalised image coordinates (V, ..., 2) of pixels (V, ..., 2), one camera per view.
+
+    OpenCV's iterative undistortion runs to convergence (its default of 5 iterations leaves
+    a fraction of a pixel at the image corners with AIST++'s strongest distortion).
+    """
+    import cv2
+
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-12)
+    out = np.zeros(pixels.shape[:-1] + (2,))
+    for v, cam in enumerate(cameras):
+        flat = np.asarray(pixels[v], np.float64).reshape(-1, 1, 2)
+        finite = np.isfinite(flat).all(axis=(1, 2))
+        rays = np.full(flat.shape, np.nan)
+        if finite.any():
+            rays[finite] = cv2.undistortPoints(flat[finite], cam.matrix, cam.distortions, None, None, None, criteria)
+        out[v] = rays.reshape(out[v].shape)
+    return out
+
+
+def project_normalised(points: np.ndarray, cams: CameraArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Pinhole projection of points (N, J, 3) into every view: normalised coordinates (V, N, J, 2)
+    and depths (V, N, J)."""
+    cam_pts = points[None] @ cams.rotations[:, None].swapaxes(-1, -2) + cams.translations[:, None, None]
+    depth = cam_pts[..., 2]
+    return cam_pts[..., :2] / depth[..., None], depth
+
+
+def reprojection_px(points: np.ndarray, rays: np.ndarray, cams: CameraArrays) -> np.ndarray:
+    """Pixel distance (V, N, J) between the projected points and the observed (undistorted) rays."""
+    proj, _ = project_normalised(points, cams)
+    return np.linalg.norm(proj - rays, axis=-1) * cams.focals[:, None, None]
+
+
+# The normal equations of every reprojection problem here have the same shape. With p the
+# normalised image point of a view, [I2 | -p] R maps a change of X to a change of p (times 1/depth),
+# and its Gram matrix R^T M(p) R, M(p) = [[1, 0, -x], [0, 1, -y], [-x, -y, x^2 + y^2]], is linear in
+# (1, x, y, x^2 + y^2). Summing over views is then one matrix product per coefficient instead of a
+# 3x3 product per observation: the difference between seconds and a fraction of one.
+_GRAM_BASIS = np.array([
+    [[1, 0, 0], [0, 1, 0], [0, 0, 0]],
+    [[0, 0, -1], [0, 0, 0], [-1, 0, 0]],
+    [[0, 0, 0], [0, 0, -1], [0, -1, 0]],
+    [[0, 0, 0], [0, 0, 0], [0, 0, 1]],
+], dtype=np.float64)
+
+
+def _normal_matrix(xy: np.ndarray, scale: np.ndarray, cams: CameraArrays) -> np.ndarray:
+    """sum over views of scale * R^T M(xy) R: (N, J, 3, 3) from xy (V, N, J, 2) and scale (V, N, J)."""
+    basis = np.einsum("vai,kab,vbj->vkij", cams.rotations, _GRAM_BASIS, cams.rotations).reshape(-1, 4, 9)
+    out = np.zeros(scale.shape[1:] + (9,))
+    for v in range(len(basis)):
+        x, y, s = xy[v, ..., 0], xy[v, ..., 1], scale[v]
+        out += np.stack([s, s * x, s * y, s * (x * x + y * y)], axis=-1) @ basis[v]
+    return out.reshape(scale.shape[1:] + (3, 3))
+
+
+def _gradient(xy: np.ndarray, q: np.ndarray, cams: CameraArrays) -> np.ndarray:
+    """sum over views of R^T [I2 | -xy]^T q: (N, J, 3) from xy and q (V, N, J, 2)."""
+    out = np.zeros(q.shape[1:-1] + (3,))
+    for v, rot in enumerate(cams.rotations):
+        lifted = np.concatenate([q[v], -(xy[v] * q[v]).sum(axis=-1, keepdims=True)], axis=-1)
+        out += lifted @ rot
+    return out
+
+
+def _rows_times(xy: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """[I2 | -xy] vec, for camera-frame vectors vec (..., 3)."""
+    return vec[..., :2] - xy * vec[..., 2:3]
+
+
+def triangulate_dlt(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays) -> np.ndarray:
+    """Weighted linear triangulation of rays (V, N, J, 2) with weights (V, N, J): points (N, J, 3).
+
+    Each view contributes the two linear equations ``x * (r3 . X + t3) = r1 . X + t1`` (and the
+    same for y), scaled by the focal length so they weigh like pixels at unit depth. The weighted
+    normal equations are a 3x3 solve per point. Points seen by fewer than two views are NaN.
+    """
+    xy = np.nan_to_num(rays)
+    scale = weights * cams.focals[:, None, None] ** 2
+    # the DLT residual of a view is -[I2 | -p] (R X + t): linear in X
+    h = _normal_matrix(xy, scale, cams)
+    g = _gradient(xy, -scale[..., None] * _rows_times(xy, cams.translations[:, None, None, :]), cams)
+    seen = (weights > 0).sum(axis=0) >= 2
+    h[~seen] = np.eye(3)
+    points = np.linalg.solve(h, g[..., None])[..., 0]
+    points[~seen] = np.nan
+    return points
+
+
+def refine_points(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
+                  iterations: int) -> np.ndarray:
+    """Gauss-Newton on the weighted pixel reprojection error, all points at once (3x3 solves)."""
+    f = cams.focals
+    obs = np.nan_to_num(rays)
+    seen = (weights > 0).sum(axis=0) >= 2
+    x = np.where(seen[..., None], np.nan_to_num(points), 0.0)
+    for _ in range(iterations):
+        proj, depth = project_normalised(x, cams)
+        scale = weights * (f[:, None, None] / depth) ** 2
+        h = _normal_matrix(proj, scale, cams)
+        g = _gradient(proj, scale[..., None] * (proj - obs) * depth[..., None], cams)
+        h[~seen] = np.eye(3)
+        g[~seen] = 0.0
+        x = x - np.linalg.solve(h, g[..., None])[..., 0]
+    x[~seen] = np.nan
+    return x
+
+
+def triangulate(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, iterations: int) -> np.ndarray:
+    """Weighted DLT, then Gauss-Newton on the reprojection error."""
+    return refine_points(triangulate_dlt(rays, weights, cams), rays, weights, cams, iterations)
+
+
+def subset(cams: CameraArrays, views) -> CameraArrays:
+    views = list(views)
+    return CameraArrays([cams.names[v] for v in views], cams.rotations[views], cams.translations[views],
+                        cams.focals[views])
+
+
+# ----------------------------------------------------------------------------- view check
+
+
+def leave_one_out_errors(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, views: list[int],
+                         judge: np.ndarray, iterations: int = 2) -> dict[int, float]:
+    """Median pixel error of each view against the points triangulated from the other ``views``.
+
+    ``judge`` (V, N, J) marks the observations confident enough to judge a view by.
+    """
+    errors = {}
+    for v in views:
+        others = [u for u in views if u != v]
+        pts = triangulate(rays[others], weights[others], subset(cams, others), iterations)
+        err = reprojection_px(pts, rays[v:v + 1], subset(cams, [v]))[0]
+        ok = judge[v] & np.isfinite(err)
+        errors[v] = float(np.median(err[ok])) if ok.any() else float("nan")
+    return errors
+
+
+@dataclass
+class ViewCheck:
+    kept: list[int]  # indices of the views used
+    dropped: dict[int, dict]  # index -> why: the errors that decided it
+    rounds: list[dict]  # per round, every view's leave-one-out error
+
+
+def select_views(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, judge: np.ndarray,
+                 options: TriangulationOptions, min_observations: int = 10) -> ViewCheck:
+    """Drop, one at a time, the view that disagrees most with the others, while one clearly does.
+
+    A view is dropped when its leave-one-out median error is above ``view_factor`` times the
+    median over the views (the typical view) and above ``view_min_px``; the check then repeats
+    without it, because a bad view also inflates the others' leave-one-out errors.
+    """
+    kept, dropped, rounds = [], {}, []
+    for v in range(len(cams.names)):
+        count = int(judge[v].sum())
+        if count >= min_observations:
+            kept.append(v)
+        else:
+            dropped[v] = {"reason": f"{count} confident observations (fewer than {min_observations})"}
+    while len(kept) > options.min_views:
+        errors = leave_one_out_errors(rays, weights, cams, kept, judge)
+        typical = float(np.nanmedian(list(errors.values())))
+        limit = max(options.view_min_px, options.view_factor * typical)
+        worst = max(kept, key=lambda v: -np.inf if np.isnan(errors[v]) else errors[v])
+        rounds.append({"leave_one_out_px": {cams.names[v]: round(e, 3) for v, e in errors.items()},
+                       "typical_px": round(typical, 3), "limit_px": round(limit, 3)})
+        if not errors[worst] > limit:
+            break
+        rounds[-1]["dropped"] = cams.names[worst]
+        dropped[worst] = {"reason": "disagrees with the other views", "leave_one_out_px": round(errors[worst], 3),
+                          "typical_px": round(typical, 3), "limit_px": round(limit, 3)}
+        kept.remove(worst)
+    return ViewCheck(kept, dropped, rounds)
+
+
+def frame_offset(points: np.ndarray, rays: np.ndarray, judge: np.ndarray, cam: CameraArrays,
+                 max_offset: int, min_overlap: float = 0.25) -> dict:
+    """The frame shift at which one view's observations best fit the points of the other views.
+
+    View frame ``t + offset`` is compared with point frame ``t``. A view that is merely out of
+    sync fits well at its offset; a miscalibrated view fits badly at every offset.
+    """
+    proj, _ = project_normalised(points, cam)
+    proj = proj[0] * cam.focals[0]
+    obs = rays[0] * cam.focals[0]
+    n = len(points)
+    min_frames = max(1, int(min_overlap * n))
+    best = {"offset_frames": 0, "median_px": float("inf")}
+    at_zero = float("nan")
+    for shift in range(-min(max_offset, n - min_frames), min(max_offset, n - min_frames) + 1):
+        pts = proj[max(0, -shift):n - max(0, shift)]
+        seen = obs[max(0, shift):n - max(0, -shift)]
+        ok = judge[0, max(0, shift):n - max(0, -shift)]
+        err = np.linalg.norm(pts - seen, axis=-1)
+        ok = ok & np.isfinite(err)
+        if not ok.any():
+            continue
+        med = float(np.median(err[ok]))
+        if shift == 0:
+            at_zero = med
+        if med < best["median_px"]:
+            best = {"offset_frames": shift, "median_px": med}
+    return {"offset_frames": best["offset_frames"], "median_px_at_offset": round(best["median_px"], 3),
+            "median_px_in_sync": round(at_zero, 3)}
+
+
+# ----------------------------------------------------------------------------- outliers
+
+
+def reject_outliers(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
+                    options: TriangulationOptions) -> np.ndarray:
+    """Weights with the outlying observations set to zero.
+
+    The limit is ``outlier_factor`` x the median residual, and at least ``outlier_min_px``. A
+    least-squares point spreads one gross outlier over all its views, so residuals are judged
+    against a robust estimate first (iteratively reweighted with a Cauchy loss at the limit), where
+    the outlier keeps nearly all of its error. A point never drops below two observations: where it
+    would, it keeps its original weights.
+    """
+    err = reprojection_px(points, rays, cams)
+    used = (weights > 0) & np.isfinite(err)
+    if not used.any():
+        return weights
+    limit = max(options.outlier_min_px, options.outlier_factor * float(np.median(err[used])))
+    robust = points
+    for _ in range(options.refine_iterations):
+        cauchy = np.where(used, weights / (1 + (np.nan_to_num(err) / limit) ** 2), 0.0)
+        robust = refine_points(robust, rays, cauchy, cams, iterations=1)
+        err = reprojection_px(robust, rays, cams)
+    keep = used & (err <= limit)
+    out = np.where(keep, weights, 0.0)
+    too_few = (keep.sum(axis=0) < 2) & (used.sum(axis=0) >= 2)
+    out[:, too_few] = weights[:, too_few]
+    return out
+
+
+# ----------------------------------------------------------------------------- optimised variant
+
+
+def bone_lengths(points: np.ndarray, bones=RIGID_BONES) -> np.ndarray:
+    """Per-sequence bone lengths: the median over frames (robust to the odd bad frame)."""
+    a, b = np.array(bones).T
+    return np.nanmedian(np.linalg.norm(points[:, a] - points[:, b], axis=-1), axis=0)
+
+
+def _fill_gaps(points: np.ndarray) -> np.ndarray:
+    """Linear interpolation over time of NaN points (a start for the optimiser, not an output)."""
+    out = points.copy()
+    n = len(points)
+    frames = np.arange(n)
+    for j in range(points.shape[1]):
+        ok = np.isfinite(points[:, j]).all(axis=1)
+        if ok.all():
+            continue
+        if not ok.any():
+            raise ValueError(f"keypoint {j} is never seen by two views")
+        for c in range(3):
+            out[:, j, c] = np.interp(frames, frames[ok], points[ok, j, c])
+    return out
+
+
+def optimise_sequence(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
+                      options: TriangulationOptions, bones=RIGID_BONES) -> np.ndarray:
+    """Temporally smooth keypoints with near-constant limb lengths, all frames solved together.
+
+    Minimises, over all N x J x 3 coordinates at once,
+    ``sum w * |reproj px|^2 / pixel_sigma^2 + |x[t-1] - 2 x[t] + x[t+1]|^2 / accel_sigma^2
+    + (|x_a - x_b| - L_ab)^2 / bone_sigma^2`` by Gauss-Newton. The normal matrix is sparse (3x3
+    blocks per point, a band of five frames from the acceleration, bone pairs within a frame), so
+    each step is one sparse solve. Points no view sees are filled by the smoothness term alone.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+
+    n, j = points.shape[:2]
+    size = n * j * 3
+    x = _fill_gaps(points)
+    lengths = bone_lengths(points, bones)
+    obs = np.nan_to_num(rays)
+    f = cams.focals
+    w = weights / options.pixel_sigma**2
+
+    # Acceleration: a constant linear operator, second differences over frames per coordinate.
+    accel_h = sp.csc_array((size, size))
+    if n >= 3:
+        second = sp.diags_array([1.0, -2.0, 1.0], offsets=[0, 1, 2], shape=(n - 2, n))
+        accel = sp.kron(second, sp.eye_array(j * 3)).tocsr() / options.accel_sigma
+        accel_h = (accel.T @ accel).tocsc()
+
+    block = np.arange(n * j) * 3
+    rows = np.broadcast_to(block[:, None, None] + np.arange(3)[None, :, None], (n * j, 3, 3)).ravel()
+    cols = np.broadcast_to(block[:, None, None] + np.arange(3)[None, None, :], (n * j, 3, 3)).ravel()
+    a_idx, b_idx = np.array(bones).T
+    frame_base = (np.arange(n) * j)[:, None]
+    bone_cols = np.concatenate([
+        ((frame_base + a_idx)[..., None] * 3 + np.arange(3)),
+        ((frame_base + b_idx)[..., None] * 3 + np.arange(3)),
+    ], axis=-1).ravel()
+    bone_rows = np.repeat(np.arange(n * len(bones)), 6)
+
+    for _ in range(options.optimise_iterations):
+        proj, depth = project_normalised(x, cams)
+        scale = w * (f[:, None, None] / depth) ** 2
+        blocks = _normal_matrix(proj, scale, cams)
+        grad = _gradient(proj, scale[..., None] * (proj - obs) * depth[..., None], cams).ravel()
+        hess = sp.csc_array((blocks.ravel(), (rows, cols)), shape=(size, size))
+
+        flat = x.ravel()
+        hess = hess + accel_h
+        grad = grad + accel_h @ flat
+
+        diff = x[:, a_idx] - x[:, b_idx]
+        length = np.linalg.norm(diff, axis=-1)
+        unit = diff / np.maximum(length, 1e-9)[..., None] / options.bone_sigma
+        bone_res = (length - lengths) / options.bone_sigma
+        bone_jac = sp.csr_array((np.concatenate([unit, -unit], axis=-1).ravel(), (bone_rows, bone_cols)),
+                                shape=(n * len(bones), size))
+        hess = hess + (bone_jac.T @ bone_jac)
+        grad = grad + bone_jac.T @ bone_res.ravel()
+
+        step = spsolve((hess + 1e-6 * sp.eye_array(size)).tocsc(), grad, permc_spec="NATURAL")
+        x = x - step.reshape(x.shape)
+    return x
+
+
+# ----------------------------------------------------------------------------- the sequence
+
+
+@dataclass
+class Triangulation:
+    keypoints3d: np.ndarray  # (N, 17, 3)
+    keypoints3d_optim: np.ndarray | None  # (N, 17, 3), or None when not optimised
+    report: dict = field(default_factory=dict)
+
+
+def triangulate_sequence(keypoints2d: aist.Keypoints2D, cameras: dict[str, aist.Camera],
+                         options: TriangulationOptions = TriangulationOptions()) -> Triangulation:
+    """keypoints3d (and the optimised variant) of one sequence, with a report of what was dropped."""
+    start = time.perf_counter()
+    names = [c for c in aist.CAMERAS if c in cameras]
+    view_index = [aist.CAMERAS.index(c) for c in names]
+    kp = np.asarray(keypoints2d.keypoints, np.float64)[view_index]
+    cams = camera_arrays([cameras[c] for c in names])
+    rays = undistort_keypoints(kp[..., :2], [cameras[c] for c in names])
+    conf = np.nan_to_num(kp[..., 2])
+    valid = np.isfinite(rays).all(axis=-1) & (conf >= options.min_confidence)
+    weights = np.where(valid, conf, 0.0)
+    judge = valid & (conf >= options.view_judge_confidence)
+
+    check = select_views(rays, weights, cams, judge, options)
+    views = check.kept
+    kept = subset(cams, views)
+    points = triangulate(rays[views], weights[views], kept, options.refine_iterations)
+    inlier_weights = reject_outliers(points, rays[views], weights[views], kept, options)
+    points = refine_points(points, rays[views], inlier_weights, kept, options.refine_iterations)
+    timings = {"triangulate_s": round(time.perf_counter() - start, 3)}
+
+    dropped = {}
+    for v, why in check.dropped.items():
+        dropped[names[v]] = why
+        if "leave_one_out_px" in why:
+            offset = frame_offset(points, rays[v:v + 1], judge[v:v + 1], subset(cams, [v]), options.max_offset_frames)
+            in_sync = offset["median_px_at_offset"] <= why["limit_px"]
+            why.update(offset, verdict=f"out of sync by {offset['offset_frames']:+d} frames" if in_sync
+                       else "inconsistent at every frame offset (calibration, resolution or another take)")
+
+    err_all = reprojection_px(points, rays, cams)
+    rejected = (weights[views] > 0) & (inlier_weights == 0)
+    per_view = {}
+    for v, name in enumerate(names):
+        per_view[name] = {**_error_summary(err_all[v], judge[v]), "used": v in views}
+        if v in views:
+            per_view[name]["outliers_rejected"] = int(rejected[views.index(v)].sum())
+    report = {
+        "frames": int(kp.shape[1]),
+        "views": names,
+        "used_views": [names[v] for v in views],
+        "dropped_views": dropped,
+        "view_check": check.rounds,
+        "per_view": per_view,
+        "reprojection": _error_summary(err_all[views], judge[views]),
+        "outliers_rejected": int(rejected.sum()),
+        "observations_used": int((inlier_weights > 0).sum()),
+        "missing_points": int(np.isnan(points).any(axis=-1).sum()),
+        "timings": timings,
+    }
+
+    optim = None
+    if options.optimise:
+        start = time.perf_counter()
+        optim = optimise_sequence(points, rays[views], inlier_weights, kept, options)
+        timings["optimise_s"] = round(time.perf_counter() - start, 3)
+        report["optimised_reprojection"] = _error_summary(reprojection_px(optim, rays[views], kept), judge[views])
+    return Triangulation(points, optim, report)
+
+
+def _error_summary(err: np.ndarray, mask: np.ndarray) -> dict:
+    """Median and 95th percentile of the pixel errors of the confident observations."""
+    ok = mask & np.isfinite(err)
+    if not ok.any():
+        return {"median_px": None, "p95_px": None}
+    return {"median_px": round(float(np.median(err[ok])), 3), "p95_px": round(float(np.percentile(err[ok], 95)), 3)}
+
+
+def distance_stats(points: np.ndarray, reference: np.ndarray) -> dict:
+    """Median, 95th percentile and mean of the per-keypoint distance to a reference (its units)."""
+    n = min(len(points), len(reference))
+    d = np.linalg.norm(points[:n] - reference[:n], axis=-1)
+    d = d[np.isfinite(d)]
+    return {"median": round(float(np.median(d)), 4), "p95": round(float(np.percentile(d, 95)), 4),
+            "mean": round(float(d.mean()), 4)}
+
+
+def compare_with_reference(result: Triangulation, reference_pkl: str | Path) -> dict:
+    """Distances of the plain and optimised keypoints to an official keypoints3d pickle."""
+    plain_ref = aist.load_keypoints3d(reference_pkl)
+    out = {"plain_vs_keypoints3d": distance_stats(result.keypoints3d, plain_ref)}
+    try:
+        optim_ref = aist.load_keypoints3d(reference_pkl, optim=True)
+    except RhythmInputError:
+        optim_ref = None
+    if optim_ref is not None:
+        out["plain_vs_keypoints3d_optim"] = distance_stats(result.keypoints3d, optim_ref)
+    if result.keypoints3d_optim is not None:
+        out["optim_vs_keypoints3d"] = distance_stats(result.keypoints3d_optim, plain_ref)
+        if optim_ref is not None:
+            out["optim_vs_keypoints3d_optim"] = distance_stats(result.keypoints3d_optim, optim_ref)
+    return out
+
+
+def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
+                     options: TriangulationOptions = TriangulationOptions(),
+                     cameras_json: str | Path | None = None, reference: str | Path | None = None,
+                     report_out: str | Path | None = None) -> Triangulation:
+    """Triangulate one sequence of an annotation tree and write the AIST++ keypoints3d pickle.
+
+    The pickle has ``keypoints3d`` and ``keypoints3d_optim`` (the plain result again when not
+    optimised) plus ``dropped_views``. The report (per-view errors, the view check, distances to
+    ``reference`` when given) goes to ``report_out``, a JSON file for the data report.
+    """
+    seq = aist.sequence_name(sequence)
+    kp2d = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, seq))
+    cameras = aist.load_camera_setting(cameras_json) if cameras_json else aist.load_cameras(anno_dir, seq)
+    if sum(c in cameras for c in aist.CAMERAS) < 2:
+        raise RhythmInputError(cameras_json or Path(anno_dir) / "cameras",
+                               f"fewer than two of {', '.join(aist.CAMERAS)} for {seq}")
+    try:
+        result = triangulate_sequence(kp2d, cameras, options)
+    except ValueError as exc:  # a keypoint no two views ever see
+        raise RhythmInputError(aist.keypoints2d_path(anno_dir, seq), str(exc)) from None
+    result.report["sequence"] = seq
+    if reference is not None:
+        result.report["reference"] = {"file": str(reference), **compare_with_reference(result, reference)}
+    optim = result.keypoints3d_optim if result.keypoints3d_optim is not None else result.keypoints3d
+    write_pickle(out, {
+        "keypoints3d": result.keypoints3d,
+        "keypoints3d_optim": optim,
+        "dropped_views": sorted(result.report["dropped_views"]),
+    })
+    if report_out is not None:
+        write_json(report_out, without_timings(result.report))
+    return result
