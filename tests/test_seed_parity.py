@@ -56,7 +56,7 @@ def test_the_cli_and_config_take_the_old_names(capsys):
 
     args = build_parser().parse_args(["landmarks", "v.mp4", "--out", "o.npy", "--kpt-thr", "0.5",
                                       "--add-visible", "false", "--remove-z"])
-    assert (args.kpt_thr, args.add_visible, args.remove_z) == (0.5, False, True)
+    assert (args.kpt_threshold, args.add_visible, args.remove_z) == (0.5, False, True)
     import yaml
 
     from conftest import ROOT

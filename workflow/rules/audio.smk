@@ -11,7 +11,7 @@ rule extract_audio:
     params:
         anno=ANNO,
         sequences=music_sequences,
-        rate=config["audio"]["sample_rate"],
+        opts=AUDIO_OPTS,
         mismatch=config["frames"]["max_mismatch"],
     log:
         "logs/extract_audio/{dataset}/{music}.log",
@@ -24,7 +24,7 @@ rule extract_audio:
     shell:
         "rhythm audio {input:q} --out {output.wav:q} --report {output.report:q} --music {wildcards.music}"
         " --anno-dir {params.anno:q} --sequences {params.sequences} --max-mismatch {params.mismatch}"
-        " --sample-rate {params.rate} > {log:q} 2>&1"
+        " {params.opts} > {log:q} 2>&1"
 
 
 rule beats:

@@ -7,6 +7,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from rhythm.core import aist
+from rhythm.audio.beats import BeatOptions
+from rhythm.audio.music import MusicOptions
+from rhythm.core.options import config_flags
+from rhythm.landmarks.settings import LandmarkSettings
+from rhythm.motion.poses import PoseOptions
+from rhythm.sources.demo import DemoRecipe
+from rhythm.sources.download import DownloadOptions
+from rhythm.reconstruction.calibration import CalibrationOptions
+from rhythm.reconstruction.fitting import FitOptions
+from rhythm.reconstruction.triangulation import TriangulationOptions
+from rhythm.video.coco import CocoOptions
+from rhythm.video.frames import FrameOptions
+from rhythm.video.overlays import OverlayOptions
 from rhythm.core.errors import RhythmInputError
 from rhythm.pipeline import model as model_stage
 from rhythm.pipeline.landmarks import landmarks_plan
@@ -53,36 +66,25 @@ wildcard_constraints:
     segment=r"[A-Za-z0-9_.-]+",
 
 
-def _frame_options():
-    """`rhythm frames` options from the config; with coco_frames_only, the COCO stride."""
-    f = config["frames"]
-    stride = config["coco"]["stride"] if f["coco_frames_only"] else f["stride"]
-    opts = f"--align {f['align']} --quality {f['quality']} --stride {stride} --max-mismatch {f['max_mismatch']}"
-    if f.get("width"):
-        opts += f" --width {f['width']}"
-    if f.get("height"):
-        opts += f" --height {f['height']}"
-    return opts
-
-
-# Command-line options of the per-video and per-sequence rules, worked out once: a function in
-# `params:` would be called for every one of tens of thousands of jobs.
-FRAME_OPTS = _frame_options()
-OVERLAY_OPTS = "--mode {mode} --min-confidence {min_confidence} --limit {limit}".format(**config["overlays"])
-POSE_OPTS = " ".join(
-    [
-        "--optim" if config["poses"]["optim"] else "",
-        "--center" if config["poses"]["center"] else "",
-        f"--units {config['poses']['units']} --fps {config['poses']['fps']}",
-        f"--smooth {config['poses']['smooth_sigma']}",
-    ]
+# Command-line options of the per-video and per-sequence rules, worked out once (a function in `params:`
+# would be called for every one of tens of thousands of jobs), each from its config section through
+# the stage's options dataclass (rhythm.core.options.config_flags): every setting is passed, none spelt twice.
+FRAME_OPTS = config_flags(
+    FrameOptions,
+    {**config["frames"], "stride": config["coco"]["stride"] if config["frames"]["coco_frames_only"] else config["frames"]["stride"]},
 )
-BEAT_OPTS = "--tracker {tracker} --min-bpm {min_bpm} --max-bpm {max_bpm} --tightness {tightness} --fps {fps}".format(
-    **config["beats"]
-) + ("" if config["beats"]["percussive"] else " --no-percussive")
-COCO_OPTS = (
-    "--stride {stride} --visible-threshold {visible_threshold} --labeled-threshold {labeled_threshold}"
-    " --margin {margin} --link {link} --min-det-score {min_det_score}".format(**config["coco"])
+OVERLAY_OPTS = config_flags(OverlayOptions, config["overlays"])
+POSE_OPTS = config_flags(PoseOptions, config["poses"])
+BEAT_OPTS = config_flags(BeatOptions, config["beats"])
+AUDIO_OPTS = config_flags(MusicOptions, config["audio"])
+COCO_OPTS = config_flags(CocoOptions, config["coco"])
+_REC = config["reconstruction"]
+TRIANGULATE_OPTS = config_flags(TriangulationOptions, _REC["triangulation"])
+CALIBRATE_OPTS = config_flags(CalibrationOptions, _REC["calibration"])
+FIT_OPTS = " ".join(
+    [config_flags(FitOptions, _REC["fitting"]), f"--gender {_REC['fitting']['gender']}"]
+    + (["--optim"] if _REC["fitting"]["optim"] else [])
+    + ([f"--smpl-model {shlex.quote(_REC['fitting']['smpl_model'])}"] if _REC["fitting"]["smpl_model"] else [])
 )
 SELECTION_ARGS = " ".join(shlex.quote(a) for a in selection_from_config(config).as_args())
 
@@ -321,27 +323,14 @@ def _landmark_options():
     """`rhythm landmarks` options from the config (the same for every video and segment)."""
     lm = config["landmarks"]
     keypoints = lm["keypoints"] if isinstance(lm["keypoints"], str) else ",".join(map(str, lm["keypoints"]))
-    low, high = lm["accept_fps_within"]
     opts = [
-        f"--backend {lm['backend']} --device {lm['device']} --batch-size {lm['batch_size']}",
-        f"--batch-frames {lm['batch_frames']} --det-score-thr {lm['det_score_threshold']}",
-        f"--policy {lm['policy']} --keypoints {keypoints} --reduce-fps-to {lm['reduce_fps_to'] or 0}",
-        f"--accept-fps-within {low} {high} --frame-skip {lm['frame_skip']}",
-        f"--kpt-thr {lm['kpt_threshold']} --add-visible {str(lm['add_visible']).lower()}",
+        config_flags(LandmarkSettings, lm, exclude=("detector", "pose", "models_dir")),  # weights: the rule's inputs
+        f"--keypoints {keypoints}",
     ]
-    if lm["remove_z"]:
-        opts.append("--remove-z")
     if lm["placement"] == "floor":
         opts.append(f"--anno-dir {shlex.quote(ANNO)}")
-    if lm.get("detector_config"):
-        opts.append(f"--det-config {shlex.quote(lm['detector_config'])}")
-    if lm.get("pose_config"):
-        opts.append(f"--pose-config {shlex.quote(lm['pose_config'])}")
-    if lm["policy"] == "people":  # the tracking options that differ from rhythm.people.tracking's defaults
-        defaults = TrackOptions()
-        for key, value in lm["tracking"].items():
-            if value != getattr(defaults, key):
-                opts.append(f"--{key.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}")
+    if lm["policy"] == "people":
+        opts.append(config_flags(TrackOptions, lm["tracking"]))
     return " ".join(opts)
 
 

@@ -19,8 +19,7 @@ if IS_DEMO:
             anno=lambda wc, output: str(Path(output.annotations[0]).parent.parent),
             videos=lambda wc, output: str(Path(output.videos[0]).parent),
             out=lambda wc, output: str(Path(output.annotations[0]).parent.parent.parent),
-            cameras=list(_recipe.cameras),
-            recipe=_recipe,
+            opts=config_flags(DemoRecipe, config["demo"]),
         log:
             "logs/demo_data/demo_data.log",
         conda:
@@ -31,10 +30,7 @@ if IS_DEMO:
             runtime=10,
         shell:
             "rhythm demo-data {params.out:q} --anno-dir {params.anno:q} --video-dir {params.videos:q}"
-            " --seed {params.recipe.seed} --duration {params.recipe.duration_s}"
-            " --advanced {params.recipe.advanced_s}"
-            " --width {params.recipe.width} --height {params.recipe.height}"
-            " --cameras {params.cameras} > {log:q} 2>&1"
+            " {params.opts} > {log:q} 2>&1"
 
 
 rule link_video:
@@ -66,9 +62,7 @@ if config["download"]["enabled"]:
         output:
             "results/{dataset}/videos/{video}.mp4",
         params:
-            base_url=config["download"]["base_url"],
-            retries=config["download"]["retries"],
-            mismatch=config["download"]["max_mismatch"],
+            opts=config_flags(DownloadOptions, config["download"]),
             anno=ANNO,
             out="results/{dataset}/videos",
             manual=f"{VIDEO_DIR}/{{video}}.mp4",
@@ -83,8 +77,7 @@ if config["download"]["enabled"]:
             downloads=1,  # `--resources downloads=4` caps parallel downloads
         shell:
             "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno:q}"
-            " --out {params.out:q} --base-url {params.base_url:q} --retries {params.retries}"
-            " --max-mismatch {params.mismatch} --manual-dest {params.manual:q} > {log:q} 2>&1"
+            " --out {params.out:q} {params.opts} --manual-dest {params.manual:q} > {log:q} 2>&1"
 
 
 # keypoints2d from your own detections (data.keypoints2d_source: alphapose, openpose or mmpose): one AIST++

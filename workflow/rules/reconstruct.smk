@@ -15,13 +15,7 @@ rule triangulate:
     params:
         anno=STAGE_ANNO,
         reference=lambda wc, input: " ".join(f"--reference {shlex.quote(r)}" for r in input.reference),
-        opts=lambda wc: " ".join(
-            [
-                "--view-factor {view_factor} --view-min-px {view_min_px} --outlier-factor {outlier_factor}",
-                "--pixel-sigma {pixel_sigma} --accel-sigma {accel_sigma} --bone-sigma {bone_sigma}",
-                "" if config["reconstruction"]["triangulation"]["optimise"] else "--no-optimise",
-            ]
-        ).format(**config["reconstruction"]["triangulation"]),
+        opts=TRIANGULATE_OPTS,
     log:
         "logs/triangulate/{dataset}/{sequence}.log",
     conda:
@@ -48,10 +42,7 @@ rule calibrate:
         anno=STAGE_ANNO,
         sequences=calibration_sequence_names,
         reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
-        opts=lambda wc: (
-            "--frame-stride {frame_stride} --distortion-terms {distortion_terms}"
-            " --loss-scale {loss_scale_px} --focal-prior {focal_prior}"
-        ).format(**config["reconstruction"]["calibration"]),
+        opts=CALIBRATE_OPTS,
     log:
         "logs/calibrate/{dataset}/{setting}.log",
     conda:
@@ -73,15 +64,7 @@ rule fit_smpl:
         motion="results/{dataset}/reconstruction/motions/{sequence}.pkl",
         report="results/{dataset}/reconstruction/motions/{sequence}.json",
     params:
-        opts=lambda wc: " ".join(
-            [
-                "--optim" if config["reconstruction"]["fitting"]["optim"] else "",
-                f"--smpl-model {shlex.quote(config['reconstruction']['fitting']['smpl_model'])}" if config["reconstruction"]["fitting"]["smpl_model"] else "",
-                "--gender {gender} --face-weight {face_weight} --smooth-weight {smooth_weight}".format(
-                    **config["reconstruction"]["fitting"]
-                ),
-            ]
-        ),
+        opts=FIT_OPTS,
     log:
         "logs/fit_smpl/{dataset}/{sequence}.log",
     conda:

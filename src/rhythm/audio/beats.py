@@ -26,20 +26,27 @@ from rhythm.audio.wav import load_wav, require_audible
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.numba_cache import numba_cache_lock
 from rhythm.core.io import atomic_path, write_json
+from rhythm.core.options import option
 
 HOP = 256
 
 
 @dataclass(frozen=True)
 class BeatOptions:
-    tracker: str = "madmom"  # or "librosa"
-    start_bpm: float | None = None  # tempo prior; None: take it from the AIST music id if any
-    min_bpm: float = 55.0  # tempo range searched (madmom) without a prior
-    max_bpm: float = 160.0
-    prior_width: float = 0.08  # with a prior, search prior * (1 -+ width)
-    tightness: float = 100.0  # librosa
-    percussive: bool = True  # librosa
-    fps: float = aist.FPS  # motion frame rate that beat_frames index
+    """``rhythm beats`` and the config's ``beats:`` section (:mod:`rhythm.core.options`)."""
+
+    tracker: str = option("madmom", "madmom: RNN beat activation + DBN (the default); librosa: dynamic programming "
+                          "on the onset envelope", choices=("madmom", "librosa"))
+    start_bpm: float | None = option(None, "tempo prior (default: from the AIST music id; none for other music)",
+                                     config=False)
+    min_bpm: float = option(55.0, "slowest tempo searched when the music id gives no tempo (madmom)",
+                            exclusive_minimum=0)
+    max_bpm: float = option(160.0, "fastest tempo searched when the music id gives no tempo (madmom)",
+                            exclusive_minimum=0)
+    prior_width: float = option(0.08, "with a tempo prior, madmom searches prior * (1 -+ width)", config=False)
+    tightness: float = option(100.0, "librosa: how strictly beats keep the tempo", exclusive_minimum=0)
+    percussive: bool = option(True, "librosa: onsets from the percussive part only (HPSS)")
+    fps: float = option(float(aist.FPS), "motion frame rate that beat_frames index", exclusive_minimum=0)
 
 
 def _import_madmom():

@@ -24,10 +24,21 @@ from rhythm.core import aist
 from rhythm.audio.wav import SAMPLE_RATE, extract_wav
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json, write_json
+from rhythm.core.options import option
 
 # A dance may outlast its music by this much: a video's audio stream often ends within one AAC
 # frame (21-23 ms) of its last picture. Anything longer is an error, never a silent cut.
 COVERAGE_TOLERANCE_S = 0.05
+
+
+@dataclass(frozen=True)
+class MusicOptions:
+    """``rhythm audio`` and the config's ``audio:`` section (:mod:`rhythm.core.options`)."""
+
+    sample_rate: int = option(SAMPLE_RATE, "sample rate of the WAV (Hz)", minimum=8000, maximum=48000)
+    max_mismatch: int = option(0, "frames a video may differ from its annotations and still be a music source "
+                               "(the workflow passes frames.max_mismatch)", config=False)
+    allow_silence: bool = option(False, "accept audio without audible music", config=False)
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,20 @@ from pathlib import Path
 import numpy as np
 
 from rhythm.core import aist
+from rhythm.core.options import option
 from rhythm.core.io import write_npy
 
 
 @dataclass(frozen=True)
 class PoseOptions:
-    optim: bool = False  # read keypoints3d_optim instead of keypoints3d
-    units: str = "cm"  # "cm" (as stored) or "m"
-    center: bool = False  # subtract the hip midpoint of every frame (root-centring)
-    fps: int = 60  # 60 (as stored) or 30 (every second frame)
-    smooth_sigma: float = 0.0  # Gaussian smoothing over time, in frames (0: none)
+    """``rhythm poses`` and the config's ``poses:`` section (:mod:`rhythm.core.options`)."""
+
+    optim: bool = option(False, "read keypoints3d_optim instead of keypoints3d")
+    units: str = option("cm", "output units (AIST++ keypoints3d are in cm)", choices=("cm", "m"))
+    center: bool = option(False, "subtract the hip midpoint of every frame (root-centring)")
+    fps: int = option(60, "output frame rate (30: every second frame)", choices=(60, 30))
+    smooth_sigma: float = option(0.0, "Gaussian smoothing over time, sigma in frames (0: none)", minimum=0,
+                                 flag="smooth")
 
 
 def convert_keypoints3d(kp: np.ndarray, options: PoseOptions = PoseOptions()) -> np.ndarray:

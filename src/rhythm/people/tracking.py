@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from rhythm.core.options import option
 from scipy.optimize import linear_sum_assignment
 from scipy.signal import savgol_filter
 
@@ -71,47 +73,43 @@ _TENTATIVE_MAX_LOST = 1
 _CUBIC_SIDE = 4  # samples on each side of a gap that its cubic is fitted to
 
 
-def _option(default, help: str, choices: tuple | None = None):
-    """A field of TrackOptions whose help (and choices) the CLI and the config schema can read."""
-    return field(default=default, metadata={"help": help, "choices": choices})
-
-
 @dataclass(frozen=True)
 class TrackOptions:
-    """Options of :func:`track_people`; each field is one key of the config's ``tracking:`` section."""
+    """Options of :func:`track_people`, ``rhythm track`` and the config's ``landmarks.tracking:`` section
+    (:mod:`rhythm.core.options`)."""
 
     # Who counts
-    max_people: int = _option(2, "N, the slots of the output; more people at once: the least persistent are dropped")
-    min_box_score: float = _option(0.3, "detections scoring below this are ignored")
-    min_keypoint_score: float = _option(0.3, "keypoints scoring below this take no part in matching or person size")
-    min_hits: int = _option(3, "frames a new person must be seen in (missing no two in a row) before they count")
+    max_people: int = option(2, "N, the slots of the output; more people at once: the least persistent are dropped")
+    min_box_score: float = option(0.3, "detections scoring below this are ignored")
+    min_keypoint_score: float = option(0.3, "keypoints scoring below this take no part in matching or person size")
+    min_hits: int = option(3, "frames a new person must be seen in (missing no two in a row) before they count")
     # Matching
-    iou_weight: float = _option(0.5, "similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone "
+    iou_weight: float = option(0.5, "similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone "
                                      "without keypoints)")
-    keypoint_sigma: float = _option(0.15, "keypoint similarity falloff, in person sizes (the gate's grows with "
+    keypoint_sigma: float = option(0.15, "keypoint similarity falloff, in person sizes (the gate's grows with "
                                           "the square root of the frames a track is lost)")
-    min_similarity: float = _option(0.2, "gate: below this keypoint similarity (box IoU without keypoints), "
+    min_similarity: float = option(0.2, "gate: below this keypoint similarity (box IoU without keypoints), "
                                          "never a match")
-    max_gap: int = _option(30, "frames a lost track keeps predicting and can be re-identified")
-    stitch_distance: float = _option(2.0, "box sizes: a tracklet starting this near where a slot's last one "
+    max_gap: int = option(30, "frames a lost track keeps predicting and can be re-identified")
+    stitch_distance: float = option(2.0, "box sizes: a tracklet starting this near where a slot's last one "
                                           "ended rejoins that slot")
-    order: str = _option("first_seen", "slot order: first_seen (ties: leftmost first) or x (mean box centre, "
-                                       "left first)", ORDERS)
+    order: str = option("first_seen", "slot order: first_seen (ties: leftmost first) or x (mean box centre, "
+                                       "left first)", choices=ORDERS)
     # Gaps
-    max_interp_gap: int = _option(10, "interior gaps up to this many frames are interpolated; longer ones are "
+    max_interp_gap: int = option(10, "interior gaps up to this many frames are interpolated; longer ones are "
                                       "left NaN and marked")
-    interpolation: str = _option("cubic", "cubic (fitted to 4 frames on each side: follows curved moves) or "
-                                          "linear", INTERPOLATIONS)
+    interpolation: str = option("cubic", "cubic (fitted to 4 frames on each side: follows curved moves) or "
+                                          "linear", choices=INTERPOLATIONS)
     # Smoothing
-    smoothing: str = _option("one_euro", "one_euro, savgol or none", SMOOTHINGS)
-    min_cutoff: float = _option(0.5, "One Euro: cutoff (Hz) when still; lower removes more jitter")
-    beta: float = _option(10.0, "One Euro: cutoff rise (Hz) per person size per second of speed; higher lags "
+    smoothing: str = option("one_euro", "one_euro, savgol or none", choices=SMOOTHINGS)
+    min_cutoff: float = option(0.5, "One Euro: cutoff (Hz) when still; lower removes more jitter")
+    beta: float = option(10.0, "One Euro: cutoff rise (Hz) per person size per second of speed; higher lags "
                                 "less in fast moves")
-    d_cutoff: float = _option(1.0, "One Euro: cutoff (Hz) of the speed estimate")
-    zero_phase: bool = _option(True, "One Euro: average a forward and a backward pass (no lag; offline only)")
-    savgol_window: int = _option(9, "Savitzky-Golay: window in frames, odd (shorter runs: the longest odd "
+    d_cutoff: float = option(1.0, "One Euro: cutoff (Hz) of the speed estimate")
+    zero_phase: bool = option(True, "One Euro: average a forward and a backward pass (no lag; offline only)")
+    savgol_window: int = option(9, "Savitzky-Golay: window in frames, odd (shorter runs: the longest odd "
                                     "window that fits)")
-    savgol_order: int = _option(3, "Savitzky-Golay: polynomial order")
+    savgol_order: int = option(3, "Savitzky-Golay: polynomial order")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> "TrackOptions":

@@ -17,6 +17,7 @@ from pathlib import Path
 from rhythm.core import aist
 from rhythm.sources import demo
 from rhythm.audio.wav import find_music_file
+from rhythm.core.options import from_config
 from rhythm.pipeline.selection import Selection, select_sequences, selected_videos, selection_from_config
 
 ANNOTATION_KINDS = ("keypoints2d", "keypoints3d", "motions")
@@ -69,11 +70,7 @@ class Plan:
 
 
 def demo_recipe(config: dict) -> demo.DemoRecipe:
-    d = config.get("demo") or {}
-    return demo.DemoRecipe(seed=d.get("seed", 7), duration_s=d.get("duration_s", 5.0),
-                           width=d.get("width", 320), height=d.get("height", 180),
-                           cameras=tuple(d.get("cameras", ("c01", "c02", "c03"))),
-                           advanced_s=d.get("advanced_s", 0.0))
+    return from_config(demo.DemoRecipe, config.get("demo") or {})
 
 
 def _demo_splits(selection: Selection, recipe: demo.DemoRecipe) -> dict[str, list[str]]:

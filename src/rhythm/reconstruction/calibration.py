@@ -35,20 +35,26 @@ from scipy.spatial.transform import Rotation
 from rhythm.core import aist
 from rhythm.reconstruction import triangulation as tri
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json
 
 
 @dataclass(frozen=True)
 class CalibrationOptions:
-    frame_stride: int = 10  # every N-th frame of each sequence goes into the adjustment
-    min_confidence: float = 0.3  # observations below this are not used
-    distortion_terms: int = 1  # radial terms refined: 1 (k1, as AIST++ has) or 2 (k1, k2)
-    loss_scale_px: float = 10.0  # Cauchy loss: residuals beyond this many pixels count less and less
-    max_iterations: int = 100  # Levenberg-Marquardt steps per round...
-    tolerance: float = 1e-5  # ...or until a step lowers the cost by less than this fraction
-    gauge_weight: float = 1e4  # stiffness of the seven gauge residuals
-    focal_prior: float = 0.05  # the guess's focal lengths are good to about this fraction...
-    distortion_prior: float = 0.05  # ...and its radial terms to about this much
+    """``rhythm calibrate`` and the config's ``reconstruction.calibration:`` (:mod:`rhythm.core.options`)."""
+
+    frame_stride: int = option(10, "every N-th frame of each sequence goes into the adjustment", minimum=1)
+    min_confidence: float = option(0.3, "observations below this are not used", cli=False, config=False)
+    distortion_terms: int = option(1, "radial terms refined: 0 (keep the guess's), 1 (k1, as AIST++ has) or 2 "
+                                   "(k1, k2)", choices=(0, 1, 2))
+    loss_scale_px: float = option(10.0, "Cauchy loss scale: residuals beyond this many pixels count less and less",
+                                  exclusive_minimum=0, flag="loss-scale")
+    max_iterations: int = option(100, "Levenberg-Marquardt steps per round", cli=False, config=False)
+    tolerance: float = option(1e-5, "...or until a step lowers the cost by less than this fraction", cli=False,
+                              config=False)
+    gauge_weight: float = option(1e4, "stiffness of the seven gauge residuals", cli=False, config=False)
+    focal_prior: float = option(0.05, "relative uncertainty of the guess's focal lengths", exclusive_minimum=0)
+    distortion_prior: float = option(0.05, "uncertainty of the guess's radial terms", cli=False, config=False)
 
 
 @dataclass

@@ -33,6 +33,7 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json, write_pickle
 from rhythm.core.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
@@ -104,15 +105,23 @@ def _numpy(value) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FitOptions:
-    face_weight: float = 0.5  # weight of the face keypoints against the body's
-    smooth_weight: float = 5.0  # keypoint units per radian of change from the previous frame
-    root_smooth_weight: float = 0.1  # per unit of root movement from the previous frame
-    twist_weight: float = 0.5  # per radian of rotation, for joints the keypoints do see
-    spine_weight: float = 3.0  # ...for spine, neck and head (COCO sees their sum, not each)
-    collar_weight: float = 10.0  # ...for the collars (the shoulders move with the spine too)
-    first_iterations: int = 40  # Levenberg-Marquardt steps for a frame fitted from a torso guess...
-    iterations: int = 6  # ...and for one warm-started from the previous frame
-    scale_stride: int = 10  # the scale is refined on a first fit of every N-th frame
+    """``rhythm fit-smpl`` and the config's ``reconstruction.fitting:`` (:mod:`rhythm.core.options`)."""
+
+    face_weight: float = option(0.5, "weight of the face keypoints against the body's", minimum=0)
+    smooth_weight: float = option(5.0, "keypoint units per radian of change from the previous frame", minimum=0)
+    root_smooth_weight: float = option(0.1, "per unit of root movement from the previous frame", cli=False,
+                                       config=False)
+    twist_weight: float = option(0.5, "per radian of rotation, for joints the keypoints do see", cli=False,
+                                 config=False)
+    spine_weight: float = option(3.0, "...for spine, neck and head (COCO sees their sum, not each)", cli=False,
+                                 config=False)
+    collar_weight: float = option(10.0, "...for the collars (the shoulders move with the spine too)", cli=False,
+                                  config=False)
+    first_iterations: int = option(40, "Levenberg-Marquardt steps for a frame fitted from a torso guess", cli=False,
+                                   config=False)
+    iterations: int = option(6, "...and for one warm-started from the previous frame", cli=False, config=False)
+    scale_stride: int = option(10, "the scale is refined on a first fit of every N-th frame", cli=False,
+                               config=False)
 
 
 # Joints whose rotation moves some COCO keypoint; the others (ankles, feet, wrists, hands) stay at

@@ -33,6 +33,7 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json, write_pickle
 
 # Bones whose length the optimised variant holds constant: legs, arms, hip width and the face.
@@ -47,20 +48,29 @@ RIGID_BONES = (
 
 @dataclass(frozen=True)
 class TriangulationOptions:
-    min_confidence: float = 0.05  # observations below this confidence are not used at all
-    refine_iterations: int = 5  # Gauss-Newton steps on the reprojection error
-    view_factor: float = 3.0  # drop a view whose leave-one-out error is this many times the typical one...
-    view_min_px: float = 10.0  # ...and above this many pixels
-    view_judge_confidence: float = 0.3  # observations that count when judging a view
-    min_views: int = 3  # never drop views below this many
-    max_offset_frames: int = 600  # search range for the frame offset of a dropped view
-    outlier_factor: float = 8.0  # an observation with a residual this many times the median is an outlier...
-    outlier_min_px: float = 10.0  # ...and above this many pixels
-    optimise: bool = True  # also compute the temporally optimised variant
-    pixel_sigma: float = 4.0  # optimised variant: weight of one pixel of reprojection error...
-    accel_sigma: float = 0.5  # ...against one unit (cm) of acceleration per frame^2...
-    bone_sigma: float = 0.5  # ...and one unit of bone length away from the sequence's median
-    optimise_iterations: int = 5
+    """``rhythm triangulate`` and the config's ``reconstruction.triangulation:`` (:mod:`rhythm.core.options`)."""
+
+    min_confidence: float = option(0.05, "observations below this confidence are not used at all", cli=False,
+                                   config=False)
+    refine_iterations: int = option(5, "Gauss-Newton steps on the reprojection error", cli=False, config=False)
+    view_factor: float = option(3.0, "drop a view whose leave-one-out error is this many times the typical one",
+                                exclusive_minimum=1)
+    view_min_px: float = option(10.0, "...and above this many pixels", minimum=0)
+    view_judge_confidence: float = option(0.3, "observations that count when judging a view", cli=False, config=False)
+    min_views: int = option(3, "never drop views below this many", cli=False, config=False)
+    max_offset_frames: int = option(600, "search range for the frame offset of a dropped view", cli=False,
+                                    config=False)
+    outlier_factor: float = option(8.0, "drop observations whose residual is this many times the median",
+                                   exclusive_minimum=1)
+    outlier_min_px: float = option(10.0, "...and above this many pixels", cli=False, config=False)
+    optimise: bool = option(True, "also keypoints3d_optim: smooth, constant limb lengths")
+    pixel_sigma: float = option(4.0, "optimised variant: pixels of reprojection error per unit of cost",
+                                exclusive_minimum=0)
+    accel_sigma: float = option(0.5, "optimised variant: acceleration (units per frame^2) per unit of cost",
+                                exclusive_minimum=0)
+    bone_sigma: float = option(0.5, "optimised variant: bone length change (units) per unit of cost",
+                               exclusive_minimum=0)
+    optimise_iterations: int = option(5, "Gauss-Newton steps of the optimised variant", cli=False, config=False)
 
 
 @dataclass

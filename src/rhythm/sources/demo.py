@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from rhythm.core import aist
 from rhythm.core.ffmpeg import bundled_ffmpeg_exe
+from rhythm.core.options import option
 from rhythm.core.io import atomic_path, write_json, write_pickle, write_text
 from rhythm.video.render import encode_video, look_at_camera, render_view  # noqa: F401  (demo.render_view: the old home)
 from rhythm.core.skeleton import forward_kinematics, smpl_joints, smpl_to_coco17, smpl_translation
@@ -59,13 +60,18 @@ DEMO_ADVANCED = "gBR_sFM_cAll_d01_mBR0_ch03"
 
 @dataclass(frozen=True)
 class DemoRecipe:
-    seed: int = 7
-    duration_s: float = 5.0
-    width: int = 320
-    height: int = 180
-    cameras: tuple[str, ...] = ("c01", "c02", "c03")
-    base_sequences: tuple[str, ...] = DEMO_SEQUENCES
-    advanced_s: float = 0.0  # > 0: also DEMO_ADVANCED, an advanced dance this many seconds long
+    """``rhythm demo-data`` and the config's ``demo:`` section (:mod:`rhythm.core.options`)."""
+
+    seed: int = option(7, "random seed of the dancers and the noise")
+    duration_s: float = option(5.0, "seconds of each basic (sBM) sequence", minimum=1, maximum=60, flag="duration")
+    width: int = option(320, "video width in pixels", minimum=64, maximum=1920)
+    height: int = option(180, "video height in pixels", minimum=64, maximum=1080)
+    cameras: tuple[str, ...] = option(("c01", "c02", "c03"), "cameras rendered as videos (all nine have keypoints2d)",
+                                      choices=aist.CAMERAS)
+    base_sequences: tuple[str, ...] = option(DEMO_SEQUENCES, "the basic sequences", cli=False, config=False)
+    advanced_s: float = option(0.0, f"> 0: also {DEMO_ADVANCED}, an advanced (sFM) dance of mBR0 this many seconds "
+                               "long, longer than the basic ones (as AIST++'s music ids serve both)", minimum=0,
+                               maximum=120, flag="advanced")
 
     @property
     def sequences(self) -> tuple[str, ...]:

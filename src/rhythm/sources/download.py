@@ -27,6 +27,7 @@ from pathlib import Path
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.options import option
 from rhythm.core.ffmpeg import probe_video
 from rhythm.core.io import atomic_path
 
@@ -50,11 +51,13 @@ class TransientDownloadError(Exception):
 
 @dataclass(frozen=True)
 class DownloadOptions:
-    base_url: str = BASE_URL
-    retries: int = 4  # attempts after the first
-    backoff_s: float = 2.0  # wait before retry k: backoff_s * 2**k
-    timeout_s: float = 60.0  # per network operation
-    max_mismatch: int = 1  # frames the video may differ from its annotations
+    """``rhythm download`` and the config's ``download:`` section (:mod:`rhythm.core.options`)."""
+
+    base_url: str = option(BASE_URL, "AIST Dance DB video URL prefix (a mirror: <base-url>/<video>.mp4)")
+    retries: int = option(4, "attempts after a failed transfer", minimum=0)
+    backoff_s: float = option(2.0, "seconds before the first retry (doubles each time)", flag="backoff", config=False)
+    timeout_s: float = option(60.0, "seconds per network operation", flag="timeout", config=False)
+    max_mismatch: int = option(1, "frames a downloaded video may differ from its annotations", minimum=0)
 
 
 def video_url(video: str, base_url: str = BASE_URL) -> str:

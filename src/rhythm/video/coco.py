@@ -18,6 +18,7 @@ import numpy as np
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.video.frames import load_mapping
+from rhythm.core.options import option
 from rhythm.core.io import atomic_dir, read_json, write_json, write_text
 from rhythm.core.skeleton import COCO_KEYPOINTS, COCO_SKELETON
 
@@ -32,13 +33,20 @@ CATEGORY = {
 
 @dataclass(frozen=True)
 class CocoOptions:
-    stride: int = 1  # keep every stride-th frame (consecutive 60 fps frames are near-duplicates)
-    visible_threshold: float = 0.3  # confidence at or above: v=2 (visible)
-    labeled_threshold: float = 0.05  # at or above (and below visible): v=1 (labelled, not visible)
-    margin: float = 0.15  # bbox margin, fraction of the keypoints' extent on each side
-    link: str = "hardlink"  # or "symlink"
-    min_keypoints: int = 1  # drop instances with fewer labelled keypoints
-    min_det_score: float = 0.0  # drop frames whose detection score is below this (ghosts, misses)
+    """``rhythm coco`` and the config's ``coco:`` section (:mod:`rhythm.core.options`)."""
+
+    stride: int = option(1, "every N-th frame of each video into the COCO files (consecutive 60 fps frames are "
+                         "near-duplicates)", minimum=1)
+    visible_threshold: float = option(0.3, "keypoint confidence at or above which it is visible (v=2)", minimum=0,
+                                      maximum=1)
+    labeled_threshold: float = option(0.05, "keypoint confidence at or above which (and below visible) it is "
+                                      "labelled but occluded (v=1)", minimum=0, maximum=1)
+    margin: float = option(0.15, "box margin around the labelled keypoints, as a fraction of their extent",
+                           minimum=0, maximum=1)
+    link: str = option("hardlink", "how images enter the dataset (never copied)", choices=("hardlink", "symlink"))
+    min_keypoints: int = option(1, "drop instances with fewer labelled keypoints", cli=False, config=False)
+    min_det_score: float = option(0.0, "drop frames whose detection score is lower (ghosts, misses)", minimum=0,
+                                  maximum=1)
 
 
 def keypoint_instance(kp: np.ndarray, width: int, height: int, options: CocoOptions) -> dict | None:

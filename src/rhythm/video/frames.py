@@ -33,6 +33,7 @@ from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.ffmpeg import VideoInfo, probe_video
 from rhythm.core.io import atomic_dir, read_json, write_json
+from rhythm.core.options import option
 
 MAPPING_NAME = "frame_mapping.json"
 ALIGN_MODES = ("fps", "timestamps")
@@ -40,15 +41,21 @@ ALIGN_MODES = ("fps", "timestamps")
 
 @dataclass(frozen=True)
 class FrameOptions:
-    fps: float | None = aist.FPS  # output frame rate (None: the source's own)
-    align: str = "fps"  # "fps" (exact 60 fps, rounding down) or "timestamps" (nearest to each annotation)
-    quality: int = 95  # JPEG quality, 1-100 (libjpeg-turbo)
-    stride: int = 1  # keep every stride-th annotation frame
-    indices: tuple[int, ...] | None = None  # keep only these annotation frames (after the stride)
-    max_mismatch: int = 0  # frames the video may differ from the annotations before it is an error
-    width: int | None = None  # resize (keeps the aspect ratio when only one is given)
-    height: int | None = None
-    workers: int = 0  # JPEG encoding threads; 0: one per available core
+    """``rhythm frames`` and the config's ``frames:`` section (:mod:`rhythm.core.options`)."""
+
+    fps: float | None = option(aist.FPS, "output frame rate, rounding down as ffmpeg's fps filter (None: the "
+                               "source's own)", cli=False, config=False)
+    align: str = option("fps", "fps: exactly 60 fps, rounding down (the AIST++ API); timestamps: the source frame "
+                        "nearest each annotation", choices=ALIGN_MODES)
+    quality: int = option(95, "JPEG quality 1-100 (libjpeg-turbo; 95 matches ffmpeg -q:v 2)", minimum=1, maximum=100)
+    stride: int = option(1, "keep every N-th annotation frame", minimum=1)
+    indices: tuple[int, ...] | None = option(None, "keep only these annotation frames (after the stride)", cli=False,
+                                             config=False)
+    max_mismatch: int = option(0, "frames the video may differ from its annotations before it is an error", minimum=0)
+    width: int | None = option(None, "resize to this width (the aspect ratio is kept when height is not given)",
+                               minimum=16)
+    height: int | None = option(None, "resize to this height", minimum=16)
+    workers: int = option(0, "JPEG encoding threads (0: one per available core)", config=False)
 
 
 @dataclass(frozen=True)

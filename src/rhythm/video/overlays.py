@@ -21,6 +21,7 @@ from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.ffmpeg import ffmpeg_exe
 from rhythm.video.frames import load_mapping
+from rhythm.core.options import option
 from rhythm.core.io import atomic_dir, atomic_path, read_npy
 from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, SMPL_BONES, smpl_joints
 
@@ -33,13 +34,21 @@ SMPL_BONE_COLOURS = tuple(
 
 @dataclass(frozen=True)
 class OverlayOptions:
-    mode: str = "2d"  # "2d" (keypoints2d) or "3d" (keypoints3d projected through the camera)
-    min_confidence: float = 0.1  # limbs with an end below this are not drawn (2d mode)
-    limit: int = 20  # PNG frames to write; 0 = all
-    video: bool = True  # also write overlay.mp4 (all frames, with the source's audio)
-    annotation_size: tuple[int, int] | None = None  # (w, h) the keypoints were made for; None: the source video's
-    motions: str | None = None  # smpl mode: a motions pickle (default: the annotations' motions/<sequence>.pkl)
-    smpl_model: str | None = None  # smpl mode: an SMPL model folder or file (needs smplx) to draw the mesh too
+    """``rhythm overlay`` and the config's ``overlays:`` section (:mod:`rhythm.core.options`)."""
+
+    mode: str = option("2d", "2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera; smpl: "
+                       "the 24 joints of a motions pickle through the camera (the AIST++ API's SMPL view)",
+                       choices=("2d", "3d", "smpl"))
+    min_confidence: float = option(0.1, "keypoints scoring below this are not drawn", minimum=0, maximum=1)
+    limit: int = option(20, "PNG frames to write (0: all); overlay.mp4 has every frame", minimum=0)
+    video: bool = option(True, "also write overlay.mp4 (every frame, with the source's audio)", config=False)
+    annotation_size: tuple[int, int] | None = option(None, "(width, height) the keypoints were made for (None: the "
+                                                     "source video's); they are rescaled to the frames", cli=False,
+                                                     config=False)
+    motions: str | None = option(None, "smpl mode: a motions pickle (AIST++ format, e.g. rhythm fit-smpl's; default: "
+                                 "the annotations' motions/<sequence>.pkl)", config=False)
+    smpl_model: str | None = option(None, "smpl mode: an SMPL model folder or file (needs the optional smplx "
+                                    "package): draws the mesh too", config=False)
 
 
 OUTSIDE_WARNING = 0.05  # warn when more than this fraction of the drawn keypoints fall outside the frame
