@@ -43,5 +43,5 @@ include: "workflow/rules/model.smk"
 
 rule all:
     input:
-        all_targets(),
+        TARGETS.all(),
     default_target: True

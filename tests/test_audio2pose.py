@@ -1,4 +1,4 @@
-"""Issue 3: music features, SMPL joints, the Audio2Pose layout and loader, the training dataset."""
+"""Music features, SMPL joints, the Audio2Pose layout and loader, the training dataset."""
 
 import os
 

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
+from rhythm.pipeline.config import load_config
+
 from conftest import ROOT, SNAKEMAKE, run
 
 pytestmark = pytest.mark.slow
@@ -30,7 +32,7 @@ def snakefile(folder):
 
 
 def demo_config(source, **landmarks) -> dict:
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = load_config(ROOT / "config" / "config.yaml")
     config["demo"]["enabled"] = False  # the session's demo tree, read in place like real data
     config["data"].update(anno_dir=str(source / "annotations"), video_dir=str(source / "videos"))
     config["landmarks"] = landmarks

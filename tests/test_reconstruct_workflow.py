@@ -9,6 +9,8 @@ import sys
 import pytest
 import yaml
 
+from rhythm.pipeline.config import load_config
+
 from rhythm.core import aist
 from conftest import AISTPP, REAL_SEQ, ROOT, run
 from test_calibration import perturb
@@ -29,7 +31,7 @@ def snakefile(folder, *stages):
 
 
 def test_demo_plan_with_reconstruction_enabled(tmp_path):
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = load_config(ROOT / "config" / "config.yaml")
     config["reconstruction"] = {"enabled": True, "calibration": {"enabled": True}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     snakefile(tmp_path, "data", "reconstruct")

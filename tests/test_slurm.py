@@ -15,6 +15,8 @@ import subprocess
 import pytest
 import yaml
 
+from rhythm.pipeline.config import load_config
+
 from conftest import ROOT, SNAKEMAKE, copy_workflow, output_hashes, run
 
 pytestmark = pytest.mark.slow
@@ -36,7 +38,7 @@ def slurm_cluster(tmp_path_factory):
 
 def test_demo_runs_through_sbatch_and_matches_the_local_run(slurm_cluster, demo_workflow, tmp_path):
     wf = copy_workflow(tmp_path / "wf")
-    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config = load_config(wf / "config/config.yaml")
     config["demo"]["cameras"] = config["selection"]["cameras"] = config["overlays"]["cameras"] = ["c01"]
     config["reconstruction"]["enabled"] = False
     # Training asks SLURM for a GPU (gpu: 1), which this GPU-less node cannot grant; that request is

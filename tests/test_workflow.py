@@ -15,6 +15,8 @@ import pytest
 import soundfile as sf
 import yaml
 
+from rhythm.pipeline.config import load_config
+
 from rhythm.core import aist
 from conftest import SNAKEMAKE, run, snakemake
 
@@ -147,7 +149,7 @@ def test_lint_is_clean(wf):
 
 
 def test_invalid_config_gives_a_schema_error(wf):
-    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config = load_config(wf / "config/config.yaml")
     config["frames"]["quality"] = 101
     (wf / "config/bad.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(wf, "-n", "--configfile", "config/bad.yaml", check=False)
@@ -157,7 +159,7 @@ def test_invalid_config_gives_a_schema_error(wf):
 
 
 def _broken_config(wf: Path, src: Path, name: str) -> Path:
-    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config = load_config(wf / "config/config.yaml")
     config["dataset"] = name
     config["demo"]["enabled"] = False
     config["model"]["enabled"] = False  # data failures only; the demo's model is tested on the demo
@@ -278,7 +280,7 @@ def test_a_killed_run_restarts_where_it_stopped(demo_workflow, tmp_path):
     from conftest import copy_workflow, output_hashes
 
     wf = copy_workflow(tmp_path / "wf")
-    config = yaml.safe_load((wf / "config/config.yaml").read_text())
+    config = load_config(wf / "config/config.yaml")
     config["model"]["enabled"] = False  # results/demo is compared; training the model again would only add minutes
     (wf / "config/config.yaml").write_text(yaml.safe_dump(config))
     proc = subprocess.Popen([*SNAKEMAKE, "--cores", "2"], cwd=wf, stdout=subprocess.DEVNULL,

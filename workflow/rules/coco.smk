@@ -4,7 +4,7 @@
 rule coco_split:
     input:
         mappings=coco_frame_mappings,
-        splits=split_files(),
+        splits=TARGETS.split_files(),
     output:
         annotations="results/{dataset}/rtmpose_dataset/{split}/annotations/{split}.json",
         config="results/{dataset}/rtmpose_dataset/rtmpose_{split}.py",

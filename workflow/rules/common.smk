@@ -10,7 +10,6 @@ from rhythm.core import aist
 from rhythm.audio.beats import BeatOptions
 from rhythm.audio.music import MusicOptions
 from rhythm.core.options import config_flags
-from rhythm.landmarks.settings import LandmarkSettings
 from rhythm.motion.poses import PoseOptions
 from rhythm.sources.demo import DemoRecipe
 from rhythm.sources.download import DownloadOptions
@@ -22,13 +21,13 @@ from rhythm.video.frames import FrameOptions
 from rhythm.video.overlays import OverlayOptions
 from rhythm.core.errors import RhythmInputError
 from rhythm.pipeline import model as model_stage
-from rhythm.pipeline.landmarks import landmarks_plan
+from rhythm.pipeline.landmarks import landmark_options, landmarks_plan, skipped_option, validate_options
 from rhythm.pipeline.model import model_plan
 from rhythm.pipeline.plan import PlanError, annotation_view, demo_recipe, detection_inputs, make_plan
 from rhythm.pipeline.reconstruction import reconstruction_plan
 from rhythm.pipeline.resources import cap_local_gpus
 from rhythm.pipeline.selection import selection_from_config
-from rhythm.people.tracking import TrackOptions
+from rhythm.pipeline.targets import Targets
 
 DATASET = config["dataset"]
 OUT = f"results/{DATASET}"
@@ -46,6 +45,10 @@ try:
     MODEL = model_plan(config, PLAN)
     RECON = reconstruction_plan(config, PLAN, IS_DEMO)
     LANDMARKS = landmarks_plan(config, PLAN)
+    TARGETS = Targets(config, PLAN, MODEL, RECON, LANDMARKS, STAGE_ANNO, IS_DEMO)
+    LANDMARK_OPTS = landmark_options(config)
+    LANDMARK_VALIDATE_OPTS = validate_options(config)
+    LANDMARKS_SKIPPED = skipped_option(LANDMARKS)
 except (PlanError, RhythmInputError) as exc:  # one line naming the key or the files
     sys.exit(f"rhythm: {exc}")
 
@@ -158,94 +161,6 @@ def source_video(wildcards):
     return path
 
 
-# ----------------------------------------------------------------------------- targets
-
-
-def split_files():
-    return [f"{STAGE_ANNO}/splits/{s}.txt" for s in config["selection"]["splits"]]
-
-
-def frame_targets():
-    return [f"{OUT}/frames/{v}/frame_mapping.json" for v in PLAN.frame_videos]
-
-
-def beat_targets():
-    return [f"{OUT}/beats/{m}.json" for m in PLAN.music]
-
-
-def music_report_targets():
-    return [f"{OUT}/audio/{m}.json" for m in PLAN.music]
-
-
-def beat_plot_targets():
-    return [f"{OUT}/reports/beats/{m}.png" for m in PLAN.music]
-
-
-def pose_sequences():
-    return PLAN.with_annotations("keypoints3d")
-
-
-def pose_targets():
-    return [f"{OUT}/poses/{s}.npy" for s in pose_sequences()]
-
-
-def smpl_targets():
-    return [f"{OUT}/smpl/{s}.joints.npy" for s in PLAN.with_annotations("motions")] if config["poses"]["smpl"] else []
-
-
-def audio2pose_sequences():
-    """Sequences with a pose and music: the Audio2Pose layout links what exists."""
-    return [s for s in pose_sequences() if PLAN.has_music(s)]
-
-
-def audio2pose_targets():
-    return [f"{OUT}/audio2pose/index.json"] if config["audio2pose"]["enabled"] and audio2pose_sequences() else []
-
-
-def coco_targets():
-    return [f"{OUT}/rtmpose_dataset/{s}/annotations/{s}.json" for s in PLAN.coco_splits]
-
-
-def reprojection_targets():
-    if not (IS_DEMO or Path(ANNO, "cameras", "mapping.txt").is_file()):
-        return []
-    return [f"{OUT}/reports/reprojection/{s}.json" for s in PLAN.with_annotations("keypoints2d", "keypoints3d")]
-
-
-def overlay_targets():
-    return [f"{OUT}/overlays/{v}/overlay.mp4" for v in PLAN.overlay_videos]
-
-
-def plan_notes():
-    """What planning left out and why, for the data report."""
-    notes = PLAN.notes + MODEL.notes + RECON.notes
-    if not MODEL.enabled and MODEL.reason != "model.enabled is false":
-        notes.append(f"model: not run ({MODEL.reason})")
-    return " ".join(f"--note {shlex.quote(n)}" for n in notes)
-
-
-def all_targets():
-    return (
-        frame_targets()
-        + coco_targets()
-        + [f"{OUT}/rtmpose_dataset/rtmpose_{s}.py" for s in PLAN.coco_splits]
-        + [f"{OUT}/audio/{m}.wav" for m in PLAN.music]
-        + beat_targets()
-        + beat_plot_targets()
-        + pose_targets()
-        + [f"{OUT}/features/{fps}fps/{m}.npy" for fps in config["features"]["fps"] for m in PLAN.music]
-        + smpl_targets()
-        + audio2pose_targets()
-        + overlay_targets()
-        + reprojection_targets()
-        + RECON.targets()
-        + landmark_targets()
-        + landmark_validation_targets()
-        + [f"{OUT}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
-        + model_stage.targets(config, MODEL)
-    )
-
-
 # ----------------------------------------------------------------------------- the dance model
 # rhythm.pipeline.model decides what it trains on; these are its rules' inputs.
 
@@ -317,50 +232,6 @@ def fitting_source(wildcards):
 # ----------------------------------------------------------------------------- landmarks
 # rhythm.pipeline.landmarks decides whether the stage runs (enabled: auto runs it only when the
 # weights are in models_dir) and on what.
-
-
-def _landmark_options():
-    """`rhythm landmarks` options from the config (the same for every video and segment)."""
-    lm = config["landmarks"]
-    keypoints = lm["keypoints"] if isinstance(lm["keypoints"], str) else ",".join(map(str, lm["keypoints"]))
-    opts = [
-        config_flags(LandmarkSettings, lm, exclude=("detector", "pose", "models_dir")),  # weights: the rule's inputs
-        f"--keypoints {keypoints}",
-    ]
-    if lm["placement"] == "floor":
-        opts.append(f"--anno-dir {shlex.quote(ANNO)}")
-    if lm["policy"] == "people":
-        opts.append(config_flags(TrackOptions, lm["tracking"]))
-    return " ".join(opts)
-
-
-LANDMARK_OPTS = _landmark_options()
-
-
-def landmark_validate_options():
-    """What the settings imply for `rhythm landmarks-validate`: channels, KPT_THR, the score channel."""
-    lm = config["landmarks"]
-    channels = 2 + (not lm["remove_z"]) + lm["add_visible"]
-    return f"--channels {channels} --kpt-thr {lm['kpt_threshold']}" + ("" if lm["add_visible"] else " --no-score")
-
-
-def landmark_targets():
-    return [f"{OUT}/landmarks/{v}.npy" for v in LANDMARKS.videos] + [
-        f"{OUT}/landmarks/segments/{s}.npy" for s in LANDMARKS.segments
-    ]
-
-
-def landmark_reports():
-    return [str(Path(p).with_suffix(".json")) for p in landmark_targets()]
-
-
-def landmark_validation_targets():
-    return [f"{OUT}/reports/landmarks_validation.json"] if landmark_targets() else []
-
-
-def landmarks_skipped_option():
-    """For the data report: why the stage did not run (weights missing, or switched off)."""
-    return f"--landmarks-skipped {shlex.quote(LANDMARKS.reason)}" if LANDMARKS.reason else ""
 
 
 def segment_video(wildcards):

@@ -54,13 +54,13 @@ rule landmarks_segment:
 
 rule landmarks_validate:
     input:
-        landmark_targets(),
+        TARGETS.landmark_arrays(),
     output:
         "results/{dataset}/reports/landmarks_validation.json",
     params:
         folder="results/{dataset}/landmarks",
         keypoints=LANDMARKS.num_keypoints,
-        opts=landmark_validate_options(),
+        opts=LANDMARK_VALIDATE_OPTS,
     log:
         "logs/landmarks_validate/{dataset}.log",
     conda:

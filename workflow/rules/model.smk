@@ -83,7 +83,7 @@ rule evaluate_model:
         generated=model_generated,
         ground_truth=model_test_motions,
         train=model_train_motions,
-        beats=beat_targets(),
+        beats=TARGETS.beats(),
         checkpoint=model_checkpoint_for_generation,
     output:
         json="results/generated/{run}/metrics.json",

@@ -40,15 +40,15 @@ rule smpl_joints:
 
 rule audio2pose_layout:
     input:
-        poses=lambda wc: [f"{OUT}/poses/{s}.npy" for s in audio2pose_sequences()],
+        poses=lambda wc: [f"{OUT}/poses/{s}.npy" for s in TARGETS.audio2pose_sequences()],
         audio=lambda wc: [f"{OUT}/audio/{m}.wav" for m in PLAN.music],
-        beats=beat_targets(),
+        beats=TARGETS.beats(),
     output:
         "results/{dataset}/audio2pose/index.json",
     params:
         results=lambda wc, output: str(Path(output[0]).parent.parent),
         out=subpath(output[0], parent=True),
-        sequences=audio2pose_sequences(),
+        sequences=TARGETS.audio2pose_sequences(),
         camera=config["audio2pose"]["camera"],
         pose_fps=config["poses"]["fps"],
     log:

@@ -1,7 +1,7 @@
 # Multi-view reconstruction from keypoints2d: keypoints3d by triangulation (rhythm.reconstruction.triangulation),
 # camera settings by bundle adjustment (rhythm.reconstruction.calibration), SMPL motions by skeleton fitting
 # (rhythm.reconstruction.fitting), and one JSON of their errors. Off unless config reconstruction.enabled; the
-# targets are reconstruction_targets() and the input functions live in common.smk.
+# targets are RECON.targets() (rhythm.pipeline.reconstruction) and the input functions live in common.smk.
 
 
 rule triangulate:

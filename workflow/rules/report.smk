@@ -3,17 +3,17 @@
 
 rule data_report:
     input:
-        splits=split_files(),
-        frames=frame_targets(),
-        beats=beat_targets(),
-        music=music_report_targets(),
-        poses=pose_targets(),
-        coco=coco_targets(),
-        overlays=overlay_targets(),
-        reprojection=reprojection_targets(),
+        splits=TARGETS.split_files(),
+        frames=TARGETS.frames(),
+        beats=TARGETS.beats(),
+        music=TARGETS.music_reports(),
+        poses=TARGETS.poses(),
+        coco=TARGETS.coco(),
+        overlays=TARGETS.overlays(),
+        reprojection=TARGETS.reprojection(),
         reconstruction=RECON.targets(),
-        landmarks=landmark_reports(),
-        beat_plots=beat_plot_targets(),
+        landmarks=TARGETS.landmark_reports(),
+        beat_plots=TARGETS.beat_plots(),
     output:
         json="results/{dataset}/reports/data_report.json",
         text=report(
@@ -25,12 +25,12 @@ rule data_report:
     params:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         selection=SELECTION_ARGS,
-        notes=plan_notes(),
+        notes=TARGETS.note_flags(),
         videos=VIDEO_DIR,
         reconstruction=lambda wc, input: (
             f"--reconstruction {shlex.quote(str(input.reconstruction))}" if input.reconstruction else ""
         ),
-        landmarks_skipped=landmarks_skipped_option(),
+        landmarks_skipped=LANDMARKS_SKIPPED,
     log:
         "logs/data_report/{dataset}.log",
     conda:

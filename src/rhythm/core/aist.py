@@ -206,8 +206,8 @@ def best_person(keypoints: np.ndarray, det_scores: np.ndarray) -> tuple[np.ndarr
     """Keep the highest-scoring detection per view and frame: (V, N, P, 17, 3) -> (V, N, 17, 3).
 
     Raw detector output can hold several people per frame, most of them "ghosts" (reflections,
-    half-detected bystanders); the dancer is the detection with the highest score, as the seed's
-    overlay script chose. Frames where every score is NaN keep NaN keypoints.
+    half-detected bystanders); the dancer is the detection with the highest score, as the original
+    prep scripts' overlay script chose. Frames where every score is NaN keep NaN keypoints.
     """
     scores = np.where(np.isfinite(det_scores), det_scores, -np.inf)
     best = scores.argmax(axis=2)  # (V, N)

@@ -28,15 +28,20 @@ def option(default: Any = dataclasses.MISSING, help: str = "", *, choices: tuple
            minimum: float | None = None, maximum: float | None = None, exclusive_minimum: float | None = None,
            flag: str | None = None, aliases: tuple[str, ...] = (), cli: bool = True, config: bool = True,
            default_factory: Any = dataclasses.MISSING, nargs: str | int | None = None,
-           metavar: str | tuple | None = None, pattern: str | None = None) -> Any:
+           metavar: str | tuple | None = None, pattern: str | None = None, exclusive_maximum: float | None = None,
+           min_items: int | None = None, max_items: int | None = None, unique_items: bool = False) -> Any:
     """A dataclass field that is also a command-line flag and a config key (see the module docstring).
 
     ``cli=False``: not a flag (set by code); ``config=False``: a flag only, not a config key (e.g. the
-    number of threads a job has). ``flag``: the flag's name when it is not the field's.
+    number of threads a job has). ``flag``: the flag's name when it is not the field's. Bounds of a
+    list field (``minimum`` ...) hold for each item; ``min_items``, ``max_items`` and ``unique_items``
+    for the list.
     """
     meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum,
             "exclusive_minimum": exclusive_minimum, "flag": flag, "aliases": aliases, "cli": cli,
-            "config": config, "nargs": nargs, "metavar": metavar, "pattern": pattern}
+            "config": config, "nargs": nargs, "metavar": metavar, "pattern": pattern,
+            "exclusive_maximum": exclusive_maximum, "min_items": min_items, "max_items": max_items,
+            "unique_items": unique_items}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -177,22 +182,29 @@ def schema_properties(cls) -> dict[str, dict]:
         tp, optional, many = _base(hints[f.name])
         entry: dict[str, Any] = {}
         json_type = _JSON_TYPES.get(tp, "string")
+        item: dict[str, Any] = {"type": json_type}
         if many:
             entry["type"] = ["array", "null"] if optional else "array"
-            item: dict[str, Any] = {"type": json_type}
+            entry["items"] = item
             if f.metadata["choices"]:
                 item["enum"] = list(f.metadata["choices"])
-            entry["items"] = item
+            for key, name in (("min_items", "minItems"), ("max_items", "maxItems")):
+                if f.metadata[key] is not None:
+                    entry[name] = f.metadata[key]
+            if f.metadata["unique_items"]:
+                entry["uniqueItems"] = True
         else:
             entry["type"] = [json_type, "null"] if optional else json_type
             if f.metadata["choices"]:
                 entry["enum"] = list(f.metadata["choices"]) + ([None] if optional else [])
+        bounds = item if many else entry  # a list's bounds hold for each item
         for key, name in (("minimum", "minimum"), ("maximum", "maximum"), ("exclusive_minimum", "exclusiveMinimum"),
-                          ("pattern", "pattern")):
+                          ("exclusive_maximum", "exclusiveMaximum"), ("pattern", "pattern")):
             if f.metadata[key] is not None:
-                entry[name] = f.metadata[key]
+                bounds[name] = f.metadata[key]
         default = _default(f)
         entry["default"] = list(default) if isinstance(default, tuple) else default
-        entry["description"] = f.metadata["help"]
+        if f.metadata["help"]:
+            entry["description"] = f.metadata["help"]
         out[f.name] = entry
     return out

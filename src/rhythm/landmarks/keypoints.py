@@ -4,7 +4,7 @@ Layout (MMPose's ``coco_wholebody`` and RTMW3D's): 0-16 body (COCO-17), 17-22 fe
 (the 68-point iBUG layout), 91-111 left hand, 112-132 right hand (21 each: wrist, then thumb,
 index, middle, ring and little finger, four joints each from the palm out).
 
-The seed's stage kept 85 of them for sign language (upper body, face, hands). Dance needs the
+The original Stage 3b kept 85 of them for sign language (upper body, face, hands). Dance needs the
 legs and feet too, so Rhythm's default 85 are: the 17 body keypoints, the 6 foot keypoints, 20
 face landmarks (chin, brows, nose, eye corners, mouth corners and lips) and both hands (42). Any
 other selection is a list of indices in the config (``landmarks.keypoints``).

@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhythm.sources.download import DownloadOptions, TransientDownloadError
-from rhythm.sources.download import _fetch as fetch_resumable
+from rhythm.core.http import fetch_with_retries
+from rhythm.sources.download import DownloadOptions
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import atomic_path
 
@@ -176,20 +175,12 @@ def fetch_model(info: ModelInfo, out_dir: str | Path = MODELS_DIR, base_url: str
         log(f"{info.name}: {dest} has SHA-256 {have[:8]}, expected {info.sha256}: downloading again")
     with atomic_path(dest) as part:
         part.unlink()  # atomic_path made an empty file; missing means "nothing downloaded yet"
-        for attempt in range(options.retries + 1):
-            try:
-                fetch_resumable(url, part, options)
-                break
-            except urllib.error.HTTPError as exc:
-                raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}: download it by hand and put it at "
-                                       f"{dest.resolve()}") from None
-            except TransientDownloadError as exc:
-                if attempt == options.retries:
-                    raise RhythmInputError(url, f"{exc}; gave up after {attempt + 1} attempts: download it by hand "
-                                           f"and put it at {dest.resolve()}") from None
-                wait = options.backoff_s * 2 ** attempt
-                log(f"{info.name}: {exc}; retrying in {wait:g} s ({attempt + 1}/{options.retries})")
-                time.sleep(wait)
+        by_hand = f"Download it by hand and put it at {dest.resolve()}"
+        try:
+            fetch_with_retries(url, part, retries=options.retries, backoff_s=options.backoff_s,
+                               timeout_s=options.timeout_s, name=info.name, log=log, by_hand=by_hand)
+        except urllib.error.HTTPError as exc:
+            raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}: {by_hand[0].lower() + by_hand[1:]}") from None
         have = sha256_of(part)
         if not have.startswith(info.sha256):
             raise RhythmInputError(url, f"SHA-256 of the download starts with {have[:8]}, expected {info.sha256}: "

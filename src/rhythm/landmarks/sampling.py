@@ -1,6 +1,6 @@
 """Which frames of a video (or of one segment of it) the landmarks stage looks at.
 
-The seed's three knobs, with their names: ``REDUCE_FPS_TO`` (sample down to this rate; a slower
+The original landmark stage's (Stage 3b's) three knobs, with their names: ``REDUCE_FPS_TO`` (sample down to this rate; a slower
 source keeps its own), ``ACCEPT_VIDEO_FPS_WITHIN`` (a source outside this range is skipped, not
 an error: a manifest of web videos has a few odd ones) and ``FRAME_SKIP`` (then keep every n-th).
 Frames are chosen from the source's own presentation timestamps: for each tick of the target

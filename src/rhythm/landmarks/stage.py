@@ -2,13 +2,13 @@
 
 Per sampled frame (:mod:`rhythm.landmarks.sampling`): the backend's person boxes, then the
 person policy picks whom to keep, then RTMW3D's 133 keypoints of the kept boxes (all crops of a
-batch of frames in one forward), normalised as the seed did, ``x / width, y / height, z, score``,
+batch of frames in one forward), normalised as Stage 3b did, ``x / width, y / height, z, score``,
 and cut to the configured selection (85 by default). A frame with nobody in it is a row of NaN,
 never zeros, so that a model cannot mistake "no person" for "a person at the top-left corner".
 
 Person policies:
 
-* ``skip``: more than one person in any frame skips the whole segment, as the seed did (its
+* ``skip``: more than one person in any frame skips the whole segment, as Stage 3b did (its
   signers were alone; a second person means ambiguity);
 * ``best``: keep the highest-scoring box of every frame;
 * ``track``: keep the person followed from frame to frame (the box overlapping the previous one
@@ -46,7 +46,7 @@ class LandmarkOptions:
     keypoints: tuple[int, ...] = DANCE_85  # indices into the 133 COCO-WholeBody keypoints
     add_visible: bool = True  # ADD_VISIBLE: the last channel, the keypoint score
     kpt_threshold: float = 0.3  # KPT_THR: keypoints scoring below it get NaN coordinates (their score is kept)
-    remove_z: bool = False  # REMOVE_Z (the seed's Stage 4): drop the depth channel for 2D-only consumers
+    remove_z: bool = False  # REMOVE_Z (the original Stage 4): drop the depth channel for 2D-only consumers
     camera: object = None  # an aist.Camera of the video: z becomes camera depth, people placed on the floor
     floor_y: float = 0.0  # the floor's height in the camera's world units (with ``camera``)
     units_per_metre: float = 100.0  # of the camera's world (AIST++: cm)
@@ -300,9 +300,9 @@ class Segment:
 
 
 def read_manifest(path: str | Path) -> list[Segment]:
-    """Segments from a CSV with columns video, start, end and optionally name (the seed's
+    """Segments from a CSV with columns video, start, end and optionally name (Stage 3b's
     VIDEO_NAME, SENTENCE_NAME, START/END columns are read too). Unnamed segments are
-    ``<video>-<k:03d>``, numbered per video as the seed's sentence names were."""
+    ``<video>-<k:03d>``, numbered per video as Stage 3b's sentence names were."""
     import csv
     import re
 

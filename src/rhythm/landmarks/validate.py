@@ -1,4 +1,4 @@
-"""``rhythm landmarks-validate DIR``: check every landmark array as the seed's validation did, and more.
+"""``rhythm landmarks-validate DIR``: check every landmark array as Stage 3b's validation did, and more.
 
 Errors (the file is not what the format promises): not a float32 ``(T, K, C)`` or ``(T, N, K, C)``
 array with the expected K and C; a frame that is partly NaN (a frame is a person or a NaN row);

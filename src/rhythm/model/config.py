@@ -1,8 +1,9 @@
 """The dance model's settings: the ``model:`` section of the workflow config, as typed dataclasses.
 
-Every field has the default the schema (``workflow/schemas/config.schema.yaml``) documents, so a
-partial section works; an unknown key is an error that names it. A checkpoint stores the dict it
-was trained with (:func:`ModelConfig.to_dict`), so generation never depends on the config file.
+Every field carries its default, bounds and description (:func:`rhythm.core.options.option`); the
+schema's ``model:`` section is written from them, so a partial section works; an unknown key is an
+error that names it. A checkpoint stores the dict it was trained with (:func:`ModelConfig.to_dict`),
+so generation never depends on the config file.
 """
 
 from __future__ import annotations
@@ -15,102 +16,127 @@ from typing import Any
 import yaml
 
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.options import option
 
 REPRESENTATIONS = ("smpl", "keypoints3d")
+SPLITS = ("train", "val", "test")  # crossmodal splits
 
 
+# Each setting once: its default, bounds and description here; the schema's model: section is written
+# from these classes (python -m rhythm.pipeline.schema --write). Not command-line flags (cli=False).
 @dataclass(frozen=True)
 class NetworkConfig:
-    dim: int = 128  # transformer width
-    layers: int = 4
-    heads: int = 4
-    ff_mult: int = 2  # feed-forward width = ff_mult * dim
-    dropout: float = 0.0
-    music_kernel: int = 5  # frames of music context each token sees before attention (odd)
+    dim: int = option(128, "transformer width", minimum=8, cli=False)
+    layers: int = option(4, "transformer layers", minimum=1, cli=False)
+    heads: int = option(4, "attention heads (dim must be a multiple)", minimum=1, cli=False)
+    ff_mult: int = option(2, "feed-forward width / dim", minimum=1, cli=False)
+    dropout: float = option(0.0, "dropout in the transformer", minimum=0, maximum=1, cli=False)
+    music_kernel: int = option(5, "frames of music context per token before attention (odd)", minimum=1, cli=False)
 
 
 @dataclass(frozen=True)
 class DiffusionConfig:
-    steps: int = 1000  # noise levels in training
-    schedule: str = "cosine"  # cosine (Nichol & Dhariwal) or linear
-    sampling_steps: int = 50  # DDIM steps when generating
-    eta: float = 1.0  # DDIM stochasticity (0: deterministic given the start noise)
-    guidance: float = 2.0  # classifier-free guidance weight on the music (1: none)
-    music_dropout: float = 0.2  # training: probability a sample sees no music (for guidance)
-    genre_dropout: float = 0.3  # training: probability a sample sees no genre (genre is optional)
-    min_snr_gamma: float | None = None  # loss weight min(SNR_t, gamma) per sample (Hang et al. 2023); None: uniform
+    steps: int = option(1000, "noise levels in training", minimum=10, cli=False)
+    schedule: str = option("cosine", "noise schedule: cosine (Nichol & Dhariwal) or linear", choices=("cosine", "linear"),
+                           cli=False)
+    sampling_steps: int = option(50, "DDIM steps when generating", minimum=1, cli=False)
+    eta: float = option(1.0, "DDIM stochasticity (0: deterministic given the start noise)", minimum=0, maximum=1,
+                        cli=False)
+    guidance: float = option(2.0, "classifier-free guidance weight on the music (1: none)", minimum=0, cli=False)
+    music_dropout: float = option(0.2, "training: chance a sample hears no music (for guidance)", minimum=0,
+                                  maximum=1, cli=False)
+    genre_dropout: float = option(0.3, "training: chance a sample gets no genre", minimum=0, maximum=1, cli=False)
+    min_snr_gamma: float | None = option(None, "weight each sample's loss by min(SNR_t, gamma) (Hang et al. 2023); "
+                                         "null: uniform over noise levels", exclusive_minimum=0, cli=False)
 
 
 @dataclass(frozen=True)
 class LossWeights:
-    x0: float = 1.0  # the representation itself (normalised)
-    joints: float = 3.0  # joint positions by forward kinematics (decimetres)
-    velocity: float = 10.0  # joint velocities (decimetres per frame)
-    foot: float = 50.0  # foot speed where the model itself predicts contact (EDGE's contact consistency)
+    x0: float = option(1.0, "the representation itself (normalised)", minimum=0, cli=False)
+    joints: float = option(3.0, "joint positions by forward kinematics (decimetres)", minimum=0, cli=False)
+    velocity: float = option(10.0, "joint velocities (decimetres per frame)", minimum=0, cli=False)
+    foot: float = option(50.0, "foot speed where the model predicts contact (EDGE's contact consistency loss)",
+                         minimum=0, cli=False)
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    steps: int = 3000
-    batch_size: int = 32  # on CPU
-    gpu_batch_size: int = 128  # on a GPU (larger batches; the learning rate is scaled by sqrt of the ratio)
-    lr: float = 4e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 100
-    min_lr_ratio: float = 0.1  # cosine decay to lr * this
-    grad_clip: float = 1.0
-    ema_decay: float = 0.995
-    seed: int = 0
-    checkpoint_every: int = 250
-    val_every: int = 250
-    log_every: int = 25
-    keep_checkpoints: int = 2  # step-*.pt files kept for resuming
-    amp: bool = True  # bfloat16 autocast on a GPU (CPU runs stay float32)
-    stretch: tuple[float, float] = (0.8, 1.25)  # time-stretch augmentation: tempo factor range (1, 1: off)
+    steps: int = option(3000, "optimiser steps", minimum=1, cli=False)
+    batch_size: int = option(32, "batch size on a CPU", minimum=1, cli=False)
+    gpu_batch_size: int = option(128, "batch size on a GPU (learning rate scaled by the square root of the ratio)",
+                                 minimum=1, cli=False)
+    lr: float = option(4e-4, "peak learning rate", exclusive_minimum=0, cli=False)
+    weight_decay: float = option(0.0, "AdamW weight decay", minimum=0, cli=False)
+    warmup_steps: int = option(100, "linear warm-up steps", minimum=1, cli=False)
+    min_lr_ratio: float = option(0.1, "cosine decay to lr * this", minimum=0, maximum=1, cli=False)
+    grad_clip: float = option(1.0, "gradient norm clip (0: none)", minimum=0, cli=False)
+    ema_decay: float = option(0.995, "EMA of the weights (generation uses the EMA)", minimum=0, maximum=1, cli=False)
+    seed: int = option(0, "training seed", cli=False)
+    checkpoint_every: int = option(250, "steps between checkpoints (resume points)", minimum=1, cli=False)
+    val_every: int = option(250, "steps between validation losses (best.pt)", minimum=1, cli=False)
+    log_every: int = option(25, "steps per row of metrics.csv", minimum=1, cli=False)
+    keep_checkpoints: int = option(2, "step-*.pt files kept for resuming", minimum=1, cli=False)
+    amp: bool = option(True, "bfloat16 autocast on a GPU (CPU runs stay float32)", cli=False)
+    stretch: tuple[float, float] = option((0.8, 1.25), "time-stretch augmentation: tempo factor range ([1, 1]: off)",
+                                          exclusive_minimum=0, min_items=2, max_items=2, cli=False)
     losses: LossWeights = field(default_factory=LossWeights)
-    threads: int = 8  # the train_model job's CPU threads (Snakemake caps them at --cores)
-    mem_mb: int = 8000  # the train_model job's memory
-    runtime_min: int = 240  # the train_model job's time limit
+    threads: int = option(8, "CPU threads of the train_model job (Snakemake caps them at --cores)", minimum=1,
+                          cli=False)
+    mem_mb: int = option(8000, "train_model job memory (MB)", minimum=100, cli=False)
+    runtime_min: int = option(240, "train_model job time limit (minutes)", minimum=1, cli=False)
 
 
 @dataclass(frozen=True)
 class VideoConfig:
-    width: int = 640
-    height: int = 360
-    fps: int = 60
+    width: int = option(640, "video width in pixels", minimum=64, cli=False)
+    height: int = option(360, "video height in pixels", minimum=64, cli=False)
+    fps: int = option(60, "video frame rate", choices=(30, 60), cli=False)
 
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    checkpoint: str = "last"  # last or best
-    overlap: float = 0.5  # fraction of a window shared with the next one in long songs
-    seed: int = 0
-    samples: int = 1  # dances per test track (seeds seed, seed+1, ...); evaluation scores them all
-    seed_motion_s: float = 0.0  # seconds of ground-truth motion to start from (0: none)
-    batched: bool = True  # denoise all windows of a song in one batch (False: one at a time)
+    checkpoint: str = option("last", "the checkpoint the generate rule uses", choices=("last", "best"), cli=False)
+    overlap: float = option(0.5, "fraction of a window shared with the next one in long songs", minimum=0,
+                            exclusive_maximum=1, cli=False)
+    seed: int = option(0, "seed of the first dance", cli=False)
+    samples: int = option(1, "dances per test track (seeds seed, seed+1, ...), all evaluated; the first is rendered",
+                          minimum=1, cli=False)
+    seed_motion_s: float = option(0.0, "start from this many seconds of the test ground truth (0: music only)",
+                                  minimum=0, cli=False)
+    batched: bool = option(True, "denoise all windows of a song in one batch (false: one at a time)", cli=False)
     video: VideoConfig = field(default_factory=VideoConfig)
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    clip_s: float = 2.0  # metrics on clips of this length (at 60 fps)
-    clip_stride_s: float = 1.0
-    seed: int = 0  # for the random-clip baseline
-    baseline_draws: int = 20  # random-clip baseline draws averaged
-    kinetic_acceleration: str = "reference"  # reference (published numbers) or corrected
+    clip_s: float = option(2.0, "metrics on clips of this length in seconds (Bailando: 20, EDGE: 5)",
+                           exclusive_minimum=0, cli=False)
+    clip_stride_s: float = option(1.0, "seconds between clip starts", exclusive_minimum=0, cli=False)
+    seed: int = option(0, "seed of the random-clip baseline's first draw", cli=False)
+    baseline_draws: int = option(20, "random-clip baseline draws averaged (few clips make a noisy FID)", minimum=1,
+                                 cli=False)
+    kinetic_acceleration: str = option("reference", "reference (published numbers) or corrected",
+                                       choices=("reference", "corrected"), cli=False)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    enabled: bool = False
-    run: str | None = None  # results/models/<run>/; None: the dataset name
-    representation: str = "smpl"  # smpl (root + 24 joint rotations, 6D) or keypoints3d (17 positions)
-    fps: int = 30  # the model's frame rate (output is resampled to 60 fps)
-    window_s: float = 2.0  # seconds the network sees at once
-    genre: bool = True  # condition on the AIST genre (optional at generation)
-    train_splits: tuple[str, ...] = ("train",)  # crossmodal splits trained on
-    val_split: str | None = "val"  # chooses best.pt; None: training loss
-    test_split: str = "test"  # generated and evaluated
+    enabled: bool = option(False, "train, generate for every test track and evaluate", cli=False)
+    run: str | None = option(None, "results/models/<run>/ and results/generated/<run>/; null: the dataset name",
+                             pattern="^[A-Za-z0-9_.-]+$", cli=False)
+    representation: str = option("smpl", "smpl: root translation + 24 joint rotations (6D) + foot contacts, from "
+                                 "smpl/<seq>.params.npy; keypoints3d: 17 COCO positions from poses/<seq>.npy "
+                                 "(data without SMPL)", choices=REPRESENTATIONS, cli=False)
+    fps: int = option(30, "the model's frame rate; output is resampled to 60 fps", choices=(30, 60), cli=False)
+    window_s: float = option(2.0, "seconds the network sees at once (EDGE: 5)", exclusive_minimum=0, cli=False)
+    genre: bool = option(True, "condition on the AIST genre (optional when generating; taken from the music id)",
+                         cli=False)
+    train_splits: tuple[str, ...] = option(("train",), "crossmodal splits to train on", choices=SPLITS, min_items=1,
+                                           unique_items=True, cli=False)
+    val_split: str | None = option("val", "crossmodal split whose loss picks best.pt; null: the training loss",
+                                   choices=SPLITS, cli=False)
+    test_split: str = option("test", "crossmodal split whose tracks are generated and evaluated", choices=SPLITS,
+                             cli=False)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)

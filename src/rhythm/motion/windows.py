@@ -111,22 +111,13 @@ class DanceWindows(Dataset):
         self.motions, self.music, self.names = [], [], []
         step = 60 // spec.fps
         for seq in sequences:
-            path = (self.results / "poses" / f"{seq}.npy" if motion == "keypoints3d"
-                    else self.results / "smpl" / f"{seq}.joints.npy")
-            if not path.is_file():
-                raise FileNotFoundError(f"{path}: motion of {seq} not built")
-            mot = read_npy(path)[::step].astype(np.float32) / units_per_metre
-            music = aist.parse_name(seq).music
-            fpath = music_features_file(self.results, music, spec.fps)
-            if not fpath.is_file():
-                raise RhythmInputError(fpath, f"not built (needed for {seq})")
-            feats = read_npy(fpath)
-            check_coverage(seq, music, len(feats) / spec.fps, len(mot) / spec.fps, fpath)
-            n = min(len(mot), len(feats))
+            aligned = load_aligned_sequence(self.results, seq, motion, music_fps=spec.fps)
+            mot = aligned.motion[::step] / units_per_metre
+            n = min(len(mot), len(aligned.music))
             for start in range(0, n - spec.length + 1, spec.stride):
                 self.items.append((len(self.names), start))
             self.motions.append(mot[:n])
-            self.music.append(feats[:n])
+            self.music.append(aligned.music[:n])
             self.names.append(seq)
 
     def __len__(self) -> int:

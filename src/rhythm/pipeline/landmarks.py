@@ -81,3 +81,36 @@ def _missing_weights_reason(lm: dict, backend: str, models_dir: str, missing: li
         how += f", then `rhythm models export --detector {names[0]} --pose {names[1]} --dir {models_dir}`"
     return (f"landmarks.enabled is auto and the weights of the {backend} backend are not in {models_dir} "
             f"({', '.join(p.name for p in missing)}); get them with {how} (docs/landmarks.md)")
+
+
+def landmark_options(config: dict) -> str:
+    """``rhythm landmarks`` options from the config's ``landmarks:`` section (the same for every video
+    and segment; the weights are the rules' inputs)."""
+    import shlex
+
+    from rhythm.core.options import config_flags
+    from rhythm.landmarks.settings import LandmarkSettings
+    from rhythm.people.tracking import TrackOptions
+
+    lm = config["landmarks"]
+    keypoints = lm["keypoints"] if isinstance(lm["keypoints"], str) else ",".join(map(str, lm["keypoints"]))
+    opts = [config_flags(LandmarkSettings, lm, exclude=("detector", "pose", "models_dir")), f"--keypoints {keypoints}"]
+    if lm["placement"] == "floor":
+        opts.append(f"--anno-dir {shlex.quote(config['data']['anno_dir'])}")
+    if lm["policy"] == "people":
+        opts.append(config_flags(TrackOptions, lm["tracking"]))
+    return " ".join(opts)
+
+
+def validate_options(config: dict) -> str:
+    """What the settings imply for ``rhythm landmarks-validate``: channels, KPT_THR, the score channel."""
+    lm = config["landmarks"]
+    channels = 2 + (not lm["remove_z"]) + lm["add_visible"]
+    return f"--channels {channels} --kpt-thr {lm['kpt_threshold']}" + ("" if lm["add_visible"] else " --no-score")
+
+
+def skipped_option(landmarks: LandmarksPlan) -> str:
+    """For the data report: why the stage did not run (weights missing, or switched off)."""
+    import shlex
+
+    return f"--landmarks-skipped {shlex.quote(landmarks.reason)}" if landmarks.reason else ""

@@ -1,6 +1,6 @@
 """The data report: what is there, what is missing, what was built, in JSON and readable text.
 
-``data_status`` is what the seeds' ``checkDataStatus.py`` and ``loadAistData.py --stats`` printed:
+``data_status`` is what the original prep scripts' ``checkDataStatus.py`` and ``loadAistData.py --stats`` printed:
 per split the sequences, ignored ones, annotations and videos present or missing, frames,
 durations and genres. ``build_report`` adds what the pipeline produced from it.
 """

@@ -22,7 +22,7 @@ from rhythm.core import aist
 from rhythm.core.ffmpeg import bundled_ffmpeg_exe
 from rhythm.core.options import option
 from rhythm.core.io import atomic_path, write_json, write_pickle, write_text
-from rhythm.video.render import encode_video, look_at_camera, render_view  # noqa: F401  (demo.render_view: the old home)
+from rhythm.video.render import encode_video, look_at_camera, render_view
 from rhythm.core.skeleton import forward_kinematics, smpl_joints, smpl_to_coco17, smpl_translation
 
 SAMPLE_RATE = 44100

@@ -9,24 +9,21 @@ complete and checked: the server's length is honoured (a dropped connection resu
 range request, or starts again), an HTML page served in place of a video is recognised, and the
 file must be a readable video whose frame count matches its annotations. Transient failures
 (dropped connections, 5xx answers) are retried with exponential backoff. A 404 is final and says
-where to get the file by hand and exactly where to put it, as the seed's downloader did.
+where to get the file by hand and exactly where to put it, as the original prep scripts' downloader did.
 
 Parallelism is Snakemake's (one job per video, ``--resources downloads=4`` caps how many at
-once), or ``rhythm download --jobs N`` outside Snakemake: what the seed's ``--numProcesses`` did.
+once), or ``rhythm download --jobs N`` outside Snakemake: what Audio2Pose's ``--num_processes`` and the prep scripts' ``--numProcesses`` did.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
-import time
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.http import fetch_with_retries
 from rhythm.core.options import option
 from rhythm.core.ffmpeg import probe_video
 from rhythm.core.io import atomic_path
@@ -34,7 +31,6 @@ from rhythm.core.io import atomic_path
 BASE_URL = "https://aistdancedb.ongaaccel.jp/v1.0.0/video/10M/"
 SITE_URL = "https://aistdancedb.ongaaccel.jp/"
 TERMS_URL = "https://aistdancedb.ongaaccel.jp/terms_of_use/"
-CHUNK = 1 << 20
 
 
 class TermsNotAccepted(RhythmInputError):
@@ -43,10 +39,6 @@ class TermsNotAccepted(RhythmInputError):
 
 class VideoNotFound(RhythmInputError):
     """The server does not have the video (HTTP 404): only a manual download helps."""
-
-
-class TransientDownloadError(Exception):
-    """A failure worth retrying: a dropped connection, a timeout, a 5xx answer."""
 
 
 @dataclass(frozen=True)
@@ -77,40 +69,6 @@ def require_terms(accepted: bool) -> None:
 def manual_instructions(video: str, dest: Path) -> str:
     return (f"download {video}.mp4 by hand from the AIST Dance Video Database ({SITE_URL}, after accepting its "
             f"terms of use) and put it at {dest.resolve()}; then run again")
-
-
-def _fetch(url: str, part: Path, options: DownloadOptions) -> None:
-    """Fetch ``url`` into ``part``, resuming from what ``part`` already holds when the server allows."""
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "rhythm-downloader"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    try:
-        response = urllib.request.urlopen(request, timeout=options.timeout_s)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # the range starts at the end: we already have it all
-            return
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise TransientDownloadError(f"HTTP {exc.code} {exc.reason}") from None
-        raise
-    except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
-        raise TransientDownloadError(f"cannot connect: {getattr(exc, 'reason', exc)}") from None
-    with response:
-        ctype = response.headers.get("Content-Type", "")
-        if "html" in ctype.lower():
-            raise RhythmInputError(url, f"the server sent a web page ({ctype}) instead of a video")
-        resumed = have and response.status == 206
-        length = response.headers.get("Content-Length")
-        expected = int(length) + (have if resumed else 0) if length is not None else None
-        with open(part, "ab" if resumed else "wb") as fh:
-            try:
-                while chunk := response.read(CHUNK):
-                    fh.write(chunk)
-            except (socket.timeout, OSError, http.client.HTTPException) as exc:
-                raise TransientDownloadError(f"connection lost after {fh.tell()} bytes ({exc})") from None
-            got = fh.tell()
-    if expected is not None and got < expected:
-        raise TransientDownloadError(f"connection closed after {got} of {expected} bytes")
 
 
 def _looks_like_html(path: Path) -> bool:
@@ -145,22 +103,15 @@ def download_video(video: str, out_dir: str | Path, options: DownloadOptions = D
     url = video_url(video, options.base_url)
     with atomic_path(dest) as part:
         part.unlink()  # atomic_path made an empty file; a missing one means "nothing downloaded yet"
-        for attempt in range(options.retries + 1):
-            try:
-                _fetch(url, part, options)
-                break
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    raise VideoNotFound(url, "HTTP 404, the server does not have this video: "
-                                        + manual_instructions(video, Path(manual_dest or dest))) from None
-                raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}") from None
-            except TransientDownloadError as exc:
-                if attempt == options.retries:
-                    raise RhythmInputError(url, f"{exc}; gave up after {attempt + 1} attempts. "
-                                           + manual_instructions(video, Path(manual_dest or dest))) from None
-                wait = options.backoff_s * 2 ** attempt
-                log(f"{video}: {exc}; retrying in {wait:g} s ({attempt + 1}/{options.retries})")
-                time.sleep(wait)
+        try:
+            fetch_with_retries(url, part, retries=options.retries, backoff_s=options.backoff_s,
+                               timeout_s=options.timeout_s, name=video, log=log,
+                               by_hand=manual_instructions(video, Path(manual_dest or dest)))
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                raise VideoNotFound(url, "HTTP 404, the server does not have this video: "
+                                    + manual_instructions(video, Path(manual_dest or dest))) from None
+            raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}") from None
         check_video(part, video, expected_frames, options.max_mismatch, url)
     return dest
 

@@ -1,6 +1,6 @@
 """COCO person-keypoint datasets for RTMPose/MMPose, from aligned frames and AIST++ keypoints2d.
 
-Layout (the one the seeds' ``convertToRTMPose.py`` wrote, which MMPose configs point at)::
+Layout (the one the original prep scripts' ``convertToRTMPose.py`` wrote, which MMPose configs point at)::
 
     rtmpose_dataset/<split>/images/<video>_<frame:06d>.jpg   hard links (or symlinks) to frames/
     rtmpose_dataset/<split>/annotations/<split>.json
