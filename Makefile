@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo       run the whole workflow on the demo dataset (results/demo/)"
 	@echo "make test       all tests, integration included"
-	@echo "make test-fast  unit tests only (skips the tests marked slow)"
+	@echo "make test-fast  unit tests only: not slow, workflow, slurm or openmmlab (no OpenMMLab build)"
 	@echo "make lint       snakemake --lint"
 	@echo "make dag        render the DAG pictures into docs/"
 	@echo "make bench      run benchmarks/"
@@ -49,8 +49,9 @@ demo: setup
 test: setup setup-openmmlab setup-system
 	pytest -q
 
-test-fast: setup setup-openmmlab
-	pytest -q -m "not slow"
+# every unit test, without the OpenMMLab build, Snakemake runs or SLURM: the inner loop (under 3 minutes)
+test-fast: setup
+	pytest -q -m "not slow and not workflow and not slurm and not openmmlab"
 
 lint: setup
 	snakemake --lint

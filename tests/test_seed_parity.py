@@ -104,6 +104,7 @@ def test_local_runs_start_one_gpu_job_per_gpu(tmp_path, gpus, overlap):
     assert (max(a0, b0) < min(a1, b1)) == overlap
 
 
+@pytest.mark.workflow
 def test_the_workflow_caps_gpu_jobs_at_the_visible_gpus(tmp_path):
     from conftest import copy_workflow, snakemake
 

@@ -26,6 +26,8 @@ from rhythm.model.config import ModelConfig, TrainingRun, load_training_run
 from rhythm.motion.poses import pose_npy, smpl_npy
 from conftest import SHARED, run
 
+pytestmark = pytest.mark.model
+
 TEST_SEQS = ["gPO_sBM_cAll_d03_mPO4_ch01", "gPO_sBM_cAll_d04_mPO4_ch02"]
 TRAIN_SEQS = ["gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02", "gPO_sBM_cAll_d01_mPO1_ch01"]
 VAL_SEQS = ["gBR_sBM_cAll_d03_mBR3_ch01", "gBR_sBM_cAll_d04_mBR3_ch02"]

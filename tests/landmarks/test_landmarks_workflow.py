@@ -16,7 +16,7 @@ from rhythm.pipeline.config import load_config
 
 from conftest import ROOT, SNAKEMAKE, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.workflow, pytest.mark.openmmlab]
 
 
 def snakefile(folder):

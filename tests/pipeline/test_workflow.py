@@ -20,7 +20,7 @@ from rhythm.pipeline.config import load_config
 from rhythm.core import aist
 from conftest import SNAKEMAKE, run, snakemake
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.workflow]
 
 
 def job_counts(output: str) -> dict[str, int]:

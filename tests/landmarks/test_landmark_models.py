@@ -44,7 +44,9 @@ from rhythm.landmarks.mmpose_backend import MMPoseBackend, build_model
 
 from conftest import ROOT, SHARED, run
 
-DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.openmmlab
+
+DATA = Path(__file__).parents[1] / "data"
 COCO = SHARED / "coco"
 NARROW_POSE = """
 _base_ = [{base!r}]

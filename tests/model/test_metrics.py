@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from rhythm.model import metrics
+from rhythm.model import metrics, motion_features
 from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
 DT = 1.0 / 60
@@ -84,7 +84,7 @@ def ref_kinetic(positions: np.ndarray, frame_time: float = DT, precedence_slip: 
     return np.array(out, dtype=np.float32)
 
 
-NAMES = list(metrics._MANUAL_JOINTS)
+NAMES = list(motion_features._MANUAL_JOINTS)
 HL = np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
                     - np.array([4.54445392e-01, 2.21158922e-01, -4.10167128e-02]))
 SW = np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])

@@ -18,6 +18,8 @@ import pytest
 
 from rhythm.core.ffmpeg import bundled_ffmpeg_exe, ffmpeg_version, probe_video
 
+from conftest import SHARED
+
 DEBIAN = Path("/usr/bin/ffmpeg")
 
 
@@ -90,7 +92,7 @@ def test_audio_beats_and_features_are_identical_across_builds(builds, demo_sourc
     # and the same as the WAV of an mp3 file through both
     for name, exe in builds.items():
         monkeypatch.setenv("RHYTHM_FFMPEG", exe)
-        extract_wav(Path(__file__).parents[2] / "shared/data/audio/808kick120bpm.mp3", tmp_path / f"kick-{name}.wav")
+        extract_wav(SHARED / "audio/808kick120bpm.mp3", tmp_path / f"kick-{name}.wav")
     assert sha(tmp_path / "kick-debian.wav") == sha(tmp_path / "kick-bundled.wav")
 
 

@@ -15,7 +15,7 @@ from rhythm.core import aist
 from conftest import AISTPP, REAL_SEQ, ROOT, run
 from test_calibration import perturb
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.workflow]
 
 
 def snakefile(folder, *stages):

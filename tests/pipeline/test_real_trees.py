@@ -61,6 +61,7 @@ def test_a_misspelt_key_is_a_few_lines(tmp_path):
     assert any("selection.splits.0: 'pose_trian' is not valid: did you mean 'pose_train'?" in line for line in lines)
 
 
+@pytest.mark.workflow
 def test_the_workflow_reports_config_mistakes_in_a_few_lines(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     (wf / "bad.yaml").write_text(yaml.safe_dump(user_config("a", "b", qualty=3)))
@@ -96,6 +97,7 @@ def test_missing_annotations_stop_in_one_line_or_are_skipped(demo_copy):
     assert "2 of 7 selected sequences lack annotation files" in plan.notes[0]
 
 
+@pytest.mark.workflow
 def test_annotations_before_videos_then_videos_build_only_the_new_work(demo_copy, tmp_path):
     """A demo tree without its videos: everything that needs no video runs and the report is written;
     the videos added later build frames, music and the COCO sets, and nothing else again."""
@@ -140,6 +142,7 @@ def real_first_day(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.workflow
 def test_the_first_day_on_real_annotations(real_first_day, tmp_path):
     anno, videos = real_first_day
     wf = copy_workflow(tmp_path / "wf")

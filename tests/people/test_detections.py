@@ -22,7 +22,7 @@ from rhythm.people import detections as D
 from rhythm.core.errors import RhythmInputError
 from rhythm.people.tracking import TrackOptions
 
-DATA = Path(__file__).parent / "data" / "detections"
+DATA = Path(__file__).parents[1] / "data" / "detections"
 REAL = "aistpp/keypoints2d/gBR_sBM_cAll_d04_mBR0_ch01.pkl"
 B25_FROM_COCO = [0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11]  # OpenPose doc/02_output.md
 

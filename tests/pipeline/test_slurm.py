@@ -19,7 +19,7 @@ from rhythm.pipeline.config import load_config
 
 from conftest import ROOT, SNAKEMAKE, copy_workflow, output_hashes, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.workflow, pytest.mark.slurm]
 
 # Outputs that depend on which videos a run has (the SLURM run takes camera c01 only, to be quick)
 # or hold absolute paths; every other output of the SLURM run must equal the local run's.
