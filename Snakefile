@@ -42,6 +42,6 @@ include: "workflow/rules/model.smk"
 
 
 rule all:
+    default_target: True
     input:
         TARGETS.all(),
-    default_target: True

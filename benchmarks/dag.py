@@ -32,14 +32,16 @@ t = time.perf_counter()
 with open(sys.argv[1], "w") as log:
     rc = subprocess.run(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT).returncode
 wall = time.perf_counter() - t
-print(json.dumps({"rc": rc, "wall_s": wall, "max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"rc": rc, "wall_s": wall, "max_rss_mb": rss}))
 """
 
 
 def measure(cmd: list[str], cwd: Path) -> dict:
     log = cwd / "measure.log"
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(log), *cmd], cwd=cwd, capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(log), *cmd], cwd=cwd, capture_output=True, text=True, check=True
+    )
     result = json.loads(proc.stdout)
     result["out"] = log.read_text()
     if result["rc"] != 0:
@@ -84,17 +86,36 @@ def main(sizes=SIZES) -> None:
             r = measure([*snakemake, "-n", "--configfile", str(config), "--quiet", "rules"], wf)
             jobs = count_jobs(r["out"])
             rows.append({"videos": videos, "jobs": jobs, "wall_s": r["wall_s"], "max_rss_mb": r["max_rss_mb"]})
-            print(f"{videos:>6} videos: {jobs:>6} jobs, dry run {r['wall_s']:6.1f} s, "
-                  f"{r['max_rss_mb']:6.0f} MB, {1000 * r['wall_s'] / jobs:.2f} ms/job", flush=True)
+            print(
+                f"{videos:>6} videos: {jobs:>6} jobs, dry run {r['wall_s']:6.1f} s, "
+                f"{r['max_rss_mb']:6.0f} MB, {1000 * r['wall_s'] / jobs:.2f} ms/job",
+                flush=True,
+            )
         # the largest size again, with the SLURM profile (reusing its tree and config)
-        r = measure([*snakemake, "-n", "--configfile", str(config), "--executor", "slurm",
-                     "--workflow-profile", "workflow/profiles/slurm", "--default-resources", "slurm_partition=x"], wf)
+        r = measure(
+            [
+                *snakemake,
+                "-n",
+                "--configfile",
+                str(config),
+                "--executor",
+                "slurm",
+                "--workflow-profile",
+                "workflow/profiles/slurm",
+                "--default-resources",
+                "slurm_partition=x",
+            ],
+            wf,
+        )
         submissions = count_submissions(r["out"])
     base, last = rows[0], rows[-1]
     ratio = (last["wall_s"] / last["jobs"]) / (base["wall_s"] / base["jobs"])
     print(f"SLURM profile at {last['videos']} videos: {submissions} submitted jobs for {last['jobs']} jobs")
-    print(f"videos={last['videos']} jobs={last['jobs']} dry_run_s={last['wall_s']:.1f} max_rss_mb={last['max_rss_mb']:.0f} "
-          f"time_per_job_ratio={ratio:.2f} slurm_jobs={submissions} jobs_per_slurm_job={last['jobs'] / submissions:.0f}")
+    print(
+        f"videos={last['videos']} jobs={last['jobs']} dry_run_s={last['wall_s']:.1f} "
+        f"max_rss_mb={last['max_rss_mb']:.0f} "
+        f"time_per_job_ratio={ratio:.2f} slurm_jobs={submissions} jobs_per_slurm_job={last['jobs'] / submissions:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,23 @@ FFMPEG_QSCALE = 2
 
 
 def make_clip(path: Path, frames: int) -> None:
-    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=60", "-frames:v", str(frames),
-                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=60",
+            "-frames:v",
+            str(frames),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ]
+    )
 
 
 def cpu_seconds() -> float:
@@ -69,8 +84,22 @@ def ffmpeg_run(clip: Path, out: Path, stride: int = 1, threads: int = 0) -> None
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     vf = ["-vf", f"select='not(mod(n\\,{stride}))'", "-fps_mode", "passthrough"] if stride > 1 else []
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-threads", str(threads), "-i", str(clip), *vf,
-                    "-q:v", str(FFMPEG_QSCALE), str(out / "%06d.jpg")], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-threads",
+            str(threads),
+            "-i",
+            str(clip),
+            *vf,
+            "-q:v",
+            str(FFMPEG_QSCALE),
+            str(out / "%06d.jpg"),
+        ],
+        check=True,
+    )
 
 
 def opencv_loop(clip: Path, out: Path, stride: int = 1) -> None:
@@ -93,15 +122,35 @@ def opencv_loop(clip: Path, out: Path, stride: int = 1) -> None:
 
 def psnr_vs_source(clip: Path, folder: Path, count: int = 5) -> float:
     """Mean PSNR (dB) of the first JPEGs against the decoded source frames, in full-range YUV."""
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-frames:v", str(count), "-vf",
-                          "scale=out_range=full", "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
-                         capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(clip),
+            "-frames:v",
+            str(count),
+            "-vf",
+            "scale=out_range=full",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     ref = np.frombuffer(raw, np.uint8).reshape(count, -1).astype(np.float64)
     files = sorted(folder.glob("*.jpg"))[:count]
     values = []
     for k, f in enumerate(files):
-        dec = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(f), "-pix_fmt", "yuvj420p", "-f", "rawvideo",
-                              "-"], capture_output=True, check=True).stdout
+        dec = subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-i", str(f), "-pix_fmt", "yuvj420p", "-f", "rawvideo", "-"],
+            capture_output=True,
+            check=True,
+        ).stdout
         img = np.frombuffer(dec, np.uint8).astype(np.float64)
         values.append(10 * np.log10(255**2 / np.mean((img - ref[k]) ** 2)))
     return float(np.mean(values))
@@ -133,33 +182,53 @@ def main() -> None:
         p_rhythm, p_ffmpeg = psnr_vs_source(clip, tmp / "r"), psnr_vs_source(clip, tmp / "f")
         size = lambda d: sum(f.stat().st_size for f in d.glob("*.jpg")) / len(list(d.glob("*.jpg"))) / 1e3  # noqa
         print(f"{n} frames of 1920x1080, {os.cpu_count()} cores, best of {args.repeat}")
-        print(f"  rhythm (quality {QUALITY})      {t_rhythm:6.2f} s  {n / t_rhythm:6.1f} frames/s  "
-              f"CPU {cpu[0]:5.2f} s  PSNR {p_rhythm:.2f} dB  {size(tmp / 'r'):.0f} kB/frame")
-        print(f"  ffmpeg (-q:v {FFMPEG_QSCALE})           {t_ffmpeg:6.2f} s  {n / t_ffmpeg:6.1f} frames/s  "
-              f"CPU {cpu[1]:5.2f} s  PSNR {p_ffmpeg:.2f} dB  {size(tmp / 'f'):.0f} kB/frame")
-        print(f"  opencv loop (quality {QUALITY}) {t_opencv:6.2f} s  {n / t_opencv:6.1f} frames/s  "
-              f"CPU {cpu[2]:5.2f} s")
+        print(
+            f"  rhythm (quality {QUALITY})      {t_rhythm:6.2f} s  {n / t_rhythm:6.1f} frames/s  "
+            f"CPU {cpu[0]:5.2f} s  PSNR {p_rhythm:.2f} dB  {size(tmp / 'r'):.0f} kB/frame"
+        )
+        print(
+            f"  ffmpeg (-q:v {FFMPEG_QSCALE})           {t_ffmpeg:6.2f} s  {n / t_ffmpeg:6.1f} frames/s  "
+            f"CPU {cpu[1]:5.2f} s  PSNR {p_ffmpeg:.2f} dB  {size(tmp / 'f'):.0f} kB/frame"
+        )
+        print(f"  opencv loop (quality {QUALITY}) {t_opencv:6.2f} s  {n / t_opencv:6.1f} frames/s  CPU {cpu[2]:5.2f} s")
 
         print("\nscaling (frames/s; cores pinned with taskset, stride = every n-th frame written)")
         print(f"  {'cores':>5} {'stride':>6} {'rhythm':>8} {'ffmpeg':>8} {'ratio':>6}")
-        code = ("import sys; from pathlib import Path; sys.path.insert(0, {root!r}); "
-                "from benchmarks_frames import rhythm_run; rhythm_run(Path({clip!r}), Path({out!r}), {stride}, {cores})")
+        code = (
+            "import sys; from pathlib import Path; sys.path.insert(0, {root!r}); "
+            "from benchmarks_frames import rhythm_run; rhythm_run(Path({clip!r}), Path({out!r}), {stride}, {cores})"
+        )
         helper = tmp / "benchmarks_frames.py"
         shutil.copy(__file__, helper)
         for cores in (1, 2):
             for stride in (1, 5, 10):
                 written = len(range(0, n, stride))
-                t_r = timed_subprocess(pinned(cores) + [sys.executable, "-c", code.format(
-                    root=str(tmp), clip=str(clip), out=str(tmp / "rs"), stride=stride, cores=cores)], args.repeat)
-                t_f = timed_subprocess(pinned(cores) + [sys.executable, "-c",
-                                                        f"import sys; sys.path.insert(0, {str(tmp)!r}); "
-                                                        f"from pathlib import Path; from benchmarks_frames import "
-                                                        f"ffmpeg_run; ffmpeg_run(Path({str(clip)!r}), "
-                                                        f"Path({str(tmp / 'fs')!r}), {stride}, {cores})"],
-                                       args.repeat)
+                t_r = timed_subprocess(
+                    pinned(cores)
+                    + [
+                        sys.executable,
+                        "-c",
+                        code.format(root=str(tmp), clip=str(clip), out=str(tmp / "rs"), stride=stride, cores=cores),
+                    ],
+                    args.repeat,
+                )
+                t_f = timed_subprocess(
+                    pinned(cores)
+                    + [
+                        sys.executable,
+                        "-c",
+                        f"import sys; sys.path.insert(0, {str(tmp)!r}); "
+                        f"from pathlib import Path; from benchmarks_frames import "
+                        f"ffmpeg_run; ffmpeg_run(Path({str(clip)!r}), "
+                        f"Path({str(tmp / 'fs')!r}), {stride}, {cores})",
+                    ],
+                    args.repeat,
+                )
                 print(f"  {cores:>5} {stride:>6} {written / t_r:8.1f} {written / t_f:8.1f} {t_f / t_r:6.2f}")
-    print(f"frames_per_s={n / t_rhythm:.1f} ratio_vs_ffmpeg={t_ffmpeg / t_rhythm:.2f} "
-          f"ratio_vs_opencv_loop={t_opencv / t_rhythm:.2f}")
+    print(
+        f"frames_per_s={n / t_rhythm:.1f} ratio_vs_ffmpeg={t_ffmpeg / t_rhythm:.2f} "
+        f"ratio_vs_opencv_loop={t_opencv / t_rhythm:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -75,12 +75,15 @@ def main(argv=None) -> int:
     boxes = [person] * len(frames)
     results = []  # (backend, batch, detect fps, pose fps, end-to-end fps)
     mm = None
-    print(f"landmarks benchmark: {args.detector} + {args.pose}, random weights, {len(frames)} frames {w}x{h}, "
-          f"1 person per frame")
+    print(
+        f"landmarks benchmark: {args.detector} + {args.pose}, random weights, {len(frames)} frames {w}x{h}, "
+        f"1 person per frame"
+    )
     for name in args.backends:
         if name == "mmpose" or mm is None:
-            mm = load_backend("mmpose", RANDOM_INIT, RANDOM_INIT, det_config=args.detector, pose_config=args.pose,
-                              device=args.device)
+            mm = load_backend(
+                "mmpose", RANDOM_INIT, RANDOM_INIT, det_config=args.detector, pose_config=args.pose, device=args.device
+            )
         if name == "onnx":
             from rhythm.landmarks.export import export_backend
 
@@ -96,19 +99,29 @@ def main(argv=None) -> int:
         for batch in args.batch_sizes:
             backend.batch_size = backend.det_batch_size = batch
             t_det = timed(lambda: backend.detect(frames), lambda: backend.detect(frames[:batch]), args.repeats)
-            t_pose = timed(lambda: backend.estimate(frames, boxes), lambda: backend.estimate(frames[:batch], boxes[:batch]),
-                           args.repeats)
+            t_pose = timed(
+                lambda: backend.estimate(frames, boxes),
+                lambda: backend.estimate(frames[:batch], boxes[:batch]),
+                args.repeats,
+            )
             n = len(frames)
             results.append((name, backend.device, batch, n / t_det, n / t_pose, n / (t_det + t_pose)))
             base = results[0]
-            print(f"{name:7s} {backend.device:22s} batch {batch:3d}: detect {n / t_det:6.2f} frames/s, "
-                  f"pose {n / t_pose:6.2f} crops/s, both {n / (t_det + t_pose):6.2f} frames/s  "
-                  f"(x{(n / (t_det + t_pose)) / base[5]:.2f}; detect x{n / t_det / base[3]:.2f}, pose "
-                  f"x{n / t_pose / base[4]:.2f} of {base[0]} batch {base[2]})", flush=True)
+            print(
+                f"{name:7s} {backend.device:22s} batch {batch:3d}: detect {n / t_det:6.2f} frames/s, "
+                f"pose {n / t_pose:6.2f} crops/s, both {n / (t_det + t_pose):6.2f} frames/s  "
+                f"(x{(n / (t_det + t_pose)) / base[5]:.2f}; detect x{n / t_det / base[3]:.2f}, pose "
+                f"x{n / t_pose / base[4]:.2f} of {base[0]} batch {base[2]})",
+                flush=True,
+            )
     best = max(results, key=lambda r: r[5])
     summary = {f"{r[0]}_b{r[2]}_fps": f"{r[5]:.3f}" for r in results}
-    summary.update(best=f"{best[0]}_b{best[2]}", best_fps=f"{best[5]:.3f}",
-                   speedup_vs_first=f"{best[5] / results[0][5]:.2f}", frames=len(frames))
+    summary.update(
+        best=f"{best[0]}_b{best[2]}",
+        best_fps=f"{best[5]:.3f}",
+        speedup_vs_first=f"{best[5] / results[0][5]:.2f}",
+        frames=len(frames),
+    )
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
 

@@ -50,7 +50,8 @@ def _names_in(node) -> set[str]:
     import ast
 
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        n.arg for n in ast.walk(node) if isinstance(n, ast.arg)}
+        n.arg for n in ast.walk(node) if isinstance(n, ast.arg)
+    }
 
 
 def _module_shared_names(module) -> set[str]:
@@ -90,8 +91,10 @@ def pytest_collection_modifyitems(config, items):
     import inspect
     import textwrap
 
-    skip = pytest.mark.skip(reason=f"needs the real test data in {SHARED} (absent here; CI always has it: "
-                                   "set RHYTHM_SHARED_DATA to the folder that holds aistpp/, audio/, coco/)")
+    skip = pytest.mark.skip(
+        reason=f"needs the real test data in {SHARED} (absent here; CI always has it: "
+        "set RHYTHM_SHARED_DATA to the folder that holds aistpp/, audio/, coco/)"
+    )
     cache: dict = {}
     for item in items:
         module = item.module
@@ -170,8 +173,11 @@ def output_hashes(results: Path) -> dict[str, str]:
     """SHA-256 of every file under ``results`` (links followed), by relative path."""
     import hashlib
 
-    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(results.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(results.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run(cmd, cwd=None, check=True, **kw) -> subprocess.CompletedProcess:
@@ -195,7 +201,7 @@ class DanceDBState:
 class DanceDB(BaseHTTPRequestHandler):
     """Routes: /good/, /flaky/ (drops the first transfer halfway), /drop/ (always), /html/, /missing/."""
 
-    db: "DanceDBState"
+    db: DanceDBState
 
     def log_message(self, *args):  # keep pytest's output clean
         pass
@@ -228,12 +234,11 @@ class DanceDB(BaseHTTPRequestHandler):
         drop = route == "drop" or (route == "flaky" and name not in self.db.flaky_served)
         if drop:
             self.db.flaky_served.add(name)
-            self.wfile.write(body[start: start + (len(body) - start) // 2])
+            self.wfile.write(body[start : start + (len(body) - start) // 2])
             self.wfile.flush()
             self.close_connection = True
             return
         self.wfile.write(body[start:])
-
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 
 from rhythm import cli
+from rhythm.core.errors import RhythmInputError
 from rhythm.sources import demo
 
 SEQ = "gBR_sBM_cAll_d01_mBR0_ch01"
@@ -46,9 +47,18 @@ def bad(tmp_path_factory, demo_source):
         files[f"missing{ext}"] = root / "missing" / f"{VIDEO}{ext}"
     files["truncated.mp4"] = put(f"truncated/{VIDEO}.mp4", video[:40_000])
     files["corrupt.pkl"] = put(f"corrupt/{SEQ}.pkl", kp3d[: len(kp3d) // 2])
-    files["shape.pkl"] = put(f"shape/{SEQ}.pkl", pickle.dumps({
-        "keypoints3d": np.zeros((10, 5, 3)), "keypoints3d_optim": np.zeros((10, 5, 3)),
-        "keypoints2d": np.zeros((9, 10, 5, 3)), "smpl_poses": np.zeros((10, 7)), "smpl_trans": np.zeros((10, 3))}))
+    files["shape.pkl"] = put(
+        f"shape/{SEQ}.pkl",
+        pickle.dumps(
+            {
+                "keypoints3d": np.zeros((10, 5, 3)),
+                "keypoints3d_optim": np.zeros((10, 5, 3)),
+                "keypoints2d": np.zeros((9, 10, 5, 3)),
+                "smpl_poses": np.zeros((10, 7)),
+                "smpl_trans": np.zeros((10, 3)),
+            }
+        ),
+    )
     files["shape.npy"] = root / "shape" / "x.npy"
     np.save(files["shape.npy"], np.zeros((4, 5)))
     files["shape.json"] = put("shape/x.json", json.dumps({"unexpected": [1, 2, 3]}).encode())
@@ -91,64 +101,190 @@ def frames_with(bad, tmp_path, src: Path) -> Path:
 
 # name: (the bad-input kinds that apply, argv builder (bad file, output path, tmp_path) -> argv, output suffix)
 MATRIX = {
-    "audio": (["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4", "silent.wav", "short.wav", "text.wav"],
-              lambda b, o, t, f: ["audio", str(b), "--out", str(o)], ".wav"),
-    "beats": (["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
-              lambda b, o, t, f: ["beats", str(b), "--out", str(o)], ".json"),
-    "features": (["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
-                 lambda b, o, t, f: ["features", str(b), "--out", str(o)], ".npy"),
-    "frames": (["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
-               lambda b, o, t, f: ["frames", str(b), "--out", str(o)], ""),
-    "frames-aist": (["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
-                    lambda b, o, t, f: ["frames", str(b), "--anno-dir", str(f["anno"]), "--out", str(o)], ""),
-    "link-video": (["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
-                   lambda b, o, t, f: ["link-video", str(b), str(o)], ".mp4"),
-    "poses": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
-              lambda b, o, t, f: ["poses", str(b), "--out", str(o)], ".npy"),
-    "smpl": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
-             lambda b, o, t, f: ["smpl", str(b), "--joints", str(o)], ".npy"),
-    "fit-smpl": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
-                 lambda b, o, t, f: ["fit-smpl", "--keypoints3d", str(b), "--out", str(o)], ".pkl"),
+    "audio": (
+        ["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4", "silent.wav", "short.wav", "text.wav"],
+        lambda b, o, t, f: ["audio", str(b), "--out", str(o)],
+        ".wav",
+    ),
+    "beats": (
+        ["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
+        lambda b, o, t, f: ["beats", str(b), "--out", str(o)],
+        ".json",
+    ),
+    "features": (
+        ["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
+        lambda b, o, t, f: ["features", str(b), "--out", str(o)],
+        ".npy",
+    ),
+    "frames": (
+        ["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
+        lambda b, o, t, f: ["frames", str(b), "--out", str(o)],
+        "",
+    ),
+    "frames-aist": (
+        ["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
+        lambda b, o, t, f: ["frames", str(b), "--anno-dir", str(f["anno"]), "--out", str(o)],
+        "",
+    ),
+    "link-video": (
+        ["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
+        lambda b, o, t, f: ["link-video", str(b), str(o)],
+        ".mp4",
+    ),
+    "poses": (
+        ["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
+        lambda b, o, t, f: ["poses", str(b), "--out", str(o)],
+        ".npy",
+    ),
+    "smpl": (
+        ["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
+        lambda b, o, t, f: ["smpl", str(b), "--joints", str(o)],
+        ".npy",
+    ),
+    "fit-smpl": (
+        ["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
+        lambda b, o, t, f: ["fit-smpl", "--keypoints3d", str(b), "--out", str(o)],
+        ".pkl",
+    ),
     "inspect": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl"], lambda b, o, t, f: ["inspect", str(b)], None),
-    "triangulate": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
-                    lambda b, o, t, f: ["triangulate", "--anno-dir", str(anno_with(f, t, b, "keypoints2d")),
-                                        "--sequence", SEQ, "--out", str(o)], ".pkl"),
-    "reprojection": (["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
-                     lambda b, o, t, f: ["reprojection", "--anno-dir", str(anno_with(f, t, b, "keypoints3d")),
-                                         "--sequence", SEQ, "--out", str(o)], ".json"),
-    "calibrate": (["missing.json", "zero.json", "text.json", "shape.json"],
-                  lambda b, o, t, f: ["calibrate", "--anno-dir", str(f["anno"]), "--setting", "setting1",
-                                      "--initial", str(b), "--out", str(o)], ".json"),
-    "coco": (["missing.json", "zero.json", "text.json", "shape.json"],
-             lambda b, o, t, f: ["coco", "--split", "train", "--anno-dir", str(f["anno"]),
-                                 "--frames", str(frames_with(f, t, b)), "--out", str(o)], ""),
-    "overlay": (["missing.json", "zero.json", "text.json", "shape.json"],
-                lambda b, o, t, f: ["overlay", str(frames_with(f, t, b)), "--anno-dir", str(f["anno"]),
-                                    "--out", str(o)], ""),
-    "track": (["missing.json", "zero.json", "text.json", "shape.json", "shape.npy", "text.npy"],
-              lambda b, o, t, f: ["track", str(b), "--out", str(o)], ".npy"),
-    "landmarks": (["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
-                  lambda b, o, t, f: ["landmarks", str(b), "--out", str(o), "--backend", "onnx"], ".npy"),
-    "reconstruction-errors": (["missing.json", "zero.json", "text.json"],
-                              lambda b, o, t, f: ["reconstruction-errors", "--triangulation", str(b), "--out", str(o)],
-                              ".json"),
-    "report": (["missing.json", "zero.json", "text.json", "shape.json"],
-               lambda b, o, t, f: ["report", "--anno-dir", str(f["anno"]), "--beats", str(b), "--out-json", str(o),
-                                   "--out-text", str(o) + ".txt"], ".json"),
-    "train": (["missing.yaml", "zero.yaml", "text.yaml"],
-              lambda b, o, t, f: ["train", "--config", str(b), "--out", str(o)], ""),
-    "generate": (["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
-                 lambda b, o, t, f: ["generate", "--audio", str(b), "--checkpoint", str(f["text.pt"]),
-                                     "--out", str(o)], ""),
-    "generate-checkpoint": (["missing.pt", "zero.pt", "text.pt"],
-                            lambda b, o, t, f: ["generate", "--audio", str(f["anno"].parent / "music" / "mBR0.wav"),
-                                                "--checkpoint", str(b), "--out", str(o)], ""),
-    "evaluate": (["missing.npy", "zero.npy", "text.npy", "shape.npy"],
-                 lambda b, o, t, f: ["evaluate", "--generated", str(b), "--ground-truth", str(b), "--train", str(b),
-                                     "--beats-dir", str(t), "--out-json", str(o), "--out-report", str(o) + ".md"],
-                 ".json"),
-    "landmarks-validate": (["zero.npy", "text.npy", "shape.npy"],
-                           lambda b, o, t, f: ["landmarks-validate", str(b.parent)], None),
+    "triangulate": (
+        ["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
+        lambda b, o, t, f: [
+            "triangulate",
+            "--anno-dir",
+            str(anno_with(f, t, b, "keypoints2d")),
+            "--sequence",
+            SEQ,
+            "--out",
+            str(o),
+        ],
+        ".pkl",
+    ),
+    "reprojection": (
+        ["missing.pkl", "zero.pkl", "text.pkl", "corrupt.pkl", "shape.pkl"],
+        lambda b, o, t, f: [
+            "reprojection",
+            "--anno-dir",
+            str(anno_with(f, t, b, "keypoints3d")),
+            "--sequence",
+            SEQ,
+            "--out",
+            str(o),
+        ],
+        ".json",
+    ),
+    "calibrate": (
+        ["missing.json", "zero.json", "text.json", "shape.json"],
+        lambda b, o, t, f: [
+            "calibrate",
+            "--anno-dir",
+            str(f["anno"]),
+            "--setting",
+            "setting1",
+            "--initial",
+            str(b),
+            "--out",
+            str(o),
+        ],
+        ".json",
+    ),
+    "coco": (
+        ["missing.json", "zero.json", "text.json", "shape.json"],
+        lambda b, o, t, f: [
+            "coco",
+            "--split",
+            "train",
+            "--anno-dir",
+            str(f["anno"]),
+            "--frames",
+            str(frames_with(f, t, b)),
+            "--out",
+            str(o),
+        ],
+        "",
+    ),
+    "overlay": (
+        ["missing.json", "zero.json", "text.json", "shape.json"],
+        lambda b, o, t, f: ["overlay", str(frames_with(f, t, b)), "--anno-dir", str(f["anno"]), "--out", str(o)],
+        "",
+    ),
+    "track": (
+        ["missing.json", "zero.json", "text.json", "shape.json", "shape.npy", "text.npy"],
+        lambda b, o, t, f: ["track", str(b), "--out", str(o)],
+        ".npy",
+    ),
+    "landmarks": (
+        ["missing.mp4", "zero.mp4", "text.mp4", "truncated.mp4"],
+        lambda b, o, t, f: ["landmarks", str(b), "--out", str(o), "--backend", "onnx"],
+        ".npy",
+    ),
+    "reconstruction-errors": (
+        ["missing.json", "zero.json", "text.json"],
+        lambda b, o, t, f: ["reconstruction-errors", "--triangulation", str(b), "--out", str(o)],
+        ".json",
+    ),
+    "report": (
+        ["missing.json", "zero.json", "text.json", "shape.json"],
+        lambda b, o, t, f: [
+            "report",
+            "--anno-dir",
+            str(f["anno"]),
+            "--beats",
+            str(b),
+            "--out-json",
+            str(o),
+            "--out-text",
+            str(o) + ".txt",
+        ],
+        ".json",
+    ),
+    "train": (
+        ["missing.yaml", "zero.yaml", "text.yaml"],
+        lambda b, o, t, f: ["train", "--config", str(b), "--out", str(o)],
+        "",
+    ),
+    "generate": (
+        ["missing.wav", "zero.wav", "text.wav", "silent.wav", "short.wav"],
+        lambda b, o, t, f: ["generate", "--audio", str(b), "--checkpoint", str(f["text.pt"]), "--out", str(o)],
+        "",
+    ),
+    "generate-checkpoint": (
+        ["missing.pt", "zero.pt", "text.pt"],
+        lambda b, o, t, f: [
+            "generate",
+            "--audio",
+            str(f["anno"].parent / "music" / "mBR0.wav"),
+            "--checkpoint",
+            str(b),
+            "--out",
+            str(o),
+        ],
+        "",
+    ),
+    "evaluate": (
+        ["missing.npy", "zero.npy", "text.npy", "shape.npy"],
+        lambda b, o, t, f: [
+            "evaluate",
+            "--generated",
+            str(b),
+            "--ground-truth",
+            str(b),
+            "--train",
+            str(b),
+            "--beats-dir",
+            str(t),
+            "--out-json",
+            str(o),
+            "--out-report",
+            str(o) + ".md",
+        ],
+        ".json",
+    ),
+    "landmarks-validate": (
+        ["zero.npy", "text.npy", "shape.npy"],
+        lambda b, o, t, f: ["landmarks-validate", str(b.parent)],
+        None,
+    ),
 }
 
 CASES = [(name, kind) for name, (kinds, _, _) in MATRIX.items() for kind in kinds]
@@ -187,8 +323,15 @@ WRITERS = {  # subcommands that write, with good input and an output path to mak
     "features": lambda o, f: ["features", str(f["anno"].parent / "music" / "mBR0.wav"), "--out", str(o / "f.npy")],
     "poses": lambda o, f: ["poses", str(f["anno"] / "keypoints3d" / f"{SEQ}.pkl"), "--out", str(o / "p.npy")],
     "smpl": lambda o, f: ["smpl", str(f["anno"] / "motions" / f"{SEQ}.pkl"), "--joints", str(o / "j.npy")],
-    "reprojection": lambda o, f: ["reprojection", "--anno-dir", str(f["anno"]), "--sequence", SEQ,
-                                  "--out", str(o / "r.json")],
+    "reprojection": lambda o, f: [
+        "reprojection",
+        "--anno-dir",
+        str(f["anno"]),
+        "--sequence",
+        SEQ,
+        "--out",
+        str(o / "r.json"),
+    ],
     "demo-data": lambda o, f: ["demo-data", str(o / "demo")],
     "standins": lambda o, f: ["standins", str(o / "tree"), "--videos", "9"],
     "status": None,
@@ -215,11 +358,11 @@ def test_status_of_a_missing_annotations_folder_fails(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(bad, capsys, monkeypatch):
-    with pytest.raises(Exception) as info:
+    with pytest.raises(RhythmInputError) as info:
         cli.main(["poses", str(bad["text.pkl"]), "--out", "/tmp/x.npy", "--debug"])
     assert "not a readable pickle" in str(info.value)
     monkeypatch.setenv("RHYTHM_DEBUG", "1")
-    with pytest.raises(Exception):
+    with pytest.raises(RhythmInputError):
         cli.main(["poses", str(bad["text.pkl"]), "--out", "/tmp/x.npy"])
 
 
@@ -232,8 +375,11 @@ def test_ctrl_c_removes_partial_outputs_and_exits_130(demo_source, tmp_path):
 
     video = demo_source / "videos" / f"{VIDEO}.mp4"
     out = tmp_path / "frames"
-    proc = subprocess.Popen([sys.executable, "-m", "rhythm.cli", "frames", str(video), "--out", str(out),
-                             "--workers", "1"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rhythm.cli", "frames", str(video), "--out", str(out), "--workers", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not any(tmp_path.glob(".frames.*.part/*.jpg")):
         time.sleep(0.01)

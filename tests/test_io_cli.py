@@ -1,4 +1,3 @@
-import subprocess
 import sys
 
 import numpy as np
@@ -6,6 +5,7 @@ import pytest
 
 from rhythm.cli import build_parser
 from rhythm.core.io import atomic_path, write_npy
+
 from conftest import AISTPP, REAL_SEQ, run
 
 
@@ -24,8 +24,20 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
 def test_every_subcommand_has_help():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert {"demo-data", "status", "frames", "coco", "overlay", "audio", "beats", "poses", "report",
-            "inspect", "reprojection", "link-video"} <= set(commands)
+    assert {
+        "demo-data",
+        "status",
+        "frames",
+        "coco",
+        "overlay",
+        "audio",
+        "beats",
+        "poses",
+        "report",
+        "inspect",
+        "reprojection",
+        "link-video",
+    } <= set(commands)
     for name in commands:
         out = run([sys.executable, "-m", "rhythm.cli", name, "--help"])
         assert "usage: rhythm" in out.stdout

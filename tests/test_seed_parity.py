@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from rhythm.landmarks.stage import LandmarkOptions, finish_channels
 from rhythm.landmarks.validate import check_array
 from rhythm.pipeline.resources import claim_gpu, visible_gpus
+
 from conftest import AISTPP, REAL_SEQ, run
 
 
@@ -21,11 +21,15 @@ def _frame(scores) -> np.ndarray:
     return np.array([[[0.5, 0.5, 0.1, s] for s in scores]], np.float32)
 
 
-@pytest.mark.parametrize("add_visible,remove_z,channels", [(True, False, 4), (False, False, 3), (True, True, 3),
-                                                           (False, True, 2)])
+@pytest.mark.parametrize(
+    "add_visible,remove_z,channels", [(True, False, 4), (False, False, 3), (True, True, 3), (False, True, 2)]
+)
 def test_channels_follow_add_visible_and_remove_z(add_visible, remove_z, channels):
     out = finish_channels(_frame([0.9, 0.2, 0.5]), LandmarkOptions(add_visible=add_visible, remove_z=remove_z))
-    assert out.shape == (1, 3, channels) and LandmarkOptions(add_visible=add_visible, remove_z=remove_z).channels == channels
+    assert (
+        out.shape == (1, 3, channels)
+        and LandmarkOptions(add_visible=add_visible, remove_z=remove_z).channels == channels
+    )
     assert np.isnan(out[0, 1, :2]).all() and np.isfinite(out[0, [0, 2], :2]).all()  # 0.2 < KPT_THR 0.3
     if add_visible:
         assert out[0, 1, -1] == pytest.approx(0.2)  # the score stays: a reader sees why it is masked
@@ -54,8 +58,9 @@ def test_validation_checks_the_shape_and_masking_the_settings_imply():
 def test_the_cli_and_config_take_the_old_names(capsys):
     from rhythm.cli import build_parser
 
-    args = build_parser().parse_args(["landmarks", "v.mp4", "--out", "o.npy", "--kpt-thr", "0.5",
-                                      "--add-visible", "false", "--remove-z"])
+    args = build_parser().parse_args(
+        ["landmarks", "v.mp4", "--out", "o.npy", "--kpt-thr", "0.5", "--add-visible", "false", "--remove-z"]
+    )
     assert (args.kpt_threshold, args.add_visible, args.remove_z) == (0.5, False, True)
     import yaml
 
@@ -75,8 +80,10 @@ def test_visible_gpus_from_cuda_visible_devices(monkeypatch, env, count):
 def test_each_gpu_job_claims_its_own_card(monkeypatch, tmp_path):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
     monkeypatch.setenv("RHYTHM_GPU_LOCKS", str(tmp_path))
-    script = ("import sys, time; from rhythm.pipeline.resources import claim_gpu\n"
-              "with claim_gpu('auto') as d:\n    print(d, flush=True); time.sleep(2)\n")
+    script = (
+        "import sys, time; from rhythm.pipeline.resources import claim_gpu\n"
+        "with claim_gpu('auto') as d:\n    print(d, flush=True); time.sleep(2)\n"
+    )
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
     devices = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert devices == ["cuda:0", "cuda:1"]
@@ -97,9 +104,13 @@ def test_local_runs_start_one_gpu_job_per_gpu(tmp_path, gpus, overlap):
         "cap_local_gpus(workflow)\n"
         "rule all:\n    input: 'a', 'b'\n"
         "rule gpu_job:\n    output: '{x}'\n    resources: gpu=1\n"
-        "    shell: 'date +%s.%N > {output}; sleep 2; date +%s.%N >> {output}'\n")
-    run([sys.executable, "-m", "snakemake", "--cores", "4"], cwd=tmp_path,
-        env={**__import__("os").environ, "CUDA_VISIBLE_DEVICES": gpus})
+        "    shell: 'date +%s.%N > {output}; sleep 2; date +%s.%N >> {output}'\n"
+    )
+    run(
+        [sys.executable, "-m", "snakemake", "--cores", "4"],
+        cwd=tmp_path,
+        env={**__import__("os").environ, "CUDA_VISIBLE_DEVICES": gpus},
+    )
     (a0, a1), (b0, b1) = (np.loadtxt(tmp_path / n) for n in "ab")
     assert (max(a0, b0) < min(a1, b1)) == overlap
 
@@ -126,6 +137,16 @@ def test_inspect_plots_keypoints_as_visualize_keypoints_did(tmp_path):
         assert f"{kind} " in proc.stdout
         img = cv2.imread(str(out))
         assert img is not None and img.shape[0] > 400 and (img < 200).any()  # drawn, not blank
-    proc = run(["rhythm", "inspect", str(AISTPP / "keypoints2d" / f"{REAL_SEQ}.pkl"), "--plot",
-                str(tmp_path / "x.png"), "--frame", "5000"], check=False)
+    proc = run(
+        [
+            "rhythm",
+            "inspect",
+            str(AISTPP / "keypoints2d" / f"{REAL_SEQ}.pkl"),
+            "--plot",
+            str(tmp_path / "x.png"),
+            "--frame",
+            "5000",
+        ],
+        check=False,
+    )
     assert proc.returncode == 2 and "frame 5000 is outside its 720 frames" in proc.stderr

@@ -12,10 +12,18 @@ import sys
 from rhythm import __version__
 from rhythm.core.errors import RhythmInputError
 
-
 # The subcommands, stage by stage; each stage's cli module registers its own.
-STAGES = ("rhythm.sources.cli", "rhythm.pipeline.cli", "rhythm.video.cli", "rhythm.audio.cli", "rhythm.motion.cli",
-          "rhythm.reconstruction.cli", "rhythm.people.cli", "rhythm.landmarks.cli", "rhythm.model.cli")
+STAGES = (
+    "rhythm.sources.cli",
+    "rhythm.pipeline.cli",
+    "rhythm.video.cli",
+    "rhythm.audio.cli",
+    "rhythm.motion.cli",
+    "rhythm.reconstruction.cli",
+    "rhythm.people.cli",
+    "rhythm.landmarks.cli",
+    "rhythm.model.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Optional stacks: the module a failed import names -> how to install it.
 INSTALL_HINTS = {
-    **dict.fromkeys(("mmcv", "mmpose", "mmdet", "mmengine", "xtcocotools"),
-                    "the OpenMMLab stack: run `make setup-openmmlab` (envs/install-openmmlab.sh)"),
+    **dict.fromkeys(
+        ("mmcv", "mmpose", "mmdet", "mmengine", "xtcocotools"),
+        "the OpenMMLab stack: run `make setup-openmmlab` (envs/install-openmmlab.sh)",
+    ),
     "torch": "PyTorch: pip install -e '.[model]' (the CPU build: pip install torch==2.13.0 first)",
     "onnxruntime": "onnxruntime: pip install -e '.[landmarks]'",
     "onnx": "onnx: pip install -e '.[landmarks]'",
@@ -52,9 +62,14 @@ def describe_error(exc: BaseException) -> str:
         hint = INSTALL_HINTS.get(top, f"pip install {top}")
         return f"{top} is not installed; install {hint}"
     if isinstance(exc, OSError) and exc.filename:
-        what = {13: "permission denied; choose a writable location", 28: "no space left on the device",
-                2: "not found", 20: "a file stands where a folder is needed", 21: "is a folder, not a file",
-                17: "already exists"}.get(exc.errno, exc.strerror or type(exc).__name__)
+        what = {
+            13: "permission denied; choose a writable location",
+            28: "no space left on the device",
+            2: "not found",
+            20: "a file stands where a folder is needed",
+            21: "is a folder, not a file",
+            17: "already exists",
+        }.get(exc.errno, exc.strerror or type(exc).__name__)
         return f"{exc.filename}: {what}"
     return f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
 
@@ -69,8 +84,12 @@ def _add_debug_flag(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 if "--debug" not in sub._option_string_actions:
-                    sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                                     help="show the full traceback of an error (also RHYTHM_DEBUG=1)")
+                    sub.add_argument(
+                        "--debug",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="show the full traceback of an error (also RHYTHM_DEBUG=1)",
+                    )
                 _add_debug_flag(sub)
 
 
@@ -79,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     parser = build_parser()
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error (also RHYTHM_DEBUG=1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an error (also RHYTHM_DEBUG=1)"
+    )
     _add_debug_flag(parser)
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False) or os.environ.get("RHYTHM_DEBUG", "") not in ("", "0")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rhythm.core import aist
-from rhythm.sources import demo
-from rhythm.audio.wav import extract_wav, load_wav
 from rhythm.audio.beats import BeatOptions, beats_for_file
+from rhythm.audio.wav import extract_wav, load_wav
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.sources import demo
 
 
 def test_wav_from_video_is_16k_mono(demo_source, tmp_path):
@@ -118,9 +118,13 @@ def test_parallel_beat_jobs_share_a_fresh_numba_cache(demo_source, tmp_path):
     wav = tmp_path / "mPO4.wav"
     extract_wav(next((demo_source / "videos").glob("*mPO4*.mp4")), wav)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    cmd = lambda i: ["rhythm", "beats", str(wav), "--out", str(tmp_path / f"b{i}.json")]  # noqa: E731
-    features = lambda fps: ["rhythm", "features", str(wav), "--out", str(tmp_path / f"f{fps}.npy"),  # noqa: E731
-                            "--fps", str(fps)]
+
+    def cmd(i):
+        return ["rhythm", "beats", str(wav), "--out", str(tmp_path / f"b{i}.json")]
+
+    def features(fps):
+        return ["rhythm", "features", str(wav), "--out", str(tmp_path / f"f{fps}.npy"), "--fps", str(fps)]
+
     jobs = [cmd(0), cmd(1), features(30), features(60)]
     procs = [subprocess.Popen(job, env=env, stderr=subprocess.PIPE) for job in jobs]
     assert [p.wait() for p in procs] == [0] * len(jobs), [p.stderr.read() for p in procs]

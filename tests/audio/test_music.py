@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rhythm.core import aist
-from rhythm.sources import demo
-from rhythm.core.errors import RhythmInputError
 from rhythm.audio.music import COVERAGE_TOLERANCE_S, check_coverage, extract_music
+from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
+from rhythm.sources import demo
 
 BASIC = ("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02")
 
@@ -34,8 +34,13 @@ def videos(tree, *names):
 def test_the_longest_dance_is_the_source_wherever_it_is_listed(mbr0, tmp_path):
     basic = [str(aist.parse_name(s).with_camera("c01")) for s in BASIC]
     advanced = str(aist.parse_name(demo.DEMO_ADVANCED).with_camera("c02"))
-    info = extract_music(videos(mbr0, *basic, advanced), tmp_path / "mBR0.wav", anno_dir=mbr0 / "annotations",
-                         sequences=[*BASIC, demo.DEMO_ADVANCED], report=tmp_path / "mBR0.json")
+    info = extract_music(
+        videos(mbr0, *basic, advanced),
+        tmp_path / "mBR0.wav",
+        anno_dir=mbr0 / "annotations",
+        sequences=[*BASIC, demo.DEMO_ADVANCED],
+        report=tmp_path / "mBR0.json",
+    )
     assert info["source"].endswith(f"{advanced}.mp4") and info["duration_s"] == 8.0
     assert info["too_short_for"] == {} and info["longest_dance_s"] == 8.0
     assert sf.info(str(tmp_path / "mBR0.wav")).frames == 8 * 16000
@@ -50,8 +55,12 @@ def test_a_truncated_video_is_never_the_source(mbr0, tmp_path):
     damaged.mkdir()
     (damaged / f"{names[0]}.mp4").write_bytes((mbr0 / "videos" / f"{names[0]}.mp4").read_bytes()[:40_000])
     lines = []
-    info = extract_music([damaged / f"{names[0]}.mp4", *videos(mbr0, names[1])], tmp_path / "mBR0.wav",
-                         anno_dir=mbr0 / "annotations", log=lines.append)
+    info = extract_music(
+        [damaged / f"{names[0]}.mp4", *videos(mbr0, names[1])],
+        tmp_path / "mBR0.wav",
+        anno_dir=mbr0 / "annotations",
+        log=lines.append,
+    )
     assert info["source"].endswith(f"{names[1]}.mp4")
     assert list(info["refused"]) == [str(damaged / f"{names[0]}.mp4")]
     assert re.match(r"truncated: \d+ of its 480 frames", next(iter(info["refused"].values())))
@@ -66,8 +75,13 @@ def test_a_video_whose_length_disagrees_with_its_annotations_is_refused(mbr0, tm
     wrong.write_bytes((mbr0 / "videos" / "gBR_sBM_c01_d01_mBR0_ch01.mp4").read_bytes())
     with pytest.raises(RhythmInputError, match=r"has 300 frames at 60 fps but its annotations have 480"):
         extract_music([wrong], tmp_path / "x.wav", anno_dir=mbr0 / "annotations")
-    info = extract_music([wrong, *videos(mbr0, "gBR_sBM_c01_d01_mBR0_ch01")], tmp_path / "mBR0.wav",
-                         anno_dir=mbr0 / "annotations", sequences=[*BASIC, demo.DEMO_ADVANCED], log=lambda _: None)
+    info = extract_music(
+        [wrong, *videos(mbr0, "gBR_sBM_c01_d01_mBR0_ch01")],
+        tmp_path / "mBR0.wav",
+        anno_dir=mbr0 / "annotations",
+        sequences=[*BASIC, demo.DEMO_ADVANCED],
+        log=lambda _: None,
+    )
     assert info["duration_s"] == 5.0 and list(info["refused"]) == [str(wrong)]
     # the music is now too short for the advanced dance: the report says so, with both durations
     assert info["too_short_for"] == {demo.DEMO_ADVANCED: 8.0}

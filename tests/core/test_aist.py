@@ -3,30 +3,39 @@ import pytest
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+
 from conftest import AISTPP, REAL_SEQ
 
 
 def test_parse_video_and_sequence_names():
     name = aist.parse_name("gBR_sBM_c01_d04_mBR0_ch01")
     assert (name.genre, name.situation, name.camera, name.dancer, name.music, name.choreo) == (
-        "gBR", "sBM", "c01", "d04", "mBR0", "ch01")
+        "gBR",
+        "sBM",
+        "c01",
+        "d04",
+        "mBR0",
+        "ch01",
+    )
     assert not name.is_sequence
     assert name.sequence == "gBR_sBM_cAll_d04_mBR0_ch01"
     assert aist.parse_name(name.sequence).is_sequence
     assert name.genre_name == "Break"
     assert aist.parse_name("gWA_sFM_c07_d27_mWA2_ch21.mp4").camera == "c07"
-    assert aist.video_names(REAL_SEQ, ["c01", "c09"]) == [
-        "gBR_sBM_c01_d04_mBR0_ch01", "gBR_sBM_c09_d04_mBR0_ch01"]
+    assert aist.video_names(REAL_SEQ, ["c01", "c09"]) == ["gBR_sBM_c01_d04_mBR0_ch01", "gBR_sBM_c09_d04_mBR0_ch01"]
 
 
-@pytest.mark.parametrize("bad", [
-    "gXX_sBM_c01_d04_mXX0_ch01",  # unknown genre
-    "gBR_sZZ_c01_d04_mBR0_ch01",  # unknown situation
-    "gBR_sBM_c10_d04_mBR0_ch01",  # camera out of range
-    "gBR_sBM_c01_d04_mPO0_ch01",  # music of another genre
-    "gBR_sBM_c01_d04_mBR0",  # truncated
-    "",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "gXX_sBM_c01_d04_mXX0_ch01",  # unknown genre
+        "gBR_sZZ_c01_d04_mBR0_ch01",  # unknown situation
+        "gBR_sBM_c10_d04_mBR0_ch01",  # camera out of range
+        "gBR_sBM_c01_d04_mPO0_ch01",  # music of another genre
+        "gBR_sBM_c01_d04_mBR0",  # truncated
+        "",
+    ],
+)
 def test_parse_rejects_bad_names(bad):
     with pytest.raises(ValueError):
         aist.parse_name(bad)

@@ -17,8 +17,25 @@ def planes_md5(frame) -> str:
 
 
 def ffmpeg_md5s(video) -> list[str]:
-    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-map", "0:v:0", "-fps_mode", "passthrough",
-                          "-f", "framemd5", "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
@@ -26,8 +43,27 @@ def ffmpeg_md5s(video) -> list[str]:
 def bframes_clip(tmp_path_factory):
     """B-frames (decode order differs from presentation order); 100-pixel chroma rows are padded in memory."""
     path = tmp_path_factory.mktemp("dec") / "b.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=200x120:rate=60", "-frames:v", "90", "-c:v", "libx264",
-                "-preset", "medium", "-bf", "3", "-g", "24", "-pix_fmt", "yuv420p", str(path)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=200x120:rate=60",
+            "-frames:v",
+            "90",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "medium",
+            "-bf",
+            "3",
+            "-g",
+            "24",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ]
+    )
     return path
 
 
@@ -53,21 +89,54 @@ def test_not_a_video_names_the_file(tmp_path):
 
 
 def decoded_bgr(video) -> np.ndarray:
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-sws_flags", "accurate_rnd+full_chroma_int",
-                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
-                         capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-sws_flags",
+            "accurate_rnd+full_chroma_int",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, np.uint8)
 
 
-@pytest.mark.parametrize("pix_fmt,tolerance", [("yuvj420p", 2.5), ("yuv420p", 2.5),
-                                               ("yuv444p", 6.0)])  # 4:2:0 JPEGs halve 4:4:4 colour detail
+@pytest.mark.parametrize(
+    "pix_fmt,tolerance", [("yuvj420p", 2.5), ("yuv420p", 2.5), ("yuv444p", 6.0)]
+)  # 4:2:0 JPEGs halve 4:4:4 colour detail
 def test_every_source_format_keeps_its_colours(tmp_path, pix_fmt, tolerance):
     """Full-range sources are copied, video-range widened, other formats scaled: never washed out or crushed."""
     import cv2
 
     src = tmp_path / f"{pix_fmt}.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x96:rate=60", "-frames:v", "3", "-c:v", "libx264",
-                "-qp", "0", "-pix_fmt", pix_fmt, str(src)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x96:rate=60",
+            "-frames:v",
+            "3",
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            "-pix_fmt",
+            pix_fmt,
+            str(src),
+        ]
+    )
     extract_frames(src, tmp_path / "f", options=FrameOptions(quality=100))
     jpg = cv2.imread(str(tmp_path / "f" / "000000.jpg")).astype(float)
     ref = decoded_bgr(src).reshape(96, 160, 3).astype(float)

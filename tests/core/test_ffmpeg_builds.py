@@ -74,9 +74,9 @@ def test_truncation_and_missing_audio_are_refused_by_both(build, demo_source, sh
 
 def test_audio_beats_and_features_are_identical_across_builds(builds, demo_source, tmp_path, monkeypatch):
     """The demo's music through each build: the same WAV bytes, beats and features."""
-    from rhythm.audio.wav import extract_wav
     from rhythm.audio.beats import beats_for_file
     from rhythm.audio.features import features_for_file
+    from rhythm.audio.wav import extract_wav
 
     outputs = {}
     for name, exe in builds.items():
@@ -96,8 +96,9 @@ def test_audio_beats_and_features_are_identical_across_builds(builds, demo_sourc
     assert sha(tmp_path / "kick-debian.wav") == sha(tmp_path / "kick-bundled.wav")
 
 
-@pytest.mark.parametrize("video", ["demo:gPO_sBM_c02_d03_mPO4_ch01.mp4", "shared:video/demo.mp4",
-                                   "shared:posetrack/000001_mpiinew_test.mp4"])
+@pytest.mark.parametrize(
+    "video", ["demo:gPO_sBM_c02_d03_mPO4_ch01.mp4", "shared:video/demo.mp4", "shared:posetrack/000001_mpiinew_test.mp4"]
+)
 def test_frame_timestamps_are_identical_across_builds(builds, demo_source, shared, monkeypatch, video):
     where, name = video.split(":")
     path = (demo_source / "videos" / name) if where == "demo" else shared / name
@@ -126,8 +127,11 @@ def test_muxed_videos_agree_in_frames_and_duration(builds, demo_source, tmp_path
         encode_video(frames, song, out)
         with av.open(str(out)) as c:
             v, a = c.streams.video[0], c.streams.audio[0]
-            stats[build] = (v.frames, round(float(v.duration * v.time_base), 3),
-                            abs(float(a.duration * a.time_base) - 1.5) < 0.03)
+            stats[build] = (
+                v.frames,
+                round(float(v.duration * v.time_base), 3),
+                abs(float(a.duration * a.time_base) - 1.5) < 0.03,
+            )
     assert stats["debian"] == stats["bundled"] == (90, 1.5, True), stats
 
 

@@ -28,8 +28,10 @@ def rotation_matrices() -> np.ndarray:
     of the four quaternion formulas gets used)."""
     rand = Rotation.random(64, random_state=1).as_matrix()
     near_pi = [Rotation.from_rotvec((np.pi - 1e-4) * np.eye(3)[i]).as_matrix() for i in range(3)]
-    tilted = [Rotation.from_rotvec(2.9 * np.array(a) / np.linalg.norm(a)).as_matrix()
-              for a in ([1, 0.2, 0.1], [0.1, 1, 0.3], [0.2, 0.1, 1])]
+    tilted = [
+        Rotation.from_rotvec(2.9 * np.array(a) / np.linalg.norm(a)).as_matrix()
+        for a in ([1, 0.2, 0.1], [0.1, 1, 0.3], [0.2, 0.1, 1])
+    ]
     small = Rotation.from_rotvec([[1e-9, 0, 0], [0, 3e-6, -1e-6]]).as_matrix()
     return np.concatenate([rand, [np.eye(3)], near_pi, tilted, small])
 
@@ -60,9 +62,7 @@ def test_matrix_to_axis_angle_equals_scipy_numpy_and_torch():
     want = Rotation.from_matrix(m).as_rotvec()
     np.testing.assert_allclose(rot.matrix_to_axis_angle(m), want, atol=1e-10)
     np.testing.assert_allclose(rot.matrix_to_axis_angle(torch.tensor(m)).numpy(), want, atol=1e-10)
-    np.testing.assert_allclose(
-        rot.matrix_to_axis_angle(torch.tensor(m, dtype=torch.float32)).numpy(), want, atol=1e-5
-    )
+    np.testing.assert_allclose(rot.matrix_to_axis_angle(torch.tensor(m, dtype=torch.float32)).numpy(), want, atol=1e-5)
 
 
 def test_axis_angle_round_trip_is_canonical_like_scipy():
@@ -96,8 +96,9 @@ def test_rot6d_is_the_first_two_columns():
     d6 = rot.matrix_to_rot6d(m)
     np.testing.assert_array_equal(d6[:, :3], m[:, :, 0])
     np.testing.assert_array_equal(d6[:, 3:], m[:, :, 1])
-    np.testing.assert_allclose(rot.axis_angle_to_rot6d(rotvecs()),
-                               rot.matrix_to_rot6d(Rotation.from_rotvec(rotvecs()).as_matrix()), atol=1e-14)
+    np.testing.assert_allclose(
+        rot.axis_angle_to_rot6d(rotvecs()), rot.matrix_to_rot6d(Rotation.from_rotvec(rotvecs()).as_matrix()), atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("as_torch", [False, True])
@@ -108,8 +109,9 @@ def test_rot6d_round_trips(as_torch):
     np.testing.assert_allclose(np.asarray(back), m, atol=1e-12)
     v = rotvecs()
     vv = torch.tensor(v) if as_torch else v
-    np.testing.assert_allclose(np.asarray(rot.rot6d_to_axis_angle(rot.axis_angle_to_rot6d(vv))),
-                               Rotation.from_rotvec(v).as_rotvec(), atol=1e-8)
+    np.testing.assert_allclose(
+        np.asarray(rot.rot6d_to_axis_angle(rot.axis_angle_to_rot6d(vv))), Rotation.from_rotvec(v).as_rotvec(), atol=1e-8
+    )
 
 
 def test_rot6d_gram_schmidt_of_arbitrary_vectors():
@@ -153,8 +155,7 @@ def test_gradcheck_matrix_to_axis_angle():
 
 
 def test_matrix_to_axis_angle_gradient_finite_at_identity_and_pi():
-    x = torch.tensor(np.stack([np.eye(3), Rotation.from_rotvec([np.pi, 0, 0]).as_matrix()]),
-                     requires_grad=True)
+    x = torch.tensor(np.stack([np.eye(3), Rotation.from_rotvec([np.pi, 0, 0]).as_matrix()]), requires_grad=True)
     rot.matrix_to_axis_angle(x).sum().backward()
     assert torch.isfinite(x.grad).all()
 
@@ -181,8 +182,9 @@ def test_forward_kinematics_equals_skeleton_numpy_and_torch():
     pos, glob = rot.smpl_forward_kinematics(poses, trans, return_rotations=True)
     np.testing.assert_allclose(pos, want_pos, atol=1e-12)
     np.testing.assert_allclose(glob, want_rot, atol=1e-12)
-    pos32 = rot.smpl_forward_kinematics(torch.tensor(poses, dtype=torch.float32),
-                                        torch.tensor(trans, dtype=torch.float32))
+    pos32 = rot.smpl_forward_kinematics(
+        torch.tensor(poses, dtype=torch.float32), torch.tensor(trans, dtype=torch.float32)
+    )
     assert pos32.dtype == torch.float32 and pos32.shape == (6, 24, 3)
     np.testing.assert_allclose(pos32.numpy(), want_pos, atol=1e-5)
     pos64 = rot.smpl_forward_kinematics(torch.tensor(poses), torch.tensor(trans))

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from rhythm.core import aist
+from rhythm.core.skeleton import _COCO_FROM_SMPL, SMPL_PELVIS_REST, forward_kinematics, smpl_joints, smpl_translation
 from rhythm.sources import demo
-from rhythm.core.skeleton import (_COCO_FROM_SMPL, SMPL_PELVIS_REST, forward_kinematics, smpl_joints,
-                             smpl_translation)
+
 from conftest import SHARED
 
 SMPL_TREE = SHARED / "aistpp_smpl"
@@ -24,16 +24,20 @@ BODY_SMPL = [_COCO_FROM_SMPL[c] for c in BODY_COCO]
 
 @pytest.fixture(scope="module")
 def official():
-    return (aist.load_motion(aist.motion_path(SMPL_TREE, SEQ)),
-            aist.load_keypoints3d(aist.keypoints3d_path(SMPL_TREE, SEQ), optim=True))
+    return (
+        aist.load_motion(aist.motion_path(SMPL_TREE, SEQ)),
+        aist.load_keypoints3d(aist.keypoints3d_path(SMPL_TREE, SEQ), optim=True),
+    )
 
 
 def test_forward_kinematics_of_the_official_motion_lands_on_its_keypoints(official):
     motion, kp = official
     joints = smpl_joints(motion.poses, motion.trans, motion.scaling)
     err = np.linalg.norm(joints[:, BODY_SMPL] - kp[:, BODY_COCO], axis=-1)
-    print(f"\nofficial FK vs keypoints3d_optim: median {np.median(err):.2f} cm over the 12 body joints, "
-          f"per joint {np.round(np.median(err, axis=0), 2)}")
+    print(
+        f"\nofficial FK vs keypoints3d_optim: median {np.median(err):.2f} cm over the 12 body joints, "
+        f"per joint {np.round(np.median(err, axis=0), 2)}"
+    )
     assert np.median(err) < 1.5
     assert motion.scaling == pytest.approx(90.78, abs=0.01)
     # the pelvis at smpl_trans (the old reading) is 22 cm off, mostly along y
@@ -48,14 +52,22 @@ def test_fit_smpl_gives_back_the_official_motion(official, tmp_path):
 
     motion, _ = official
     out = tmp_path / "fit.pkl"
-    assert cli.main(["fit-smpl", "--keypoints3d", str(aist.keypoints3d_path(SMPL_TREE, SEQ)), "--optim",
-                     "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            ["fit-smpl", "--keypoints3d", str(aist.keypoints3d_path(SMPL_TREE, SEQ)), "--optim", "--out", str(out)]
+        )
+        == 0
+    )
     fit = aist.load_motion(out)
     trans = np.linalg.norm(fit.trans - motion.trans, axis=-1)
-    joints = np.linalg.norm(smpl_joints(fit.poses, fit.trans, fit.scaling)
-                            - smpl_joints(motion.poses, motion.trans, motion.scaling), axis=-1)
-    print(f"\nfit-smpl vs the official motion: smpl_trans median {np.median(trans):.2f} cm, joints median "
-          f"{np.median(joints):.2f} cm (all 24), scaling {fit.scaling:.2f} (official {motion.scaling:.2f})")
+    joints = np.linalg.norm(
+        smpl_joints(fit.poses, fit.trans, fit.scaling) - smpl_joints(motion.poses, motion.trans, motion.scaling),
+        axis=-1,
+    )
+    print(
+        f"\nfit-smpl vs the official motion: smpl_trans median {np.median(trans):.2f} cm, joints median "
+        f"{np.median(joints):.2f} cm (all 24), scaling {fit.scaling:.2f} (official {motion.scaling:.2f})"
+    )
     assert np.median(trans) < 3.0 and np.median(joints) < 2.0
     assert fit.scaling == pytest.approx(motion.scaling, rel=0.01)
 
@@ -93,21 +105,30 @@ def test_smpl_joints_project_onto_the_real_keypoints2d():
 def test_smpl_overlay_draws_on_the_dancer(demo_source, tmp_path):
     import cv2
 
+    from rhythm.core.skeleton import SMPL_BONES
     from rhythm.video.frames import extract_for_video
     from rhythm.video.overlays import OverlayOptions, overlay_keypoints, render_overlays
-    from rhythm.core.skeleton import SMPL_BONES
 
     video = "gBR_sBM_c02_d01_mBR0_ch01"
     frames = tmp_path / "frames"
     extract_for_video(demo_source / "videos" / f"{video}.mp4", demo_source / "annotations", frames)
-    result = render_overlays(frames, demo_source / "annotations", tmp_path / "ov",
-                             OverlayOptions(mode="smpl", limit=4, video=False), progress=False)
+    result = render_overlays(
+        frames,
+        demo_source / "annotations",
+        tmp_path / "ov",
+        OverlayOptions(mode="smpl", limit=4, video=False),
+        progress=False,
+    )
     assert result["pngs"] == 4 and result["outside_fraction"] == 0.0
     joints = overlay_keypoints(demo_source / "annotations", video, "smpl")
     kp2d = aist.load_keypoints2d(aist.keypoints2d_path(demo_source / "annotations", aist.sequence_name(video)))
     assert np.median(np.linalg.norm(joints[:, BODY_SMPL, :2] - kp2d.view("c02")[:, BODY_COCO, :2], axis=-1)) < 2.0
-    changed = np.abs(cv2.imread(str(tmp_path / "ov/000003.png")).astype(int)
-                     - cv2.imread(str(frames / "000003.jpg")).astype(int)).sum(axis=2) > 90
+    changed = (
+        np.abs(
+            cv2.imread(str(tmp_path / "ov/000003.png")).astype(int) - cv2.imread(str(frames / "000003.jpg")).astype(int)
+        ).sum(axis=2)
+        > 90
+    )
     ys, xs = np.nonzero(changed)
     pts = np.stack([xs, ys], axis=1).astype(float)
     best = np.full(len(pts), np.inf)
@@ -138,10 +159,18 @@ def synthetic_smpl_model(path) -> None:
     weights = np.zeros((6890, 24))
     weights[np.arange(6890), owner] = 1.0
     with open(path, "wb") as fh:
-        pickle.dump({"v_template": rest[owner] + offsets, "shapedirs": np.zeros((6890, 3, 10)),
-                     "posedirs": np.zeros((6890, 3, 207)), "J_regressor": regressor, "weights": weights,
-                     "kintree_table": np.stack([np.r_[4294967295, SMPL_PARENTS[1:]], np.arange(24)]),
-                     "f": np.stack([np.arange(0, 6888, 3), np.arange(1, 6889, 3), np.arange(2, 6890, 3)], 1)}, fh)
+        pickle.dump(
+            {
+                "v_template": rest[owner] + offsets,
+                "shapedirs": np.zeros((6890, 3, 10)),
+                "posedirs": np.zeros((6890, 3, 207)),
+                "J_regressor": regressor,
+                "weights": weights,
+                "kintree_table": np.stack([np.r_[4294967295, SMPL_PARENTS[1:]], np.arange(24)]),
+                "f": np.stack([np.arange(0, 6888, 3), np.arange(1, 6889, 3), np.arange(2, 6890, 3)], 1),
+            },
+            fh,
+        )
 
 
 def test_the_convention_is_smpls_own(official, tmp_path):
@@ -155,8 +184,11 @@ def test_the_convention_is_smpls_own(official, tmp_path):
     model = smplx.create(str(tmp_path / "SMPL_NEUTRAL.pkl"), model_type="smpl", batch_size=60)
     poses = torch.as_tensor(motion.poses[:60], dtype=torch.float32)
     with torch.no_grad():
-        out = model(global_orient=poses[:, :3], body_pose=poses[:, 3:],
-                    transl=torch.as_tensor(motion.trans[:60] / motion.scaling, dtype=torch.float32))
+        out = model(
+            global_orient=poses[:, :3],
+            body_pose=poses[:, 3:],
+            transl=torch.as_tensor(motion.trans[:60] / motion.scaling, dtype=torch.float32),
+        )
     ours = smpl_joints(motion.poses[:60], motion.trans[:60], motion.scaling)
     np.testing.assert_allclose(out.joints[:, :24].numpy() * motion.scaling, ours, atol=0.01)  # cm, float32
 
@@ -178,7 +210,24 @@ def test_the_smpl_overlay_draws_the_mesh_with_smplx(demo_source, tmp_path):
     assert mesh.shape == (300, 6890, 2)
     assert np.median(np.linalg.norm(mesh - joints[:, owner, :2], axis=-1)) < 2.0  # px: each cluster at its joint
     extract_for_video(demo_source / "videos" / f"{video}.mp4", anno, tmp_path / "frames")
-    assert cli.main(["overlay", str(tmp_path / "frames"), "--anno-dir", str(anno), "--out", str(tmp_path / "ov"),
-                     "--mode", "smpl", "--smpl-model", str(tmp_path / "SMPL_NEUTRAL.pkl"), "--limit", "2",
-                     "--no-video"]) == 0
+    assert (
+        cli.main(
+            [
+                "overlay",
+                str(tmp_path / "frames"),
+                "--anno-dir",
+                str(anno),
+                "--out",
+                str(tmp_path / "ov"),
+                "--mode",
+                "smpl",
+                "--smpl-model",
+                str(tmp_path / "SMPL_NEUTRAL.pkl"),
+                "--limit",
+                "2",
+                "--no-video",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "ov" / "000001.png").is_file()

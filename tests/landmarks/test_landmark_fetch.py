@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rhythm.sources.download import DownloadOptions
 from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import models
+from rhythm.sources.download import DownloadOptions
 
 from conftest import run
 
@@ -19,8 +19,14 @@ FAST = DownloadOptions(retries=2, backoff_s=0.01, timeout_s=10)
 
 def fake_model(payload: bytes, name="toy") -> models.ModelInfo:
     sha = hashlib.sha256(payload).hexdigest()[:8]
-    return models.ModelInfo(name=name, kind="pose", file=f"{name}-{sha}_20240626.pth", url="unused", sha256=sha,
-                            config=models.RESOURCES / "rtmw3d-l.py")
+    return models.ModelInfo(
+        name=name,
+        kind="pose",
+        file=f"{name}-{sha}_20240626.pth",
+        url="unused",
+        sha256=sha,
+        config=models.RESOURCES / "rtmw3d-l.py",
+    )
 
 
 def test_manifest_names_files_urls_and_hashes():
@@ -56,13 +62,43 @@ def test_fetch_wrong_checksum_writes_nothing(dance_db, tmp_path):
 
 def test_fetch_cli_404_and_checksum_messages(dance_db, tmp_path):
     nano = models.load_manifest()["rtmdet-nano-person"]
-    proc = run([sys.executable, "-m", "rhythm.cli", "models", "fetch", "--only", "rtmdet-nano-person", "--dir",
-                str(tmp_path), "--base-url", f"{dance_db.url}/missing", "--retries", "0"], check=False)
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "rhythm.cli",
+            "models",
+            "fetch",
+            "--only",
+            "rtmdet-nano-person",
+            "--dir",
+            str(tmp_path),
+            "--base-url",
+            f"{dance_db.url}/missing",
+            "--retries",
+            "0",
+        ],
+        check=False,
+    )
     assert proc.returncode == 2
     assert "HTTP 404" in proc.stderr and str((tmp_path / nano.file).resolve()) in proc.stderr
     dance_db.files[nano.file] = b"not the checkpoint"
-    proc = run([sys.executable, "-m", "rhythm.cli", "models", "fetch", "--only", "rtmdet-nano-person", "--dir",
-                str(tmp_path), "--base-url", f"{dance_db.url}/good"], check=False)
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "rhythm.cli",
+            "models",
+            "fetch",
+            "--only",
+            "rtmdet-nano-person",
+            "--dir",
+            str(tmp_path),
+            "--base-url",
+            f"{dance_db.url}/good",
+        ],
+        check=False,
+    )
     assert proc.returncode == 2 and f"expected {nano.sha256}" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 

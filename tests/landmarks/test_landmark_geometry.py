@@ -181,8 +181,9 @@ def test_nms_matches_brute_force_and_is_class_aware():
 
 
 def test_decode_keeps_the_best_boxes_in_image_pixels():
-    p = rtmdet.RTMDetParams(input_size=(64, 64), strides=(8, 16, 32), score_thr=0.05, nms_pre=1000,
-                            iou_threshold=0.6, max_per_img=10)
+    p = rtmdet.RTMDetParams(
+        input_size=(64, 64), strides=(8, 16, 32), score_thr=0.05, nms_pre=1000, iou_threshold=0.6, max_per_img=10
+    )
     cls = [np.full((1, 64 // s, 64 // s), -10.0, np.float32) for s in p.strides]
     dist = [np.full((4, 64 // s, 64 // s), 4.0, np.float32) for s in p.strides]
     cls[0][0, 2, 3] = 3.0  # one confident cell at stride 8: prior (24, 16)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -31,16 +30,17 @@ try:
     import mmpose  # noqa: F401
     import torch
 except ImportError as exc:  # never skip: CI installs the stack (make setup-openmmlab)
-    raise ImportError(f"the OpenMMLab stack is missing ({exc}): run `make setup-openmmlab` "
-                      "(bash envs/install-openmmlab.sh .venv)") from exc
+    raise ImportError(
+        f"the OpenMMLab stack is missing ({exc}): run `make setup-openmmlab` (bash envs/install-openmmlab.sh .venv)"
+    ) from exc
 
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from rhythm.core.errors import RhythmInputError
 from rhythm.landmarks import codec, geometry, rtmdet, rtmw3d
 from rhythm.landmarks.backend import RANDOM_INIT, load_backend, normalize_crops
-from rhythm.landmarks.models import RESOURCES
 from rhythm.landmarks.mmpose_backend import MMPoseBackend, build_model
+from rhythm.landmarks.models import RESOURCES
 
 from conftest import ROOT, SHARED, run
 
@@ -71,7 +71,12 @@ def coco_people(min_area: float = 20000) -> list[tuple[np.ndarray, np.ndarray]]:
         boxes = [a["bbox"] for a in ann["annotations"] if a["image_id"] == image["id"] and a["area"] >= min_area]
         if boxes:
             xywh = np.array(boxes, dtype=np.float64)
-            out.append((cv2.imread(str(COCO / image["file_name"])), np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)))
+            out.append(
+                (
+                    cv2.imread(str(COCO / image["file_name"])),
+                    np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1),
+                )
+            )
     assert out
     return out
 
@@ -104,8 +109,9 @@ def shift_bn(model: torch.nn.Module, bias: float = 2.5) -> None:
             m.bias.data.fill_(bias)
 
 
-def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, seed: int = 0,
-          box_size: float = 4.0) -> None:
+def liven(
+    backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, seed: int = 0, box_size: float = 4.0
+) -> None:
     """Make seeded random weights behave like a network: varied scores, person-sized boxes, varied keypoints.
 
     ``box_size``: box sides come out around ``2 * box_size`` strides of the detector's feature levels."""
@@ -115,9 +121,9 @@ def liven(backend: MMPoseBackend, frames: list[np.ndarray], crops: np.ndarray, s
     head = backend.detector.bbox_head
     for cls, reg in zip(head.rtm_cls, head.rtm_reg):
         fan_in = cls.weight[0].numel()
-        cls.weight.data = torch.randn(cls.weight.shape, generator=g) / fan_in ** 0.5
+        cls.weight.data = torch.randn(cls.weight.shape, generator=g) / fan_in**0.5
         cls.bias.data.fill_(-1.5)
-        reg.weight.data = torch.randn(reg.weight.shape, generator=g) * 0.3 / fan_in ** 0.5
+        reg.weight.data = torch.randn(reg.weight.shape, generator=g) * 0.3 / fan_in**0.5
         reg.bias.data.fill_(np.log(box_size) + 0.1 if head.exp_on_reg else box_size)
     batch, _ = rtmdet.preprocess(frames, backend.det_params)
     calibrate_bn(backend.detector, lambda: head(backend.detector.extract_feat(torch.from_numpy(batch))))
@@ -137,9 +143,16 @@ def save_openmmlab_checkpoint(model: torch.nn.Module, path: Path) -> Path:
 # ----------------------------------------------------------------------------- RTMW3D in MMPose's registry
 
 
-@pytest.mark.parametrize("config, shapes", [("rtmw3d-l.py", "rtmw3d-l"), ("rtmw3d-x.py", "rtmw3d-x"),
-                                            ("rtmdet-m.py", "rtmdet-m_coco"), ("rtmdet-m_person.py", "rtmdet-m_person"),
-                                            ("rtmdet-nano_person.py", "rtmdet-nano_person")])
+@pytest.mark.parametrize(
+    "config, shapes",
+    [
+        ("rtmw3d-l.py", "rtmw3d-l"),
+        ("rtmw3d-x.py", "rtmw3d-x"),
+        ("rtmdet-m.py", "rtmdet-m_coco"),
+        ("rtmdet-m_person.py", "rtmdet-m_person"),
+        ("rtmdet-nano_person.py", "rtmdet-nano_person"),
+    ],
+)
 def test_configs_build_the_released_checkpoint_layout(config, shapes):
     """Keys and shapes of the built models equal the released checkpoints' (dumped in tests/data)."""
     from mmengine.config import Config
@@ -171,8 +184,17 @@ def test_codec_matches_mmpose_2d_maximum_and_builds_from_registry():
     bins, scores = codec.simcc_maximum(x, y, z)
     locs, vals = get_simcc_maximum(x, y)
     assert np.array_equal(bins[..., :2], locs) and np.array_equal(scores, vals)
-    built = KEYPOINT_CODECS.build(dict(type="SimCC3DLabel", input_size=(288, 384, 288), sigma=(6.0, 6.93, 6.0),
-                                       simcc_split_ratio=2.0, normalize=False, use_dark=False, root_index=(11, 12)))
+    built = KEYPOINT_CODECS.build(
+        dict(
+            type="SimCC3DLabel",
+            input_size=(288, 384, 288),
+            sigma=(6.0, 6.93, 6.0),
+            simcc_split_ratio=2.0,
+            normalize=False,
+            use_dark=False,
+            root_index=(11, 12),
+        )
+    )
     for a, b in zip(built.decode(x, y, z), codec.decode(x, y, z)):
         assert np.array_equal(a, b)
     placeholder = built.encode(np.zeros([]))  # what MMPose's inference pipeline asks for
@@ -191,8 +213,9 @@ def test_released_inference_path_through_mmpose(tmp_path):
     image, boxes = coco_people()[0]
     with DefaultScope.overwrite_default_scope("mmpose"):
         pipeline = Compose(cfg.test_pipeline)
-        data = [pipeline(dict(img=image, bbox=b[None].astype(np.float32), bbox_score=np.ones(1, np.float32)))
-                for b in boxes]
+        data = [
+            pipeline(dict(img=image, bbox=b[None].astype(np.float32), bbox_score=np.ones(1, np.float32))) for b in boxes
+        ]
         for mode in ("2d", "3d"):
             model.test_cfg["mode"] = mode
             with torch.no_grad():
@@ -249,8 +272,12 @@ def test_numpy_decode_matches_mmdetection_post_processing(config):
         dist = [np.abs(rng.normal(3, 2, (1, 4, size // s, size // s))).astype(np.float32) * s for s in p.strides]
         meta = dict(img_shape=(size, size), scale_factor=scale_factor, ori_shape=(540, 960))
         with torch.no_grad():
-            res = model.bbox_head.predict_by_feat([torch.from_numpy(c) for c in cls], [torch.from_numpy(d) for d in dist],
-                                                  batch_img_metas=[meta], rescale=True)[0]
+            res = model.bbox_head.predict_by_feat(
+                [torch.from_numpy(c) for c in cls],
+                [torch.from_numpy(d) for d in dist],
+                batch_img_metas=[meta],
+                rescale=True,
+            )[0]
         boxes, scores, labels = rtmdet.decode([c[0] for c in cls], [d[0] for d in dist], scale_factor, p)
         assert len(boxes) == len(res.bboxes) > 10
         assert np.array_equal(labels, res.labels.numpy())
@@ -266,8 +293,12 @@ def test_numpy_nms_matches_mmcv_batched_nms():
         xy = rng.uniform(0, 600, (n, 2))
         boxes = np.concatenate([xy, xy + rng.uniform(5, 200, (n, 2))], 1).astype(np.float32)
         scores, labels = rng.random(n).astype(np.float32), rng.integers(0, classes, n)
-        _, keep = batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(labels),
-                              dict(type="nms", iou_threshold=0.65))
+        _, keep = batched_nms(
+            torch.from_numpy(boxes),
+            torch.from_numpy(scores),
+            torch.from_numpy(labels),
+            dict(type="nms", iou_threshold=0.65),
+        )
         ours = rtmdet.batched_nms(boxes, scores, labels, 0.65, max_keep)
         assert np.array_equal(ours, keep.numpy()[:max_keep])
 
@@ -311,18 +342,50 @@ def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("landmark_models")
     narrow = out / "rtmw3d-narrow.py"
     narrow.write_text(NARROW_POSE.format(base=str(RESOURCES / "rtmw3d-l.py")))
-    backend = MMPoseBackend(RANDOM_INIT, RANDOM_INIT, det_config="rtmdet-nano-person", pose_config=narrow,
-                            device="cpu", batch_size=4, det_score_thr=0.3)
+    backend = MMPoseBackend(
+        RANDOM_INIT,
+        RANDOM_INIT,
+        det_config="rtmdet-nano-person",
+        pose_config=narrow,
+        device="cpu",
+        batch_size=4,
+        det_score_thr=0.3,
+    )
     people = coco_people()
     frames = [img for img, _ in people] + video_frames(1)
     crops = np.concatenate([geometry.warp_crops(img, *geometry.crop_boxes(b)) for img, b in people])
     liven(backend, frames, crops)
     det_ckpt = save_openmmlab_checkpoint(backend.detector, out / "detector.pth")
     pose_ckpt = save_openmmlab_checkpoint(backend.pose_model, out / "pose.pth")
-    run([sys.executable, "-m", "rhythm.cli", "models", "export", "--detector", str(det_ckpt), "--pose", str(pose_ckpt),
-         "--det-config", "rtmdet-nano-person", "--pose-config", str(narrow), "--out", str(out / "onnx")])
-    mm = load_backend("mmpose", det_ckpt, pose_ckpt, det_config="rtmdet-nano-person", pose_config=narrow,
-                      device="cpu", batch_size=4, det_score_thr=0.3)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "rhythm.cli",
+            "models",
+            "export",
+            "--detector",
+            str(det_ckpt),
+            "--pose",
+            str(pose_ckpt),
+            "--det-config",
+            "rtmdet-nano-person",
+            "--pose-config",
+            str(narrow),
+            "--out",
+            str(out / "onnx"),
+        ]
+    )
+    mm = load_backend(
+        "mmpose",
+        det_ckpt,
+        pose_ckpt,
+        det_config="rtmdet-nano-person",
+        pose_config=narrow,
+        device="cpu",
+        batch_size=4,
+        det_score_thr=0.3,
+    )
     return out / "onnx", mm
 
 
@@ -350,8 +413,9 @@ def test_mmpose_and_onnx_backends_agree(exported):
     both backends share the crop and decoding code).
     """
     onnx_dir, mm = exported
-    ox = load_backend("onnx", onnx_dir / "detector.onnx", onnx_dir / "pose.onnx", device="cpu", batch_size=3,
-                      det_score_thr=0.3)
+    ox = load_backend(
+        "onnx", onnx_dir / "detector.onnx", onnx_dir / "pose.onnx", device="cpu", batch_size=3, det_score_thr=0.3
+    )
     assert (mm.name, mm.device, ox.name, ox.device) == ("mmpose", "cpu", "onnx", "CPUExecutionProvider")
     people = coco_people()
     frames = [img for img, _ in people] + video_frames(2)
@@ -367,9 +431,8 @@ def test_mmpose_and_onnx_backends_agree(exported):
             assert abs(s2[nearest] - score) < 5e-3
     assert worst_box < 1e-3
     # pose: the annotated person boxes (COCO) plus the detector's boxes on the video frames, batched across frames
-    boxes = [b for _, b in people] + [b[:2] for b, _ in det_mm[len(people):]]
-    crops = np.concatenate([geometry.warp_crops(f, *geometry.crop_boxes(b))
-                            for f, b in zip(frames, boxes) if len(b)])
+    boxes = [b for _, b in people] + [b[:2] for b, _ in det_mm[len(people) :]]
+    crops = np.concatenate([geometry.warp_crops(f, *geometry.crop_boxes(b)) for f, b in zip(frames, boxes) if len(b)])
     logits_mm, logits_ox = mm.pose_logits(crops), ox.pose_logits(crops)
     scale = max(np.abs(a).max() for a in logits_mm)
     logit_diff = max(np.abs(a - b).max() for a, b in zip(logits_mm, logits_ox)) / scale
@@ -388,9 +451,11 @@ def test_mmpose_and_onnx_backends_agree(exported):
         same = ~tie.any(-1)
         worst = max(worst, np.abs(a.keypoints[same, :2] - b.keypoints[same, :2]).max() / max(frame.shape[:2]))
         assert np.abs(a.keypoints[same, 2] - b.keypoints[same, 2]).max() < 1e-3 * codec.Z_RANGE
-    print(f"mmpose vs onnx: boxes within {worst_box:.2e} and keypoints within {worst:.2e} of the image size, "
-          f"logits within {logit_diff:.2e} of their range, {int(tied.any(-1).sum())} of "
-          f"{tied.shape[0] * tied.shape[1]} keypoints on float-precision ties")
+    print(
+        f"mmpose vs onnx: boxes within {worst_box:.2e} and keypoints within {worst:.2e} of the image size, "
+        f"logits within {logit_diff:.2e} of their range, {int(tied.any(-1).sum())} of "
+        f"{tied.shape[0] * tied.shape[1]} keypoints on float-precision ties"
+    )
     assert worst < 1e-3
     # keypoints vary with the image (the comparison compares something)
     all_kp = np.stack([p.keypoints for ps in est_mm for p in ps])
@@ -415,8 +480,8 @@ def test_onnx_backend_runs_without_torch_or_mmcv(exported):
         sys.meta_path.insert(0, Block())
         import cv2, numpy as np
         from rhythm.landmarks.backend import load_backend
-        be = load_backend("onnx", {str(onnx_dir / 'detector.onnx')!r}, {str(onnx_dir / 'pose.onnx')!r}, device="cpu")
-        image = cv2.imread({str(COCO / '000000196141.jpg')!r})
+        be = load_backend("onnx", {str(onnx_dir / "detector.onnx")!r}, {str(onnx_dir / "pose.onnx")!r}, device="cpu")
+        image = cv2.imread({str(COCO / "000000196141.jpg")!r})
         boxes, scores = be.detect([image])[0]
         people = be.estimate([image], [np.array({boxes.tolist()!r})])[0]
         assert not BLOCKED & {{m.split(".")[0] for m in sys.modules}}

@@ -16,8 +16,7 @@ from rhythm.core.errors import RhythmInputError
 from rhythm.core.ffmpeg import probe_video, run_ffmpeg
 from rhythm.landmarks.keypoints import DANCE_85, WHOLEBODY_KEYPOINTS, resolve_selection
 from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
-from rhythm.landmarks.stage import (LandmarkOptions, choose_person, landmarks_for_video, read_manifest,
-                                    run_landmarks)
+from rhythm.landmarks.stage import LandmarkOptions, choose_person, landmarks_for_video, read_manifest, run_landmarks
 from rhythm.landmarks.validate import check_array, validate_dir
 
 
@@ -56,7 +55,7 @@ class ScriptedBackend:
     def estimate(self, frames, boxes):
         self.calls.append(("estimate", sum(len(b) for b in boxes)))
         result = []
-        for f, bs in zip(frames, boxes):
+        for _f, bs in zip(frames, boxes):
             persons = []
             for b in bs:
                 kp = np.zeros((133, 3))
@@ -72,8 +71,23 @@ class ScriptedBackend:
 def grey_video(tmp_path_factory):
     """1.8 s at 60 fps (108 frames), 64x48, frame n a solid grey of luma 16 + 2n (so a backend tells frames apart)."""
     path = tmp_path_factory.mktemp("lm") / "grey.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "color=c=black:s=64x48:r=60:d=1.8", "-vf", "geq=lum='16+2*N':cb=128:cr=128",
-                "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", str(path)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=64x48:r=60:d=1.8",
+            "-vf",
+            "geq=lum='16+2*N':cb=128:cr=128",
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            "-pix_fmt",
+            "yuv444p",
+            str(path),
+        ]
+    )
     return path
 
 
@@ -125,7 +139,9 @@ def _script(n):
 
 def test_stage_rows_normalised_nan_for_nobody_and_tracked(grey_video, tmp_path):
     backend = ScriptedBackend(_script)
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="track", batch_frames=7)
+    opts = LandmarkOptions(
+        sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="track", batch_frames=7
+    )
     report = landmarks_for_video(grey_video, tmp_path / "g.npy", backend, opts)
     rows = np.load(tmp_path / "g.npy")
     assert rows.shape == (108, 85, 4) and rows.dtype == np.float32
@@ -140,8 +156,11 @@ def test_stage_rows_normalised_nan_for_nobody_and_tracked(grey_video, tmp_path):
     assert rows[25, 0, 0] == pytest.approx(8 / 64)  # tracked: the dancer, not the higher-scoring bystander
     assert report["frames_without_person"] == 5 and report["frames_with_several_people"] == 10
     assert report["max_people"] == 2 and report["status"] == "ok"
-    best = run_landmarks(grey_video, ScriptedBackend(_script), LandmarkOptions(
-        sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="best"))[0]
+    best = run_landmarks(
+        grey_video,
+        ScriptedBackend(_script),
+        LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="best"),
+    )[0]
     assert best[25, 0, 0] == pytest.approx(40 / 64)
     assert ("estimate", 7) in backend.calls  # crops of a batch of frames in one call
 
@@ -149,8 +168,9 @@ def test_stage_rows_normalised_nan_for_nobody_and_tracked(grey_video, tmp_path):
 def test_skip_policy_skips_the_whole_segment(grey_video, tmp_path):
     import json
 
-    report = landmarks_for_video(grey_video, tmp_path / "s.npy", ScriptedBackend(_script),
-                                 LandmarkOptions(policy="skip"), segment="grey-000")
+    report = landmarks_for_video(
+        grey_video, tmp_path / "s.npy", ScriptedBackend(_script), LandmarkOptions(policy="skip"), segment="grey-000"
+    )
     assert np.load(tmp_path / "s.npy").shape == (0, 85, 4)
     saved = json.loads((tmp_path / "s.json").read_text())
     assert saved["status"] == "skipped" and "2 people" in saved["reason"] and saved["segment"] == "grey-000"
@@ -162,7 +182,10 @@ def test_manifest_reads_ours_and_the_seeds_columns(tmp_path):
     ours.write_text("video,start,end\nclip.mp4,0.0,1.5\nclip.mp4,2,3\nother,0,1\n")
     segs = read_manifest(ours)
     assert [(s.name, s.video, s.start_s, s.end_s) for s in segs] == [
-        ("clip-000", "clip", 0.0, 1.5), ("clip-001", "clip", 2.0, 3.0), ("other-000", "other", 0.0, 1.0)]
+        ("clip-000", "clip", 0.0, 1.5),
+        ("clip-001", "clip", 2.0, 3.0),
+        ("other-000", "other", 0.0, 1.0),
+    ]
     seed = tmp_path / "seed.csv"
     seed.write_text("VIDEO_NAME,SENTENCE_NAME,START_REALIGNED,END_REALIGNED\nabc123,abc123-007,1.2,3.4\n")
     assert read_manifest(seed)[0] == type(segs[0])("abc123-007", "abc123", 1.2, 3.4)
@@ -200,8 +223,12 @@ def test_people_policy_tracks_a_duet_with_stable_slots(grey_video, tmp_path):
     """Up to N people: slot 0 is the dancer throughout (her 5-frame absence interpolated), slot 1 the visitor."""
     from rhythm.people.tracking import TrackOptions
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
-                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    opts = LandmarkOptions(
+        sampling=SamplingOptions(reduce_fps_to=None),
+        kpt_threshold=0.0,
+        policy="people",
+        tracking=TrackOptions(max_people=2, smoothing="none"),
+    )
     report = landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
     rows = np.load(tmp_path / "duet.npy")
     assert rows.shape == (108, 2, 85, 4)
@@ -227,8 +254,12 @@ def test_people_policy_takes_the_detector_scores_when_estimate_has_none(grey_vid
                     p.box_score = float("nan")
             return result
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
-                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    opts = LandmarkOptions(
+        sampling=SamplingOptions(reduce_fps_to=None),
+        kpt_threshold=0.0,
+        policy="people",
+        tracking=TrackOptions(max_people=2, smoothing="none"),
+    )
     rows, report = run_landmarks(grey_video, Unscored(_script), opts)
     assert np.isfinite(rows[:, 0]).all() and np.isfinite(rows[20:30, 1]).all()
     assert report["tracking"]["people_found"] == 2
@@ -238,18 +269,25 @@ def test_landmark_overlay_colours_each_tracked_person(grey_video, tmp_path):
     import subprocess
 
     from rhythm.core.ffmpeg import ffmpeg_exe
-    from rhythm.video.overlays import render_landmark_overlay, track_colour
     from rhythm.people.tracking import TrackOptions
+    from rhythm.video.overlays import render_landmark_overlay, track_colour
 
-    opts = LandmarkOptions(sampling=SamplingOptions(reduce_fps_to=None), kpt_threshold=0.0, policy="people",
-                           tracking=TrackOptions(max_people=2, smoothing="none"))
+    opts = LandmarkOptions(
+        sampling=SamplingOptions(reduce_fps_to=None),
+        kpt_threshold=0.0,
+        policy="people",
+        tracking=TrackOptions(max_people=2, smoothing="none"),
+    )
     landmarks_for_video(grey_video, tmp_path / "duet.npy", ScriptedBackend(_script), opts)
     # (the scripted body keypoints score 0 after clipping: draw them all)
     result = render_landmark_overlay(grey_video, tmp_path / "duet.npy", tmp_path / "duet.mp4", min_confidence=0.0)
     assert result == {"video": "grey", "frames": 108, "people": 2}
     assert probe_video(tmp_path / "duet.mp4").num_frames == 108
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "duet.mp4"), "-f", "rawvideo",
-                          "-pix_fmt", "bgr24", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "duet.mp4"), "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(108, 48, 64, 3).astype(int)
 
     def distance(frame, colour, x0, x1):  # closest pixel over the person's box (a small, chroma-subsampled video)

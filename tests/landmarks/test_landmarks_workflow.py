@@ -53,8 +53,9 @@ def job_counts(output: str) -> dict[str, int]:
 def test_missing_weights_auto_omits_the_stage_and_true_fails_at_once(demo_source, tmp_path):
     proc = dry_run(tmp_path, demo_config(demo_source, models_dir=str(tmp_path / "none")))
     assert job_counts(proc.stdout) == {"all": 1}  # no landmark jobs, no error
-    proc = dry_run(tmp_path, demo_config(demo_source, enabled=True, backend="onnx",
-                                         models_dir=str(tmp_path / "none")), check=False)
+    proc = dry_run(
+        tmp_path, demo_config(demo_source, enabled=True, backend="onnx", models_dir=str(tmp_path / "none")), check=False
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "landmarks.enabled is true but the model weights are not there" in text
     assert "rhythm models export --detector rtmdet-m-person" in text and "rhythm models fetch" in text
@@ -63,14 +64,16 @@ def test_missing_weights_auto_omits_the_stage_and_true_fails_at_once(demo_source
 @pytest.fixture(scope="module")
 def livened_onnx(tmp_path_factory):
     """RTMDet-nano + full-size RTMW3D-L with livened random weights, as .pth, exported by the CLI."""
+    from test_landmark_models import coco_people, liven, save_openmmlab_checkpoint, video_frames
+
     from rhythm.landmarks import geometry
     from rhythm.landmarks.backend import RANDOM_INIT
     from rhythm.landmarks.mmpose_backend import MMPoseBackend
-    from test_landmark_models import coco_people, liven, save_openmmlab_checkpoint, video_frames
 
     out = tmp_path_factory.mktemp("landmark_weights")
-    backend = MMPoseBackend(RANDOM_INIT, RANDOM_INIT, det_config="rtmdet-nano-person", pose_config="rtmw3d-l",
-                            device="cpu")
+    backend = MMPoseBackend(
+        RANDOM_INIT, RANDOM_INIT, det_config="rtmdet-nano-person", pose_config="rtmw3d-l", device="cpu"
+    )
     people = coco_people()
     frames = [img for img, _ in people] + video_frames(2)
     crops = np.concatenate([geometry.warp_crops(img, *geometry.crop_boxes(b)) for img, b in people])
@@ -78,8 +81,25 @@ def livened_onnx(tmp_path_factory):
     det = save_openmmlab_checkpoint(backend.detector, out / "nano-livened.pth")
     pose = save_openmmlab_checkpoint(backend.pose_model, out / "rtmw3d-l-livened.pth")
     models = out / "models"
-    proc = run([sys.executable, "-m", "rhythm.cli", "models", "export", "--detector", str(det), "--det-config",
-                "rtmdet-nano-person", "--pose", str(pose), "--pose-config", "rtmw3d-l", "--out", str(models)])
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "rhythm.cli",
+            "models",
+            "export",
+            "--detector",
+            str(det),
+            "--det-config",
+            "rtmdet-nano-person",
+            "--pose",
+            str(pose),
+            "--pose-config",
+            "rtmw3d-l",
+            "--out",
+            str(models),
+        ]
+    )
     assert proc.stdout.split() == [str(models / "nano-livened.onnx"), str(models / "rtmw3d-l-livened.onnx")]
     return models
 
@@ -87,9 +107,21 @@ def livened_onnx(tmp_path_factory):
 def test_landmarks_rules_on_the_demo_videos(demo_source, livened_onnx, tmp_path):
     manifest = tmp_path / "segments.csv"
     manifest.write_text("video,start,end,name\ngBR_sBM_c02_d01_mBR0_ch01,1.0,2.5,duet-intro\n")
-    config = demo_config(demo_source, enabled="auto", backend="onnx", device="cpu", models_dir=str(livened_onnx),
-                         detector="nano-livened.onnx", pose="rtmw3d-l-livened.onnx", batch_size=8, batch_frames=8,
-                         reduce_fps_to=5, cameras=["c01"], max_videos=2, manifest=str(manifest))
+    config = demo_config(
+        demo_source,
+        enabled="auto",
+        backend="onnx",
+        device="cpu",
+        models_dir=str(livened_onnx),
+        detector="nano-livened.onnx",
+        pose="rtmw3d-l-livened.onnx",
+        batch_size=8,
+        batch_frames=8,
+        reduce_fps_to=5,
+        cameras=["c01"],
+        max_videos=2,
+        manifest=str(manifest),
+    )
     proc = dry_run(tmp_path, config)
     # the videos are read in place: no link jobs
     assert job_counts(proc.stdout) == {"all": 1, "landmarks": 2, "landmarks_segment": 1, "landmarks_validate": 1}

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from rhythm.model import metrics, motion_features
 from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.model import metrics, motion_features
 
 DT = 1.0 / 60
 
@@ -85,12 +85,18 @@ def ref_kinetic(positions: np.ndarray, frame_time: float = DT, precedence_slip: 
 
 
 NAMES = list(motion_features._MANUAL_JOINTS)
-HL = np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
-                    - np.array([4.54445392e-01, 2.21158922e-01, -4.10167128e-02]))
-SW = np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
-                    - np.array([-1.91692337e-01, 2.36928746e-01, -1.23055102e-02]))
-HW = np.linalg.norm(np.array([5.64076714e-02, -3.23069185e-01, 1.09197125e-02])
-                    - np.array([-6.24834076e-02, -3.31302464e-01, 1.50412619e-02]))
+HL = np.linalg.norm(
+    np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
+    - np.array([4.54445392e-01, 2.21158922e-01, -4.10167128e-02])
+)
+SW = np.linalg.norm(
+    np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
+    - np.array([-1.91692337e-01, 2.36928746e-01, -1.23055102e-02])
+)
+HW = np.linalg.norm(
+    np.array([5.64076714e-02, -3.23069185e-01, 1.09197125e-02])
+    - np.array([-6.24834076e-02, -3.31302464e-01, 1.50412619e-02])
+)
 
 
 def ref_geometric(positions: np.ndarray) -> np.ndarray:
@@ -141,40 +147,42 @@ def ref_geometric(positions: np.ndarray) -> np.ndarray:
         def fast(j, th):
             return np.linalg.norm(p(j) - q(j)) / tpf > th
 
-        rows.append([
-            nmove("neck", "rhip", "lhip", "rwrist", 1.8 * HL),
-            nmove("neck", "lhip", "rhip", "lwrist", 1.8 * HL),
-            nplane("chest", "neck", "neck", "rwrist", 0.2 * HL),
-            nplane("chest", "neck", "neck", "lwrist", 0.2 * HL),
-            move("belly", "chest", "chest", "rwrist", 1.8 * HL),
-            move("belly", "chest", "chest", "lwrist", 1.8 * HL),
-            angle("relbow", "rshoulder", "relbow", "rwrist", [0, 110]),
-            angle("lelbow", "lshoulder", "lelbow", "lwrist", [0, 110]),
-            nplane("lshoulder", "rshoulder", "lwrist", "rwrist", 2.5 * SW),
-            move("lwrist", "rwrist", "rwrist", "lwrist", 1.4 * HL),
-            move("rwrist", "root", "lwrist", "root", 1.4 * HL),
-            move("lwrist", "root", "rwrist", "root", 1.4 * HL),
-            fast("rwrist", 2.5 * HL),
-            fast("lwrist", 2.5 * HL),
-            plane("root", "lhip", "ltoes", "rankle", 0.38 * HL),
-            plane("root", "rhip", "rtoes", "lankle", 0.38 * HL),
-            nplane("zero", "y_unit", "y_min", "rankle", 1.2 * HL),
-            nplane("zero", "y_unit", "y_min", "lankle", 1.2 * HL),
-            nplane("lhip", "rhip", "lankle", "rankle", 2.1 * HW),
-            angle("rknee", "rhip", "rknee", "rankle", [0, 110]),
-            angle("lknee", "lhip", "lknee", "lankle", [0, 110]),
-            fast("rankle", 2.5 * HL),
-            fast("lankle", 2.5 * HL),
-            angle("neck", "root", "rshoulder", "relbow", [25, 180]),
-            angle("neck", "root", "lshoulder", "lelbow", [25, 180]),
-            angle("neck", "root", "rhip", "rknee", [50, 180]),
-            angle("neck", "root", "lhip", "lknee", [50, 180]),
-            plane("rankle", "neck", "lankle", "root", 0.5 * HL),
-            angle("neck", "root", "zero", "y_unit", [70, 110]),
-            nplane("zero", "minus_y_unit", "y_min", "rwrist", -1.2 * HL),
-            nplane("zero", "minus_y_unit", "y_min", "lwrist", -1.2 * HL),
-            fast("root", 2.3 * HL),
-        ])
+        rows.append(
+            [
+                nmove("neck", "rhip", "lhip", "rwrist", 1.8 * HL),
+                nmove("neck", "lhip", "rhip", "lwrist", 1.8 * HL),
+                nplane("chest", "neck", "neck", "rwrist", 0.2 * HL),
+                nplane("chest", "neck", "neck", "lwrist", 0.2 * HL),
+                move("belly", "chest", "chest", "rwrist", 1.8 * HL),
+                move("belly", "chest", "chest", "lwrist", 1.8 * HL),
+                angle("relbow", "rshoulder", "relbow", "rwrist", [0, 110]),
+                angle("lelbow", "lshoulder", "lelbow", "lwrist", [0, 110]),
+                nplane("lshoulder", "rshoulder", "lwrist", "rwrist", 2.5 * SW),
+                move("lwrist", "rwrist", "rwrist", "lwrist", 1.4 * HL),
+                move("rwrist", "root", "lwrist", "root", 1.4 * HL),
+                move("lwrist", "root", "rwrist", "root", 1.4 * HL),
+                fast("rwrist", 2.5 * HL),
+                fast("lwrist", 2.5 * HL),
+                plane("root", "lhip", "ltoes", "rankle", 0.38 * HL),
+                plane("root", "rhip", "rtoes", "lankle", 0.38 * HL),
+                nplane("zero", "y_unit", "y_min", "rankle", 1.2 * HL),
+                nplane("zero", "y_unit", "y_min", "lankle", 1.2 * HL),
+                nplane("lhip", "rhip", "lankle", "rankle", 2.1 * HW),
+                angle("rknee", "rhip", "rknee", "rankle", [0, 110]),
+                angle("lknee", "lhip", "lknee", "lankle", [0, 110]),
+                fast("rankle", 2.5 * HL),
+                fast("lankle", 2.5 * HL),
+                angle("neck", "root", "rshoulder", "relbow", [25, 180]),
+                angle("neck", "root", "lshoulder", "lelbow", [25, 180]),
+                angle("neck", "root", "rhip", "rknee", [50, 180]),
+                angle("neck", "root", "lhip", "lknee", [50, 180]),
+                plane("rankle", "neck", "lankle", "root", 0.5 * HL),
+                angle("neck", "root", "zero", "y_unit", [70, 110]),
+                nplane("zero", "minus_y_unit", "y_min", "rwrist", -1.2 * HL),
+                nplane("zero", "minus_y_unit", "y_min", "lwrist", -1.2 * HL),
+                fast("root", 2.3 * HL),
+            ]
+        )
     return np.array(rows, dtype=np.float32).mean(axis=0)
 
 
@@ -216,7 +224,9 @@ def test_kinetic_reference_depends_on_position_so_the_start_root_is_subtracted()
     # ... and the corrected acceleration does not care.
     np.testing.assert_allclose(
         metrics.kinetic_features(moved, reference=False, subtract_start_root=False),
-        metrics.kinetic_features(motion, reference=False, subtract_start_root=False), rtol=1e-4, atol=1e-3,
+        metrics.kinetic_features(motion, reference=False, subtract_start_root=False),
+        rtol=1e-4,
+        atol=1e-3,
     )
 
 
@@ -414,8 +424,9 @@ def naive_motion_beats(motion: np.ndarray, sigma: float = 5.0) -> list[int]:
             i = -i - 1 if i < 0 else 2 * n - i - 1
         return i
 
-    smooth = [sum(w * speed[reflect(i + o)] for w, o in zip(weights, range(-radius, radius + 1))) / total
-              for i in range(n)]
+    smooth = [
+        sum(w * speed[reflect(i + o)] for w, o in zip(weights, range(-radius, radius + 1))) / total for i in range(n)
+    ]
     return [i for i in range(1, n - 1) if smooth[i] < smooth[i - 1] and smooth[i] < smooth[i + 1]]
 
 
@@ -454,8 +465,12 @@ def test_pfc_hand_computed():
     m[:, 0, 0] = [0, 0, 1, 3]
     m[:, 0, 2] = [0, 0, 0, 2]
     # Horizontal steps (x, y) per frame for frames 1->2 and 2->3; the 0->1 step and z are ignored.
-    steps = {7: [(0.1, 0.0), (0.0, 0.05)], 10: [(0.0, 0.3), (0.2, 0.0)],
-             8: [(0.2, 0.0), (0.0, 0.3)], 11: [(0.0, 0.4), (0.1, 0.0)]}
+    steps = {
+        7: [(0.1, 0.0), (0.0, 0.05)],
+        10: [(0.0, 0.3), (0.2, 0.0)],
+        8: [(0.2, 0.0), (0.0, 0.3)],
+        11: [(0.0, 0.4), (0.1, 0.0)],
+    }
     for joint, (s1, s2) in steps.items():
         m[1, joint, :2] = (5.0, 5.0)  # an irrelevant jump from frame 0
         m[2, joint, :2] = m[1, joint, :2] + s1
@@ -482,17 +497,20 @@ def test_pfc_y_up_input_is_rotated_to_z_up():
     yup = np.cumsum(rng.normal(scale=0.05, size=(16, 24, 3)), axis=0)
     zup = metrics.y_up_to_z_up(yup)
     assert metrics.physical_foot_contact(yup, fps=30) == pytest.approx(
-        metrics.physical_foot_contact(zup, fps=30, up_axis="z"))
+        metrics.physical_foot_contact(zup, fps=30, up_axis="z")
+    )
     # Up really is y: moving the root up and down in y changes the clamp, in z it would not.
     assert metrics.physical_foot_contact(yup, fps=30) != pytest.approx(
-        metrics.physical_foot_contact(yup, fps=30, up_axis="z"))
+        metrics.physical_foot_contact(yup, fps=30, up_axis="z")
+    )
 
 
 def test_pfc_resamples_60_fps_to_edge_30():
     rng = np.random.default_rng(3)
     motion = np.cumsum(rng.normal(scale=0.02, size=(60, 24, 3)), axis=0)
     assert metrics.physical_foot_contact(motion, fps=60) == pytest.approx(
-        metrics.physical_foot_contact(motion[::2], fps=30))
+        metrics.physical_foot_contact(motion[::2], fps=30)
+    )
     with pytest.raises(ValueError, match="multiple of 30"):
         metrics.physical_foot_contact(motion, fps=50)
 
@@ -505,8 +523,20 @@ def test_dance_metrics_on_sets():
     pred = [random_motion(40, seed=100 + s) for s in range(4)]
     beats = [[10, 20, 30]] * 4
     out = metrics.dance_metrics(pred, gt, beats, ground_truth_beats=[[10, 20, 30]] * 6)
-    assert set(out) >= {"fid_k", "fid_g", "div_k", "div_g", "div_k_gt", "div_g_gt", "bas", "bas_gt",
-                        "pfc", "pfc_gt", "num_predicted", "num_ground_truth"}
+    assert set(out) >= {
+        "fid_k",
+        "fid_g",
+        "div_k",
+        "div_g",
+        "div_k_gt",
+        "div_g_gt",
+        "bas",
+        "bas_gt",
+        "pfc",
+        "pfc_gt",
+        "num_predicted",
+        "num_ground_truth",
+    }
     kin_p = np.stack([metrics.kinetic_features(m) for m in pred])
     kin_g = np.stack([metrics.kinetic_features(m) for m in gt])
     assert out["fid_k"] == pytest.approx(metrics.feature_scores(kin_p, kin_g)["fid"])

@@ -19,11 +19,12 @@ import pytest
 import torch
 import yaml
 
-from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.audio.features import features_for_file
+from rhythm.core import aist
 from rhythm.model.config import ModelConfig, TrainingRun, load_training_run
 from rhythm.motion.poses import pose_npy, smpl_npy
+from rhythm.sources import demo
+
 from conftest import SHARED, run
 
 pytestmark = pytest.mark.model
@@ -33,11 +34,20 @@ TRAIN_SEQS = ["gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02", "gPO_s
 VAL_SEQS = ["gBR_sBM_cAll_d03_mBR3_ch01", "gBR_sBM_cAll_d04_mBR3_ch02"]
 
 TINY = {
-    "enabled": True, "fps": 30, "window_s": 1.0,
+    "enabled": True,
+    "fps": 30,
+    "window_s": 1.0,
     "network": {"dim": 32, "layers": 2, "heads": 4},
     "diffusion": {"sampling_steps": 10, "guidance": 1.0},
-    "training": {"steps": 40, "batch_size": 8, "lr": 2e-3, "warmup_steps": 10, "checkpoint_every": 20,
-                 "val_every": 20, "log_every": 10},
+    "training": {
+        "steps": 40,
+        "batch_size": 8,
+        "lr": 2e-3,
+        "warmup_steps": 10,
+        "checkpoint_every": 20,
+        "val_every": 20,
+        "log_every": 10,
+    },
 }
 
 
@@ -69,15 +79,26 @@ def results(demo_source, tmp_path_factory) -> Path:
         times = demo.MUSIC_OFFSET_S + np.arange(20) * 60.0 / aist.music_bpm(music)
         times = times[times < 6.0]
         (out / "beats").mkdir(exist_ok=True)
-        (out / f"beats/{music}.json").write_text(json.dumps(
-            {"music": music, "fps": 60, "beat_times": times.tolist(),
-             "beat_frames": np.round(times * 60).astype(int).tolist()}))
+        (out / f"beats/{music}.json").write_text(
+            json.dumps(
+                {
+                    "music": music,
+                    "fps": 60,
+                    "beat_times": times.tolist(),
+                    "beat_frames": np.round(times * 60).astype(int).tolist(),
+                }
+            )
+        )
     return out
 
 
 def training_run(results: Path, config: ModelConfig, train=TRAIN_SEQS, val=VAL_SEQS, name="tiny") -> TrainingRun:
-    return TrainingRun(model=config, results=results, run=name,
-                       splits={"train": list(train), "val": list(val), "test": list(TEST_SEQS)})
+    return TrainingRun(
+        model=config,
+        results=results,
+        run=name,
+        splits={"train": list(train), "val": list(val), "test": list(TEST_SEQS)},
+    )
 
 
 def train_quietly(run_cfg: TrainingRun, out: Path, **kw) -> dict:
@@ -93,8 +114,9 @@ def train_quietly(run_cfg: TrainingRun, out: Path, **kw) -> dict:
 @pytest.fixture(scope="module")
 def trained(results, tmp_path_factory) -> Path:
     """A small model trained for 200 steps (about 15 s); its last checkpoint."""
-    cfg = tiny_config(training={"steps": 200, "batch_size": 12, "checkpoint_every": 100, "val_every": 100,
-                                "log_every": 25})
+    cfg = tiny_config(
+        training={"steps": 200, "batch_size": 12, "checkpoint_every": 100, "val_every": 100, "log_every": 25}
+    )
     out = tmp_path_factory.mktemp("trained")
     train_quietly(training_run(results, cfg), out)
     return out / "checkpoints" / "last.pt"
@@ -104,8 +126,8 @@ def trained(results, tmp_path_factory) -> Path:
 
 
 def test_smpl_representation_round_trip(results):
-    from rhythm.model.representation import SmplRepresentation, resample
     from rhythm.core.skeleton import smpl_joints
+    from rhythm.model.representation import SmplRepresentation, resample
 
     rep = SmplRepresentation()
     params = np.load(results / f"smpl/{TRAIN_SEQS[0]}.params.npy")
@@ -148,7 +170,7 @@ def test_demo_motions_keypoints3d_and_videos_agree(demo_source):
         pix = cam.project(coco[index])
         for a, b in COCO_LIMBS[:12]:  # arms, legs, torso sides: long limbs
             x, y = np.round((pix[a] + pix[b]) / 2).astype(int)
-            patch = frame[max(0, y - 1): y + 2, max(0, x - 1): x + 2].astype(int)
+            patch = frame[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].astype(int)
             hits += int((patch.max(axis=2) - patch.min(axis=2)).max() > 60)  # coloured, not the grey background
             total += 1
     assert hits / total > 0.9, (hits, total)
@@ -183,10 +205,22 @@ def test_config_rejects_unknown_keys_and_bad_values():
 @pytest.mark.slow
 def test_tiny_model_overfits_one_clip(results, tmp_path):
     """One 5 s clip (the window is the whole sequence), no augmentation: the loss falls by 10x."""
-    cfg = tiny_config(window_s=5.0, genre=False,
-                      diffusion={"music_dropout": 0.0, "genre_dropout": 0.0},
-                      training={"steps": 150, "batch_size": 8, "lr": 3e-3, "warmup_steps": 20, "stretch": [1.0, 1.0],
-                                "checkpoint_every": 150, "val_every": 150, "log_every": 15, "ema_decay": 0.9})
+    cfg = tiny_config(
+        window_s=5.0,
+        genre=False,
+        diffusion={"music_dropout": 0.0, "genre_dropout": 0.0},
+        training={
+            "steps": 150,
+            "batch_size": 8,
+            "lr": 3e-3,
+            "warmup_steps": 20,
+            "stretch": [1.0, 1.0],
+            "checkpoint_every": 150,
+            "val_every": 150,
+            "log_every": 15,
+            "ema_decay": 0.9,
+        },
+    )
     summary = train_quietly(training_run(results, cfg, train=TRAIN_SEQS[:1], val=[]), tmp_path)
     print(f"overfit: loss {summary['first_loss']:.4f} -> {summary['last_loss']:.4f}")
     assert summary["first_loss"] / summary["last_loss"] > 10, summary
@@ -202,8 +236,9 @@ def test_same_seed_gives_identical_checkpoints(results, tmp_path):
     for key in ("model", "ema"):
         for name, tensor in sa[key].items():
             assert torch.equal(tensor, sb[key][name]), name
-    assert [{k: v for k, v in r.items() if k != "elapsed_s"} for r in sa["history"]] == \
-        [{k: v for k, v in r.items() if k != "elapsed_s"} for r in sb["history"]]
+    assert [{k: v for k, v in r.items() if k != "elapsed_s"} for r in sa["history"]] == [
+        {k: v for k, v in r.items() if k != "elapsed_s"} for r in sb["history"]
+    ]
     other = train_quietly(training_run(results, tiny_config(training={"seed": 1})), tmp_path / "c")
     assert other["last_loss"] != a["last_loss"]
 
@@ -232,8 +267,19 @@ def test_resume_after_kill_matches_an_uninterrupted_run(results, tmp_path):
     ref = train_quietly(load_training_run(config), tmp_path / "reference")
 
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "rhythm.cli", "train", "--config", str(config), "--out", str(out),
-           "--threads", "1", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rhythm.cli",
+        "train",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -287,9 +333,9 @@ def test_long_song_has_the_right_length_and_no_seams(trained, tmp_path):
     seams = sorted({2 * s for s in starts[1:]} | {2 * (s + window) for s in starts[:-1]})
     near = np.zeros(len(speed), bool)
     for s in seams:
-        near[max(0, s - 3): s + 3] = True
+        near[max(0, s - 3) : s + 3] = True
     assert speed[near].max() < 1.5 * speed[~near].max()
-    near_a = near[:len(accel)]
+    near_a = near[: len(accel)]
     seam_ratio = accel[near_a].mean() / accel[~near_a].mean()
     assert accel[near_a].max() < 1.5 * np.percentile(accel[~near_a], 99)
     assert seam_ratio < 1.3, seam_ratio
@@ -298,8 +344,10 @@ def test_long_song_has_the_right_length_and_no_seams(trained, tmp_path):
     from rhythm.model.generate import music_features
 
     feats = music_features(song, 30)
-    pieces = [generate_features(model, feats[s:s + window], genre="gPO", seed=k) for k, s in
-              enumerate(range(0, len(feats) - window + 1, window))]
+    pieces = [
+        generate_features(model, feats[s : s + window], genre="gPO", seed=k)
+        for k, s in enumerate(range(0, len(feats) - window + 1, window))
+    ]
     pasted = model.rep.joints(np.concatenate(pieces))
     pasted_accel = np.linalg.norm(np.diff(pasted, 2, axis=0), axis=-1).mean(axis=1)
     at_cut = np.zeros(len(pasted_accel), bool)
@@ -317,9 +365,31 @@ def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
     from rhythm.core.ffmpeg import probe_video
 
     mp3 = SHARED / "audio" / "808kick120bpm.mp3"
-    proc = run([sys.executable, "-m", "rhythm.cli", "generate", "--audio", str(mp3), "--checkpoint", str(trained),
-                "--out", str(tmp_path), "--genre", "gHO", "--width", "320", "--height", "180", "--video-fps", "30",
-                "--quiet", "--threads", "1"])
+    proc = run(
+        [
+            sys.executable,
+            "-m",
+            "rhythm.cli",
+            "generate",
+            "--audio",
+            str(mp3),
+            "--checkpoint",
+            str(trained),
+            "--out",
+            str(tmp_path),
+            "--genre",
+            "gHO",
+            "--width",
+            "320",
+            "--height",
+            "180",
+            "--video-fps",
+            "30",
+            "--quiet",
+            "--threads",
+            "1",
+        ]
+    )
     assert "808kick120bpm.mp4" in proc.stdout
     info = json.loads((tmp_path / "808kick120bpm.json").read_text())
     n60 = info["frames"]
@@ -337,12 +407,17 @@ def test_generate_cli_renders_an_mp4_with_the_music(trained, tmp_path):
 
 @pytest.mark.slow
 def test_seed_motion_is_kept_and_continued(trained, results, tmp_path):
-    from rhythm.model.generate import GenerateOptions, generate
     from rhythm.model.evaluate import load_joints
+    from rhythm.model.generate import GenerateOptions, generate
 
     seed = results / f"smpl/{TEST_SEQS[0]}.params.npy"
-    generate(trained, results / "audio/mPO4.wav", tmp_path, GenerateOptions(seed_motion=seed, seed_motion_s=1.0,
-             render=False), features=results / "features/30fps/mPO4.npy")
+    generate(
+        trained,
+        results / "audio/mPO4.wav",
+        tmp_path,
+        GenerateOptions(seed_motion=seed, seed_motion_s=1.0, render=False),
+        features=results / "features/30fps/mPO4.npy",
+    )
     gen = np.load(tmp_path / "mPO4.npy")
     gt = load_joints(seed)
     # the first second: the model's 30 fps frames are the seed's even 60 fps frames
@@ -370,11 +445,17 @@ def test_keypoints3d_representation_end_to_end(results, tmp_path):
     from rhythm.model.evaluate import evaluate
     from rhythm.model.generate import GenerateOptions, generate
 
-    summary = train_quietly(training_run(results, tiny_config(representation="keypoints3d",
-                                                              training={"steps": 20})), tmp_path)
+    summary = train_quietly(
+        training_run(results, tiny_config(representation="keypoints3d", training={"steps": 20})), tmp_path
+    )
     assert summary["steps"] == 20
-    generate(tmp_path / "checkpoints/best.pt", results / "audio/mPO4.wav", tmp_path / "gen",
-             GenerateOptions(render=False), features=results / "features/30fps/mPO4.npy")
+    generate(
+        tmp_path / "checkpoints/best.pt",
+        results / "audio/mPO4.wav",
+        tmp_path / "gen",
+        GenerateOptions(render=False),
+        features=results / "features/30fps/mPO4.npy",
+    )
     joints = np.load(tmp_path / "gen/mPO4.npy")
     assert joints.shape == (360, 17, 3)  # the 6 s song at 60 fps, metres
     assert 0.5 < np.median(joints[:, 0, 1]) < 2.5  # a nose above the floor, in metres
@@ -382,8 +463,13 @@ def test_keypoints3d_representation_end_to_end(results, tmp_path):
         import pickle
 
         assert pickle.load(fh)["keypoints3d"].shape == (360, 17, 3)
-    res = evaluate([tmp_path / "gen/mPO4.npy"], [results / f"poses/{s}.npy" for s in TEST_SEQS],
-                   [results / f"poses/{s}.npy" for s in TRAIN_SEQS], results / "beats", baseline_draws=2)
+    res = evaluate(
+        [tmp_path / "gen/mPO4.npy"],
+        [results / f"poses/{s}.npy" for s in TEST_SEQS],
+        [results / f"poses/{s}.npy" for s in TRAIN_SEQS],
+        results / "beats",
+        baseline_draws=2,
+    )
     assert res["model"]["fid_k"] > 0 and res["model"]["fid_g"] is None and res["model"]["bas"] is not None
 
 
@@ -401,16 +487,29 @@ def test_evaluate_on_known_inputs(results, tmp_path):
     gen_dir.mkdir()
     gt = load_joints(results / f"smpl/{TEST_SEQS[0]}.params.npy")
     np.save(gen_dir / "mPO4.npy", gt.astype(np.float32))
-    kw = dict(generated=[gen_dir / "mPO4.npy"], ground_truth=[results / f"smpl/{TEST_SEQS[0]}.params.npy"],
-              train=[results / f"smpl/{s}.params.npy" for s in TRAIN_SEQS], beats_dir=results / "beats",
-              clip_s=2.0, clip_stride_s=1.0, seed=0, run="known")
+    kw = dict(
+        generated=[gen_dir / "mPO4.npy"],
+        ground_truth=[results / f"smpl/{TEST_SEQS[0]}.params.npy"],
+        train=[results / f"smpl/{s}.params.npy" for s in TRAIN_SEQS],
+        beats_dir=results / "beats",
+        clip_s=2.0,
+        clip_stride_s=1.0,
+        seed=0,
+        run="known",
+    )
     res = evaluate_to_files(tmp_path / "m.json", tmp_path / "r.md", **kw)
     assert abs(res["model"]["fid_k"]) < 1e-3 and abs(res["model"]["fid_g"]) < 1e-3
     assert res["protocol"]["num_generated_clips"] == res["protocol"]["num_ground_truth_clips"] == 4
     beats = np.array(json.loads((results / "beats/mPO4.json").read_text())["beat_frames"])
     first = metrics.beat_align_score(gt[:120], beats[beats < 120])
-    assert res["model"]["bas"] == pytest.approx(np.mean(
-        [metrics.beat_align_score(gt[s:s + 120], beats[(beats >= s) & (beats < s + 120)] - s) for s in (0, 60, 120, 180)]))
+    assert res["model"]["bas"] == pytest.approx(
+        np.mean(
+            [
+                metrics.beat_align_score(gt[s : s + 120], beats[(beats >= s) & (beats < s + 120)] - s)
+                for s in (0, 60, 120, 180)
+            ]
+        )
+    )
     assert first is not None
     assert res["baseline_random_training_clips"]["fid_k"] > 1.0
     again = evaluate_to_files(tmp_path / "m2.json", tmp_path / "r2.md", **kw)

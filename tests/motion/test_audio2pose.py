@@ -5,15 +5,16 @@ import os
 import numpy as np
 import pytest
 
-from rhythm.core import aist
-from rhythm.sources import demo
-from rhythm.audio.wav import extract_wav, load_wav
-from rhythm.motion.audio2pose import load_single_sample, write_audio2pose_layout
 from rhythm.audio.features import FEATURE_NAMES, audio_features, features_for_file
+from rhythm.audio.wav import extract_wav
+from rhythm.core import aist
 from rhythm.core.io import write_json
+from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.motion.audio2pose import load_single_sample, write_audio2pose_layout
 from rhythm.motion.poses import pose_npy, smpl_joints, smpl_npy, smpl_params
 from rhythm.pipeline.selection import Selection, select_sequences
-from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.sources import demo
+
 from conftest import AISTPP
 
 
@@ -98,9 +99,9 @@ def test_training_windows_are_aligned(prepared, demo_source):
     item = ds[5]
     assert item["motion"].shape == (60, 51) and item["music"].shape == (60, 35)
     feats = np.load(prepared / "features" / "30fps" / f"{aist.parse_name(item['sequence']).music}.npy")
-    np.testing.assert_array_equal(item["music"].numpy(), feats[item["start"]: item["start"] + 60])
+    np.testing.assert_array_equal(item["music"].numpy(), feats[item["start"] : item["start"] + 60])
     pose = np.load(prepared / "poses" / f"{item['sequence']}.npy")[::2] / 100
-    expected = pose[item["start"]: item["start"] + 60]
+    expected = pose[item["start"] : item["start"] + 60]
     expected = expected - expected[:1, [11, 12]].mean(axis=1, keepdims=True)
     np.testing.assert_allclose(item["motion"].numpy().reshape(60, 17, 3), expected, atol=1e-5)
     smpl = DanceWindows(prepared, train, WindowSpec(length=60, stride=60, fps=60), motion="smpl")
@@ -113,6 +114,10 @@ def test_genre_filter_on_real_split_lists():
     names = chosen["crossmodal_train"] + chosen["crossmodal_test"]
     assert names and all(n.startswith("gLH_") for n in names)
     ignored = aist.load_ignore_list(AISTPP)
-    expected = [n for s in ("crossmodal_train", "crossmodal_test") for n in aist.load_split(AISTPP, s)
-                if n.startswith("gLH_") and n not in ignored]
+    expected = [
+        n
+        for s in ("crossmodal_train", "crossmodal_test")
+        for n in aist.load_split(AISTPP, s)
+        if n.startswith("gLH_") and n not in ignored
+    ]
     assert names == expected

@@ -3,6 +3,7 @@ import pytest
 
 from rhythm.core import aist
 from rhythm.motion.poses import PoseOptions, convert_keypoints3d, pose_npy
+
 from conftest import AISTPP, REAL_SEQ
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from rhythm.core import aist
-from rhythm.people import detections as D
 from rhythm.core.errors import RhythmInputError
+from rhythm.people import detections as D
 from rhythm.people.tracking import TrackOptions
 
 DATA = Path(__file__).parents[1] / "data" / "detections"
@@ -50,10 +50,18 @@ def coco_rows(flat: list[float], count: int, index: list[int]) -> np.ndarray:
 # ----------------------------------------------------------------------------- frame numbers
 
 
-@pytest.mark.parametrize("name,number", [
-    ("0.jpg", 0), ("00001.png", 1), ("frame_000123.jpg", 123), ("out-002.jpg", 2),
-    ("gBR_sBM_c01_d04_mBR0_ch01_000123.jpg", 123), ("dance_000000000017_keypoints.json", 17), ("abc.jpg", None),
-])
+@pytest.mark.parametrize(
+    "name,number",
+    [
+        ("0.jpg", 0),
+        ("00001.png", 1),
+        ("frame_000123.jpg", 123),
+        ("out-002.jpg", 2),
+        ("gBR_sBM_c01_d04_mBR0_ch01_000123.jpg", 123),
+        ("dance_000000000017_keypoints.json", 17),
+        ("abc.jpg", None),
+    ],
+)
 def test_frames_are_numbered_by_the_last_number_in_the_name(name, number):
     assert D.frame_number(name) == number
 
@@ -76,8 +84,9 @@ def test_alphapose_halpe26_keeps_the_coco17_and_leaves_empty_frames_empty():
     (kp2d,) = D.to_keypoints2d(det)
     assert kp2d["keypoints2d"].shape == (1, 4, 17, 3) and kp2d["keypoints2d"].dtype == np.float32
     for t, entry in ((0, raw[0]), (1, raw[1]), (3, raw[3])):  # the dancer, not the small person in frame 1
-        np.testing.assert_array_equal(kp2d["keypoints2d"][0, t], np.float32(coco_rows(entry["keypoints"], 26,
-                                                                                     list(range(17)))))
+        np.testing.assert_array_equal(
+            kp2d["keypoints2d"][0, t], np.float32(coco_rows(entry["keypoints"], 26, list(range(17))))
+        )
         assert kp2d["det_scores"][0, t] == np.float32(entry["score"])
     assert np.isnan(kp2d["keypoints2d"][0, 2, :, :2]).all() and (kp2d["keypoints2d"][0, 2, :, 2] == 0).all()
     assert kp2d["det_scores"][0, 2] == 0
@@ -111,7 +120,7 @@ def test_alphapose_format_open_is_read_as_coco18(tmp_path):
     pose[:, 2] = np.linspace(0.3, 0.95, 17)
     flat = [float(v) for v in pose.ravel()] + [float((pose[5, c] + pose[6, c]) / 2) for c in range(3)]
     indexarr = [0, 51, 18, 24, 30, 15, 21, 27, 36, 42, 48, 33, 39, 45, 6, 3, 12, 9]
-    coco18 = [v for i in indexarr for v in flat[i:i + 3]]
+    coco18 = [v for i in indexarr for v in flat[i : i + 3]]
     path = tmp_path / "alphapose-results.json"
     path.write_text(json.dumps({"7.jpg": {"version": "AlphaPose v0.3", "people": [{"pose_keypoints_2d": coco18}]}}))
     det = D.read_alphapose(path)
@@ -313,11 +322,19 @@ def test_exports_are_shaped_as_the_tools_write_them(real, tmp_path):
 
 
 def test_stacking_pads_to_the_longest_in_camera_order(real):
-    c05 = {k: v[:, :10] if k != "timestamps" else v[:10] for k, v in
-           {"keypoints2d": real["keypoints2d"][4:5], "det_scores": real["det_scores"][4:5],
-            "timestamps": real["timestamps"]}.items()}
-    c02 = {"keypoints2d": real["keypoints2d"][1:2, :12], "det_scores": real["det_scores"][1:2, :12],
-           "timestamps": real["timestamps"][:12]}
+    c05 = {
+        k: v[:, :10] if k != "timestamps" else v[:10]
+        for k, v in {
+            "keypoints2d": real["keypoints2d"][4:5],
+            "det_scores": real["det_scores"][4:5],
+            "timestamps": real["timestamps"],
+        }.items()
+    }
+    c02 = {
+        "keypoints2d": real["keypoints2d"][1:2, :12],
+        "det_scores": real["det_scores"][1:2, :12],
+        "timestamps": real["timestamps"][:12],
+    }
     stacked = D.stack_cameras({"c05": c05, "c02": c02})
     assert stacked["keypoints2d"].shape == (2, 12, 17, 3)
     np.testing.assert_array_equal(stacked["keypoints2d"][0], real["keypoints2d"][1, :12])  # c02 first
@@ -332,8 +349,19 @@ def test_cli_writes_a_file_aist_reads(real, tmp_path, capsys):
     ap = exported("alphapose", tmp_path, real["keypoints2d"][2], real["det_scores"][2], "c03")
     op = exported("openpose", tmp_path, real["keypoints2d"][6], real["det_scores"][6], "c07")
     out = tmp_path / "out" / "gBR_sBM_cAll_d04_mBR0_ch01.pkl"
-    run_import([str(ap), "--format", "alphapose", "--out", str(out), "--camera", "c03", "--report",
-                str(tmp_path / "report.json")])
+    run_import(
+        [
+            str(ap),
+            "--format",
+            "alphapose",
+            "--out",
+            str(out),
+            "--camera",
+            "c03",
+            "--report",
+            str(tmp_path / "report.json"),
+        ]
+    )
     loaded = aist.load_keypoints2d(out)  # nine views, as AIST++ annotations are
     np.testing.assert_array_equal(loaded.view("c03"), real["keypoints2d"][2])
     assert np.isnan(loaded.view("c01")[..., :2]).all() and not loaded.det_scores[0].any()
@@ -365,11 +393,27 @@ def test_every_cli_argument_has_a_help_line():
 
 
 T = 90
-TEMPLATE = np.array([
-    [0, -0.45], [0.03, -0.47], [-0.03, -0.47], [0.06, -0.46], [-0.06, -0.46],
-    [0.12, -0.30], [-0.12, -0.30], [0.20, -0.15], [-0.20, -0.15], [0.22, 0.0], [-0.22, 0.0],
-    [0.08, 0.05], [-0.08, 0.05], [0.09, 0.27], [-0.09, 0.27], [0.09, 0.50], [-0.09, 0.50],
-])
+TEMPLATE = np.array(
+    [
+        [0, -0.45],
+        [0.03, -0.47],
+        [-0.03, -0.47],
+        [0.06, -0.46],
+        [-0.06, -0.46],
+        [0.12, -0.30],
+        [-0.12, -0.30],
+        [0.20, -0.15],
+        [-0.20, -0.15],
+        [0.22, 0.0],
+        [-0.22, 0.0],
+        [0.08, 0.05],
+        [-0.08, 0.05],
+        [0.09, 0.27],
+        [-0.09, 0.27],
+        [0.09, 0.50],
+        [-0.09, 0.50],
+    ]
+)
 
 
 def walker(x0: float, x1: float, y: float, height: float, phase: float) -> np.ndarray:
@@ -394,11 +438,16 @@ def duet_file(path: Path, idx: str, seed: int = 3) -> Path:
             xy = pose[t] + rng.normal(0, 2.0, pose[t].shape)
             kp = np.concatenate([xy, rng.uniform(0.6, 0.95, (17, 1))], axis=1).astype(np.float32)
             lo, hi = xy.min(axis=0), xy.max(axis=0)
-            entry = {"image_id": f"{t}.jpg", "category_id": 1, "keypoints": [float(v) for v in kp.ravel()],
-                     "score": float(np.float32((2.9 if pid == 1 else 2.4) + rng.uniform(0, 0.1))),
-                     "box": [float(v) for v in np.float32([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])]}
-            entry.update({"ids": {"idx": pid}, "untracked": {"idx": [[0.0], [0.0]]}, "none": {},
-                          "clashing": {"idx": 7}}[idx])  # clashing: one id for both, as if not tracked
+            entry = {
+                "image_id": f"{t}.jpg",
+                "category_id": 1,
+                "keypoints": [float(v) for v in kp.ravel()],
+                "score": float(np.float32((2.9 if pid == 1 else 2.4) + rng.uniform(0, 0.1))),
+                "box": [float(v) for v in np.float32([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])],
+            }
+            entry.update(
+                {"ids": {"idx": pid}, "untracked": {"idx": [[0.0], [0.0]]}, "none": {}, "clashing": {"idx": 7}}[idx]
+            )  # clashing: one id for both, as if not tracked
             frame.append(entry)
         rng.shuffle(frame)
         entries += frame
@@ -406,8 +455,9 @@ def duet_file(path: Path, idx: str, seed: int = 3) -> Path:
     return path
 
 
-@pytest.mark.parametrize("idx,method", [("ids", "tool ids"), ("none", "tracked"), ("untracked", "tracked"),
-                                        ("clashing", "tracked")])
+@pytest.mark.parametrize(
+    "idx,method", [("ids", "tool ids"), ("none", "tracked"), ("untracked", "tracked"), ("clashing", "tracked")]
+)
 def test_duet_identities_through_a_crossing(tmp_path, idx, method):
     det = D.read_alphapose(duet_file(tmp_path / "alphapose-results.json", idx))
     assert D.find_people(det).method == method
@@ -433,12 +483,26 @@ def test_duet_identities_through_a_crossing(tmp_path, idx, method):
 
 def test_duet_best_through_the_cli_and_max_people(tmp_path):
     src = duet_file(tmp_path / "alphapose-results.json", "none")
-    run_import([str(src), "--format", "alphapose", "--out", str(tmp_path / "d.pkl"), "--people", "all",
-                "--max-people", "1"])
+    run_import(
+        [str(src), "--format", "alphapose", "--out", str(tmp_path / "d.pkl"), "--people", "all", "--max-people", "1"]
+    )
     assert sorted(p.name for p in tmp_path.glob("d*.pkl")) == ["d_p0.pkl"]
     with pytest.raises(SystemExit, match="one camera at a time"):
-        run_import([str(src), str(src), "--format", "alphapose", "--out", str(tmp_path / "e.pkl"), "--people", "all",
-                    "--camera", "c01", "c02"])
+        run_import(
+            [
+                str(src),
+                str(src),
+                "--format",
+                "alphapose",
+                "--out",
+                str(tmp_path / "e.pkl"),
+                "--people",
+                "all",
+                "--camera",
+                "c01",
+                "c02",
+            ]
+        )
 
 
 def test_track_options_reach_the_tracker(tmp_path):
@@ -469,33 +533,78 @@ BAD = {
     "binary": ("alphapose", lambda d: _write(d / "r.json", b"\x89PNG\r\n\x1a\n\x00\xff"), "JSON"),
     "ap-dict": ("alphapose", lambda d: _write(d / "r.json", json.dumps({"a": 1})), "expected"),
     "ap-not-entries": ("alphapose", lambda d: _write(d / "r.json", json.dumps([1, 2])), "entry 0"),
-    "ap-50-values": ("alphapose", lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": [1.0] * 50}])),
-                     "50 keypoint values"),
-    "ap-mpii-16": ("alphapose", lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": [1.0] * 48}])),
-                   "48 keypoint values"),
-    "ap-strings": ("alphapose", lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": ["a"] * 51}])),
-                   "not a list of numbers"),
-    "ap-no-number": ("alphapose", lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "image_id": "x.jpg"}])),
-                     "no frame number"),
+    "ap-50-values": (
+        "alphapose",
+        lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": [1.0] * 50}])),
+        "50 keypoint values",
+    ),
+    "ap-mpii-16": (
+        "alphapose",
+        lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": [1.0] * 48}])),
+        "48 keypoint values",
+    ),
+    "ap-strings": (
+        "alphapose",
+        lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "keypoints": ["a"] * 51}])),
+        "not a list of numbers",
+    ),
+    "ap-no-number": (
+        "alphapose",
+        lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "image_id": "x.jpg"}])),
+        "no frame number",
+    ),
     "ap-bad-box": ("alphapose", lambda d: _write(d / "r.json", json.dumps([{**AP_ENTRY, "box": [1, 2]}])), "box"),
     "ap-nobody": ("alphapose", lambda d: _write(d / "r.json", "[]"), "nobody"),
     "op-empty-folder": ("openpose", lambda d: (d / "op").mkdir() or d / "op", "no OpenPose"),
-    "op-24-points": ("openpose", lambda d: _write(d / "op" / "v_000000000000_keypoints.json", json.dumps(
-        {"version": 1.3, "people": [{**OP_PERSON, "pose_keypoints_2d": [1, 2, 0.9] * 24}]})), "72 values"),
-    "op-no-people": ("openpose", lambda d: _write(d / "op" / "v_000000000000_keypoints.json", json.dumps(
-        {"version": 1.3})), "people"),
+    "op-24-points": (
+        "openpose",
+        lambda d: _write(
+            d / "op" / "v_000000000000_keypoints.json",
+            json.dumps({"version": 1.3, "people": [{**OP_PERSON, "pose_keypoints_2d": [1, 2, 0.9] * 24}]}),
+        ),
+        "72 values",
+    ),
+    "op-no-people": (
+        "openpose",
+        lambda d: _write(d / "op" / "v_000000000000_keypoints.json", json.dumps({"version": 1.3})),
+        "people",
+    ),
     "op-empty-file": ("openpose", lambda d: _write(d / "op" / "v_000000000000_keypoints.json", ""), "empty"),
-    "mm-16-points": ("mmpose", lambda d: _write(d / "m.json", json.dumps(
-        [{"frame_id": 0, "instances": [{**MM_INSTANCE, "keypoints": [[1.0, 2.0]] * 16,
-                                         "keypoint_scores": [0.9] * 16}]}])), "(16, 2)"),
-    "mm-3d": ("mmpose", lambda d: _write(d / "m.json", json.dumps(
-        [{**MM_INSTANCE, "keypoints": [[1.0, 2.0, 3.0]] * 17}])), "3-D"),
-    "mm-no-scores": ("mmpose", lambda d: _write(d / "m.json", json.dumps([{"keypoints": [[1.0, 2.0]] * 17}])),
-                     "keypoint_scores"),
-    "mm-frame-id": ("mmpose", lambda d: _write(d / "m.json", json.dumps([{"frame_id": "a", "instances": []}])),
-                    "frame_id"),
-    "mm-twice": ("mmpose", lambda d: _write(d / "m.json", json.dumps([{"frame_id": 0, "instances": []}] * 2)),
-                 "both name frame 0"),
+    "mm-16-points": (
+        "mmpose",
+        lambda d: _write(
+            d / "m.json",
+            json.dumps(
+                [
+                    {
+                        "frame_id": 0,
+                        "instances": [{**MM_INSTANCE, "keypoints": [[1.0, 2.0]] * 16, "keypoint_scores": [0.9] * 16}],
+                    }
+                ]
+            ),
+        ),
+        "(16, 2)",
+    ),
+    "mm-3d": (
+        "mmpose",
+        lambda d: _write(d / "m.json", json.dumps([{**MM_INSTANCE, "keypoints": [[1.0, 2.0, 3.0]] * 17}])),
+        "3-D",
+    ),
+    "mm-no-scores": (
+        "mmpose",
+        lambda d: _write(d / "m.json", json.dumps([{"keypoints": [[1.0, 2.0]] * 17}])),
+        "keypoint_scores",
+    ),
+    "mm-frame-id": (
+        "mmpose",
+        lambda d: _write(d / "m.json", json.dumps([{"frame_id": "a", "instances": []}])),
+        "frame_id",
+    ),
+    "mm-twice": (
+        "mmpose",
+        lambda d: _write(d / "m.json", json.dumps([{"frame_id": 0, "instances": []}] * 2)),
+        "both name frame 0",
+    ),
 }
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.people.grounding import camera_depth, depth_order, floor_from_keypoints3d, ground_points
+from rhythm.sources import demo
+
 from conftest import AISTPP, REAL_SEQ
 
 
@@ -34,8 +35,10 @@ def test_the_distance_between_two_dancers_is_kept(duet, camera):
     dist = np.linalg.norm(ground[:, 0] - ground[:, 1], axis=-1)
     true = np.linalg.norm(truth[:, 0] - truth[:, 1], axis=-1)
     rel = np.abs(dist - true) / true
-    print(f"\n{camera}: distance between the dancers {np.median(dist):.1f} cm (truth {np.median(true):.1f}), "
-          f"median error {100 * np.median(rel):.1f} %, 95th {100 * np.percentile(rel, 95):.1f} %")
+    print(
+        f"\n{camera}: distance between the dancers {np.median(dist):.1f} cm (truth {np.median(true):.1f}), "
+        f"median error {100 * np.median(rel):.1f} %, 95th {100 * np.percentile(rel, 95):.1f} %"
+    )
     assert np.median(rel) < 0.10 and np.percentile(rel, 95) < 0.2
     # who is in front: the camera depth of each dancer's ground point orders them as the truth does
     depth, true_depth = camera_depth(ground, cam), camera_depth(truth, cam)
@@ -121,13 +124,19 @@ def test_landmarks_of_two_dancers_keep_their_distance(duet, tmp_path):
     video = tmp_path / "duet.mp4"
     demo.render_duet(duet, "c01", video)
     cam = next(c for c in duet.cameras if c.name == "c01")
-    opts = dict(sampling=SamplingOptions(reduce_fps_to=None), policy="people", keypoints=tuple(range(17)),
-                tracking=TrackOptions(max_people=2, smoothing="none"))
+    opts = dict(
+        sampling=SamplingOptions(reduce_fps_to=None),
+        policy="people",
+        keypoints=tuple(range(17)),
+        tracking=TrackOptions(max_people=2, smoothing="none"),
+    )
     rows, report = run_landmarks(video, DuetBackend(duet, "c01"), LandmarkOptions(camera=cam, floor_y=0.0, **opts))
     assert rows.shape == (180, 2, 17, 4) and "depth from camera c01" in report["z"]
     true_depth = camera_depth(duet.keypoints3d, cam) / 100.0
-    slot = [int(np.argmin([abs(rows[0, s, 0, 0] * 640 - cam.project(duet.keypoints3d[0, k, 0])[0]) for k in range(2)]))
-            for s in range(2)]
+    slot = [
+        int(np.argmin([abs(rows[0, s, 0, 0] * 640 - cam.project(duet.keypoints3d[0, k, 0])[0]) for k in range(2)]))
+        for s in range(2)
+    ]
     for s in range(2):
         err = np.abs(rows[:, s, :, 2] - true_depth[:, slot[s]]) / true_depth[:, slot[s]]
         assert np.median(err) < 0.05  # every keypoint's depth within 5 %, from one camera
@@ -155,9 +164,29 @@ def test_imported_detections_of_a_duet_keep_their_distance(duet, tmp_path):
     write_alphapose(tmp_path / "alphapose-results.json", kp)  # (T, 2, 17, 3): both dancers, no idx
     setting = tmp_path / "setting.json"
     setting.write_text(json.dumps([c.to_json() for c in duet.cameras]))
-    assert cli.main(["import-keypoints", str(tmp_path / "alphapose-results.json"), "--format", "alphapose",
-                     "--out", str(tmp_path / "duet.pkl"), "--people", "all", "--camera", "c01", "--setting",
-                     str(setting), "--floor-y", "0", "--report", str(tmp_path / "report.json")]) == 0
+    assert (
+        cli.main(
+            [
+                "import-keypoints",
+                str(tmp_path / "alphapose-results.json"),
+                "--format",
+                "alphapose",
+                "--out",
+                str(tmp_path / "duet.pkl"),
+                "--people",
+                "all",
+                "--camera",
+                "c01",
+                "--setting",
+                str(setting),
+                "--floor-y",
+                "0",
+                "--report",
+                str(tmp_path / "report.json"),
+            ]
+        )
+        == 0
+    )
     positions = np.load(tmp_path / "duet_positions.npy")
     assert positions.shape == (180, 2, 3)
     truth = true_ground(duet.keypoints3d)

@@ -12,6 +12,7 @@ import yaml
 
 from rhythm.core import aist
 from rhythm.people.detections import write_openpose
+
 from conftest import AISTPP, REAL_SEQ, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]
@@ -30,8 +31,13 @@ def test_reconstruction_from_openpose_files(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     config = {
         "dataset": "own",
-        "data": {"anno_dir": str(anno), "video_dir": str(tmp_path / "videos"), "keypoints2d_source": "openpose",
-                 "detections_dir": str(detections), "on_missing_annotations": "skip"},
+        "data": {
+            "anno_dir": str(anno),
+            "video_dir": str(tmp_path / "videos"),
+            "keypoints2d_source": "openpose",
+            "detections_dir": str(detections),
+            "on_missing_annotations": "skip",
+        },
         "selection": {"splits": ["crossmodal_test"]},
         "reconstruction": {"enabled": True, "sequences": [REAL_SEQ]},
     }
@@ -43,7 +49,9 @@ def test_reconstruction_from_openpose_files(tmp_path):
         np.testing.assert_allclose(imported.view(camera), kp.view(camera), atol=1e-3)  # OpenPose keeps 6 digits
     assert np.isnan(imported.view("c05")[..., :2]).all()
     errors = json.loads((wf / "results/own/reconstruction/errors.json").read_text())["summary"]
-    print(f"\nfrom OpenPose files: triangulation vs official keypoints3d {errors['vs_official_keypoints3d']}, "
-          f"SMPL fit {errors['fit_mpjpe_body']} cm, dropped {errors['dropped_views']}")
+    print(
+        f"\nfrom OpenPose files: triangulation vs official keypoints3d {errors['vs_official_keypoints3d']}, "
+        f"SMPL fit {errors['fit_mpjpe_body']} cm, dropped {errors['dropped_views']}"
+    )
     assert errors["vs_official_keypoints3d"]["median"] < 0.5 and errors["dropped_views"] == {REAL_SEQ: ["c05"]}
     assert errors["fit_mpjpe_body"] < 3.0

@@ -15,16 +15,41 @@ import numpy as np
 import pytest
 
 from rhythm.people.tracking import (
-    Detection, TrackOptions, box_iou, fill_gaps, one_euro, savgol, similarity, smooth, summary_row, track_people,
+    Detection,
+    TrackOptions,
+    box_iou,
+    fill_gaps,
+    one_euro,
+    savgol,
+    similarity,
+    smooth,
+    summary_row,
+    track_people,
 )
 
 FPS = 30.0
 # A standing person, height 1, y down; COCO-17 order.
-TEMPLATE = np.array([
-    [0, -0.45], [0.03, -0.47], [-0.03, -0.47], [0.06, -0.46], [-0.06, -0.46],
-    [0.12, -0.30], [-0.12, -0.30], [0.20, -0.15], [-0.20, -0.15], [0.22, 0.0], [-0.22, 0.0],
-    [0.08, 0.05], [-0.08, 0.05], [0.09, 0.27], [-0.09, 0.27], [0.09, 0.50], [-0.09, 0.50],
-])
+TEMPLATE = np.array(
+    [
+        [0, -0.45],
+        [0.03, -0.47],
+        [-0.03, -0.47],
+        [0.06, -0.46],
+        [-0.06, -0.46],
+        [0.12, -0.30],
+        [-0.12, -0.30],
+        [0.20, -0.15],
+        [-0.20, -0.15],
+        [0.22, 0.0],
+        [-0.22, 0.0],
+        [0.08, 0.05],
+        [-0.08, 0.05],
+        [0.09, 0.27],
+        [-0.09, 0.27],
+        [0.09, 0.50],
+        [-0.09, 0.50],
+    ]
+)
 ARMS_UP = TEMPLATE.copy()
 ARMS_UP[7:11] = [[0.24, -0.5], [-0.24, -0.5], [0.26, -0.7], [-0.26, -0.7]]
 
@@ -164,8 +189,10 @@ def test_new_person_far_away_counts_as_a_track_switch():
     frames_n = 100
     a = dancer(np.tile([200.0, 300.0], (frames_n, 1)))
     c = dancer(np.tile([900.0, 300.0], (frames_n, 1)), ARMS_UP)
-    people = {0: np.where(np.arange(frames_n)[:, None, None] < 40, a, np.nan),
-              2: np.where(np.arange(frames_n)[:, None, None] >= 60, c, np.nan)}
+    people = {
+        0: np.where(np.arange(frames_n)[:, None, None] < 40, a, np.nan),
+        2: np.where(np.arange(frames_n)[:, None, None] >= 60, c, np.nan),
+    }
     frames, truth = detections(people, frames_n)
     result = track_people(frames, TrackOptions(max_people=1), FPS)
     assert result.report["track_switches"] == 1 and result.report["stitches"] == 0
@@ -232,8 +259,14 @@ def test_empty_and_degenerate_input():
     assert empty.report["people_found"] == 0
     assert track_people([], TrackOptions(), FPS).keypoints.shape == (0, 2, 0, 3)
     with pytest.raises(ValueError, match="keypoints"):
-        track_people([[Detection(np.zeros(4), 1.0, np.zeros((17, 2)), np.ones(17)),
-                       Detection(np.zeros(4), 1.0, np.zeros((5, 2)), np.ones(5))]])
+        track_people(
+            [
+                [
+                    Detection(np.zeros(4), 1.0, np.zeros((17, 2)), np.ones(17)),
+                    Detection(np.zeros(4), 1.0, np.zeros((5, 2)), np.ones(5)),
+                ]
+            ]
+        )
     with pytest.raises(ValueError, match="order"):
         TrackOptions(order="size")
 
@@ -242,11 +275,20 @@ def test_three_d_wholebody_people():
     """133 keypoints with depth (the landmarks stage's people): z is carried, not used for matching."""
     frames_n = 30
     rng = np.random.default_rng(0)
-    base = {pid: np.concatenate([p, np.repeat(p[:, :1], 116, axis=1) + rng.normal(0, 5, (frames_n, 116, 2))], axis=1)
-            for pid, p in crossing(frames_n).items()}
+    base = {
+        pid: np.concatenate([p, np.repeat(p[:, :1], 116, axis=1) + rng.normal(0, 5, (frames_n, 116, 2))], axis=1)
+        for pid, p in crossing(frames_n).items()
+    }
     frames, truth = detections(base, frames_n)
-    frames = [[Detection(d.box, d.score, np.concatenate([d.keypoints, np.full((133, 1), 2.0 + i)], axis=1),
-                         d.keypoint_scores) for i, d in enumerate(f)] for f in frames]
+    frames = [
+        [
+            Detection(
+                d.box, d.score, np.concatenate([d.keypoints, np.full((133, 1), 2.0 + i)], axis=1), d.keypoint_scores
+            )
+            for i, d in enumerate(f)
+        ]
+        for f in frames
+    ]
     result = track_people(frames, TrackOptions(max_people=2), FPS)
     assert result.keypoints.shape == (frames_n, 2, 133, 4)
     assert identities(result, truth)[:2] == (1.0, 0)
@@ -331,8 +373,10 @@ def test_posetrack_crowd_identities_match_track_ids(shared, noise):
     kps, boxes, _ = posetrack_people(shared, "012834")
     rng = np.random.default_rng(11)
     frames_n = 40
-    offsets = {pid: np.cumsum(np.tile(rng.normal(0, 4, 2), (frames_n, 1)) + rng.normal(0, 1, (frames_n, 2)), axis=0)
-               for pid in kps}
+    offsets = {
+        pid: np.cumsum(np.tile(rng.normal(0, 4, 2), (frames_n, 1)) + rng.normal(0, 1, (frames_n, 2)), axis=0)
+        for pid in kps
+    }
     people, moved = moving(kps, boxes, offsets)
     missing = {pid: np.flatnonzero(rng.random(frames_n) < 0.1) for pid in kps}
     frames, truth = detections(people, frames_n, noise=noise, seed=2, missing=missing, boxes=moved)
@@ -383,8 +427,9 @@ def test_draw_tracked_people_colours_each_person_consistently(shared):
     offsets = {pid: np.array([[0.0, 0.0], rng.normal(0, 15, 2)]) for pid in kps}
     people, moved = moving(kps, boxes, offsets)
     frames, truth = detections(people, 2, noise=0.0, seed=4, boxes=moved)
-    result = track_people(frames, TrackOptions(max_people=len(kps), min_hits=1, smoothing="none",
-                                               min_keypoint_score=0.5), FPS)
+    result = track_people(
+        frames, TrackOptions(max_people=len(kps), min_hits=1, smoothing="none", min_keypoint_score=0.5), FPS
+    )
     assert identities(result, truth)[:2] == (1.0, 0)
     img = cv2.imread(image)
     assert img is not None
@@ -402,8 +447,10 @@ def test_draw_tracked_people_colours_each_person_consistently(shared):
     assert len(seen) >= 8 and len(same) >= len(seen) - 1, (seen, same)
     assert len(set(TRACK_COLOURS)) == len(TRACK_COLOURS)
     # The plain drawing still colours limbs by body side.
-    plain = draw_skeleton(np.zeros((100, 100, 3), np.uint8), np.array([[50, 10, 1.0]] * 5 + [[40, 30, 1], [60, 30, 1]]
-                                                                          + [[np.nan, np.nan, 0]] * 10))
+    plain = draw_skeleton(
+        np.zeros((100, 100, 3), np.uint8),
+        np.array([[50, 10, 1.0]] * 5 + [[40, 30, 1], [60, 30, 1]] + [[np.nan, np.nan, 0]] * 10),
+    )
     assert tuple(plain[30, 50]) == (80, 220, 80)  # shoulder to shoulder: the middle colour
 
 
@@ -495,15 +542,18 @@ def test_savgol_is_zero_lag_and_nan_aware():
 
 def test_tracking_smooths_each_person():
     frames_n = 120
-    people = {0: dancer(np.tile([200.0, 300.0], (frames_n, 1))),
-              1: dancer(np.tile([600.0, 300.0], (frames_n, 1)), ARMS_UP)}
+    people = {
+        0: dancer(np.tile([200.0, 300.0], (frames_n, 1))),
+        1: dancer(np.tile([600.0, 300.0], (frames_n, 1)), ARMS_UP),
+    }
     frames, truth = detections(people, frames_n, noise=3.0)
     errors = {}
     for method in ("none", "one_euro", "savgol"):
         result = track_people(frames, TrackOptions(smoothing=method), FPS)
         assert identities(result, truth)[:2] == (1.0, 0)
-        errors[method] = float(np.sqrt(np.mean((result.keypoints[10:-10, :, :, :2]
-                                                 - np.stack([people[0], people[1]], 1)[10:-10]) ** 2)))
+        errors[method] = float(
+            np.sqrt(np.mean((result.keypoints[10:-10, :, :, :2] - np.stack([people[0], people[1]], 1)[10:-10]) ** 2))
+        )
     assert errors["one_euro"] < errors["none"] / 1.5 and errors["savgol"] < errors["none"] / 1.5, errors
     assert smooth(np.ones((3, 2)), FPS, TrackOptions(smoothing="none")).shape == (3, 2)
 
@@ -527,15 +577,46 @@ def test_track_cli_json_and_npy(tmp_path):
 
     people = crossing(30)
     frames, truth = detections(people, 30, missing={1: [10, 11]})
-    frames[5].append(Detection.from_keypoints(dancer(np.tile([400.0, 80.0], (1, 1)), height=100)[0],
-                                              np.full(17, 0.8)))  # a one-frame ghost
-    doc = {"fps": 25, "frames": [[{"box": d.box.tolist(), "score": d.score, "keypoints": d.keypoints.tolist(),
-                                   "keypoint_scores": d.keypoint_scores.tolist()} for d in f] for f in frames]}
+    frames[5].append(
+        Detection.from_keypoints(dancer(np.tile([400.0, 80.0], (1, 1)), height=100)[0], np.full(17, 0.8))
+    )  # a one-frame ghost
+    doc = {
+        "fps": 25,
+        "frames": [
+            [
+                {
+                    "box": d.box.tolist(),
+                    "score": d.score,
+                    "keypoints": d.keypoints.tolist(),
+                    "keypoint_scores": d.keypoint_scores.tolist(),
+                }
+                for d in f
+            ]
+            for f in frames
+        ],
+    }
     src = tmp_path / "detections.json"
     src.write_text(json.dumps(doc))
     out, report, details = tmp_path / "tracked.npy", tmp_path / "tracked.json", tmp_path / "tracked.npz"
-    assert cli.main(["track", str(src), "--out", str(out), "--report", str(report), "--details", str(details),
-                     "--smoothing", "savgol", "--zero-phase", "false"]) == 0
+    assert (
+        cli.main(
+            [
+                "track",
+                str(src),
+                "--out",
+                str(out),
+                "--report",
+                str(report),
+                "--details",
+                str(details),
+                "--smoothing",
+                "savgol",
+                "--zero-phase",
+                "false",
+            ]
+        )
+        == 0
+    )
     arr = np.load(out)
     assert arr.shape == (30, 2, 17, 3) and arr.dtype == np.float32
     rep = json.loads(report.read_text())
@@ -552,8 +633,10 @@ def test_track_cli_json_and_npy(tmp_path):
         for m, d in enumerate(f):
             padded[t, m] = np.concatenate([d.keypoints, d.keypoint_scores[:, None]], axis=1)
     np.save(tmp_path / "padded.npy", padded)
-    assert cli.main(["track", str(tmp_path / "padded.npy"), "--out", str(out), "--fps", "25",
-                     "--smoothing", "savgol"]) == 0
+    assert (
+        cli.main(["track", str(tmp_path / "padded.npy"), "--out", str(out), "--fps", "25", "--smoothing", "savgol"])
+        == 0
+    )
     np.testing.assert_allclose(np.load(out), arr, atol=1e-4)  # the same boxes, from the same keypoints
 
     bad = tmp_path / "bad.json"

@@ -6,6 +6,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from rhythm.pipeline.plan import make_plan
+
 from conftest import ROOT
 
 SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
@@ -22,7 +23,11 @@ def test_schema_fills_defaults_and_rejects_typos():
     trimmed = copy.deepcopy(config)
     assert "frames" not in trimmed and "beats" not in trimmed  # the demo config writes only what differs
     validate(trimmed, SCHEMA)
-    assert trimmed["frames"]["quality"] == 95 and trimmed["frames"]["align"] == "fps" and trimmed["beats"]["tightness"] == 100
+    assert (
+        trimmed["frames"]["quality"] == 95
+        and trimmed["frames"]["align"] == "fps"
+        and trimmed["beats"]["tightness"] == 100
+    )
     typo = copy.deepcopy(config)
     typo["selection"]["camera"] = ["c01"]
     with pytest.raises(WorkflowError, match="camera"):
@@ -113,15 +118,18 @@ def test_landmarks_plan_auto_true_false(tmp_path):
     validate(config, SCHEMA)
     plan = make_plan(config)
     off = landmarks_plan(config, plan)  # auto, no weights
-    assert not off.enabled and off.videos == [] and "rhythm models fetch --only rtmdet-m-person --only rtmw3d-l" in off.reason
+    assert (
+        not off.enabled
+        and off.videos == []
+        and "rhythm models fetch --only rtmdet-m-person --only rtmw3d-l" in off.reason
+    )
     manifest = load_manifest()
     for name in ("rtmdet-m-person", "rtmw3d-l"):
         (tmp_path / manifest[name].file).write_bytes(b"")
     on = landmarks_plan(config, plan)
     assert on.enabled and on.reason is None and on.num_keypoints == 85
     assert on.videos == sorted(v for v in plan.frame_videos if "_c01_" in v) and len(on.videos) == 7
-    config["landmarks"].update(backend="onnx", max_videos=2, keypoints=[0, 1, 2],
-                               manifest=str(tmp_path / "m.csv"))
+    config["landmarks"].update(backend="onnx", max_videos=2, keypoints=[0, 1, 2], manifest=str(tmp_path / "m.csv"))
     (tmp_path / "m.csv").write_text("video,start,end\ngBR_sBM_c02_d01_mBR0_ch01,0,1\n")
     off = landmarks_plan(config, plan)  # the .onnx files are not there
     assert not off.enabled and "rhythm models export --detector rtmdet-m-person --pose rtmw3d-l" in off.reason

@@ -18,6 +18,7 @@ import yaml
 
 from rhythm.core import aist
 from rhythm.sources import demo
+
 from conftest import copy_workflow, snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]
@@ -46,8 +47,9 @@ def digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("with space") / "my data"
-    recipe = demo.DemoRecipe(base_sequences=demo.DEMO_SEQUENCES[:2] + demo.DEMO_SEQUENCES[4:5], advanced_s=8.0,
-                             cameras=("c01", "c02"))
+    recipe = demo.DemoRecipe(
+        base_sequences=demo.DEMO_SEQUENCES[:2] + demo.DEMO_SEQUENCES[4:5], advanced_s=8.0, cameras=("c01", "c02")
+    )
     demo.generate(root / "clean", recipe, progress=False)
     shutil.copytree(root / "clean", root / "damaged")
     video = root / "damaged" / "videos" / f"{ADVANCED_C01}.mp4"

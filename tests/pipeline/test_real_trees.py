@@ -19,6 +19,7 @@ from rhythm.core import aist
 from rhythm.pipeline.config import ConfigError, check_config, load_config
 from rhythm.pipeline.model import model_plan
 from rhythm.pipeline.plan import PlanError, make_plan
+
 from conftest import ROOT, SHARED, copy_workflow, run, snakemake
 
 SMPL_SEQ = "gBR_sBM_cAll_d06_mBR2_ch06"
@@ -72,9 +73,14 @@ def test_the_workflow_reports_config_mistakes_in_a_few_lines(tmp_path):
 
 
 def test_a_disabled_stage_checks_nothing_and_an_enabled_one_names_its_key(demo_source):
-    config = check_config(user_config(demo_source / "annotations", demo_source / "videos",
-                                      selection={"splits": ["crossmodal_train", "crossmodal_test"]},
-                                      model={"enabled": False, "val_split": "val"}))
+    config = check_config(
+        user_config(
+            demo_source / "annotations",
+            demo_source / "videos",
+            selection={"splits": ["crossmodal_train", "crossmodal_test"]},
+            model={"enabled": False, "val_split": "val"},
+        )
+    )
     plan = make_plan(config)
     assert model_plan(config, plan).enabled is False
     config["model"]["enabled"] = True
@@ -87,8 +93,11 @@ def test_missing_annotations_stop_in_one_line_or_are_skipped(demo_copy):
     for seq in ("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d03_mBR3_ch01"):
         aist.keypoints3d_path(anno, seq).unlink()
     config = check_config(user_config(anno, demo_copy / "videos"))
-    with pytest.raises(PlanError, match=r"2 of 7 selected sequences lack annotation files \(2 keypoints3d missing; "
-                                        r"first keypoints3d/gBR_sBM_cAll_d01_mBR0_ch01.pkl"):
+    with pytest.raises(
+        PlanError,
+        match=r"2 of 7 selected sequences lack annotation files \(2 keypoints3d missing; "
+        r"first keypoints3d/gBR_sBM_cAll_d01_mBR0_ch01.pkl",
+    ):
         make_plan(config)
     config["data"]["on_missing_annotations"] = "skip"
     plan = make_plan(config)
@@ -105,9 +114,15 @@ def test_annotations_before_videos_then_videos_build_only_the_new_work(demo_copy
     shutil.move(videos, tmp_path / "later")
     videos.mkdir()
     wf = copy_workflow(tmp_path / "wf")
-    config = user_config(demo_copy / "annotations", videos, selection={"cameras": ["c01"]},
-                         coco={"stride": 100}, frames={"coco_frames_only": True}, features={"fps": [30]},
-                         model={"enabled": True, "train_splits": ["train", "val"], "val_split": None})
+    config = user_config(
+        demo_copy / "annotations",
+        videos,
+        selection={"cameras": ["c01"]},
+        coco={"stride": 100},
+        frames={"coco_frames_only": True},
+        features={"fps": [30]},
+        model={"enabled": True, "train_splits": ["train", "val"], "val_split": None},
+    )
     (wf / "mine.yaml").write_text(yaml.safe_dump(config))
     snakemake(wf, "--configfile", "mine.yaml")
     res = wf / "results" / "mine"
@@ -119,8 +134,10 @@ def test_annotations_before_videos_then_videos_build_only_the_new_work(demo_copy
     for video in (tmp_path / "later").iterdir():
         shutil.move(video, videos / video.name)
     proc = snakemake(wf, "-n", "--configfile", "mine.yaml")
-    counts = {line.split()[0]: int(line.split()[1]) for line in
-              proc.stdout.split("Job stats:")[1].split("total")[0].strip().splitlines()[2:]}
+    counts = {
+        line.split()[0]: int(line.split()[1])
+        for line in proc.stdout.split("Job stats:")[1].split("total")[0].strip().splitlines()[2:]
+    }
     assert not {"poses", "smpl_joints", "reprojection"} & set(counts), counts  # nothing built again
     assert counts["extract_frames"] == 7 and counts["extract_audio"] == 4 and counts["coco_split"] == 3
     assert counts["train_model"] == 1 and counts["data_report"] == 1
@@ -146,9 +163,14 @@ def real_first_day(tmp_path):
 def test_the_first_day_on_real_annotations(real_first_day, tmp_path):
     anno, videos = real_first_day
     wf = copy_workflow(tmp_path / "wf")
-    config = user_config(anno, videos, data={"on_missing_annotations": "skip"},
-                         selection={"splits": ["crossmodal_train", "crossmodal_test"]},
-                         model={"enabled": True, "val_split": None}, reconstruction={"enabled": True})
+    config = user_config(
+        anno,
+        videos,
+        data={"on_missing_annotations": "skip"},
+        selection={"splits": ["crossmodal_train", "crossmodal_test"]},
+        model={"enabled": True, "val_split": None},
+        reconstruction={"enabled": True},
+    )
     (wf / "mine.yaml").write_text(yaml.safe_dump(config))
     snakemake(wf, "--configfile", "mine.yaml")
     res = wf / "results" / "mine"
@@ -167,9 +189,24 @@ def test_the_first_day_on_real_annotations(real_first_day, tmp_path):
     assert (res / "smpl" / f"{SMPL_SEQ}.joints.npy").is_file()
     assert report["reconstruction"]["summary"]["sequences"] == 1
     # rhythm status says the same about what is there
-    status = json.loads(run(["rhythm", "status", "--anno-dir", str(anno), "--video-dir", str(videos), "--json",
-                             "--splits", "crossmodal_train", "crossmodal_test",
-                             "--exclude-videos", *config_default_excludes()]).stdout)
+    status = json.loads(
+        run(
+            [
+                "rhythm",
+                "status",
+                "--anno-dir",
+                str(anno),
+                "--video-dir",
+                str(videos),
+                "--json",
+                "--splits",
+                "crossmodal_train",
+                "crossmodal_test",
+                "--exclude-videos",
+                *config_default_excludes(),
+            ]
+        ).stdout
+    )
     assert status["splits"] == report["splits"]
 
 

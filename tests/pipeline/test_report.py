@@ -1,5 +1,6 @@
-from rhythm.pipeline.selection import Selection
 from rhythm.pipeline.report import data_status, render_text
+from rhythm.pipeline.selection import Selection
+
 from conftest import AISTPP
 
 
@@ -16,8 +17,11 @@ def test_status_on_real_aistpp_lists():
 
 
 def test_status_on_demo_counts_videos(demo_source):
-    status = data_status(demo_source / "annotations", demo_source / "videos",
-                         Selection(cameras=["c01", "c02", "c03", "c04"], genres=["gBR"]))
+    status = data_status(
+        demo_source / "annotations",
+        demo_source / "videos",
+        Selection(cameras=["c01", "c02", "c03", "c04"], genres=["gBR"]),
+    )
     e = status["splits"]["pose_train"]
     assert e["selected"] == 2 and e["genres"] == {"gBR": 2}
     assert (e["videos_expected"], e["videos_present"], e["videos_missing_count"]) == (8, 6, 2)

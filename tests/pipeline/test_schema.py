@@ -15,8 +15,15 @@ from rhythm.pipeline.config import SCHEMA
 WORKFLOW_KEYS = {
     "": {"dataset"},
     "demo": {"enabled"},
-    "data": {"anno_dir", "video_dir", "music_dir", "on_missing_video", "keypoints2d_source", "detections_dir",
-             "on_missing_annotations"},
+    "data": {
+        "anno_dir",
+        "video_dir",
+        "music_dir",
+        "on_missing_video",
+        "keypoints2d_source",
+        "detections_dir",
+        "on_missing_annotations",
+    },
     "selection": {"splits", "genres", "cameras", "exclude_videos", "limit"},
     "download": {"enabled", "accept_terms_of_use"},
     "frames": {"coco_frames_only"},
@@ -54,8 +61,9 @@ def test_every_schema_setting_is_a_dataclass_field_or_a_declared_workflow_key():
     generated = {cls: schema_properties(cls) for cls in classes}
     unplaced = set(classes)
     for path, props in _sections(schema):
-        settings = {k for k, v in props.items() if not (isinstance(v, dict) and v.get("type") == "object"
-                                                          and "properties" in v)}
+        settings = {
+            k for k, v in props.items() if not (isinstance(v, dict) and v.get("type") == "object" and "properties" in v)
+        }
         from_classes = set()
         for cls, entries in generated.items():
             if entries and set(entries) <= settings and all(props[k] == v for k, v in entries.items()):

@@ -45,12 +45,33 @@ def test_demo_runs_through_sbatch_and_matches_the_local_run(slurm_cluster, demo_
     # checked below with sbatch --test-only. The model itself is tested in the local runs.
     config["model"]["enabled"] = False
     (wf / "config/c01.yaml").write_text(yaml.safe_dump(config))
-    proc = run([*SNAKEMAKE, "--configfile", "config/c01.yaml", "--executor", "slurm", "--workflow-profile", "workflow/profiles/slurm",
-                "--default-resources", "slurm_partition=debug",
-                # this test node has 2 cores: each group job may use that much (the profile says 32)
-                "--cores", "2", "--resources", "mem_mb=8000", "--jobs", "4",
-                "--seconds-between-status-checks", "2", "--slurm-init-seconds-before-status-checks", "1"],
-               cwd=wf, env=slurm_cluster, timeout=1500)
+    proc = run(
+        [
+            *SNAKEMAKE,
+            "--configfile",
+            "config/c01.yaml",
+            "--executor",
+            "slurm",
+            "--workflow-profile",
+            "workflow/profiles/slurm",
+            "--default-resources",
+            "slurm_partition=debug",
+            # this test node has 2 cores: each group job may use that much (the profile says 32)
+            "--cores",
+            "2",
+            "--resources",
+            "mem_mb=8000",
+            "--jobs",
+            "4",
+            "--seconds-between-status-checks",
+            "2",
+            "--slurm-init-seconds-before-status-checks",
+            "1",
+        ],
+        cwd=wf,
+        env=slurm_cluster,
+        timeout=1500,
+    )
     log = proc.stdout + proc.stderr
     submitted = log.count("has been submitted with SLURM jobid")
     # grouped: the video, sequence and music chains are one SLURM job each, not one per step

@@ -6,7 +6,6 @@ import json
 import pickle
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import pytest
 import soundfile as sf
 import yaml
 
+from rhythm.core import aist
 from rhythm.pipeline.config import load_config
 
-from rhythm.core import aist
 from conftest import SNAKEMAKE, run, snakemake
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]
@@ -128,8 +127,18 @@ def test_changing_keypoints_reruns_only_what_depends_on_them(wf):
     data["det_scores"][0, 0] += 0.01
     kp.write_bytes(pickle.dumps(data))
     counts = job_counts(snakemake(wf, "-n").stdout)
-    assert counts == {"extract_frames": 3, "coco_split": 1, "overlay": 1, "reprojection": 1, "triangulate": 1,
-                      "calibrate": 1, "fit_smpl": 1, "reconstruction_errors": 1, "data_report": 1, "all": 1}
+    assert counts == {
+        "extract_frames": 3,
+        "coco_split": 1,
+        "overlay": 1,
+        "reprojection": 1,
+        "triangulate": 1,
+        "calibrate": 1,
+        "fit_smpl": 1,
+        "reconstruction_errors": 1,
+        "data_report": 1,
+        "all": 1,
+    }
     snakemake(wf)
     assert "Nothing to be done" in snakemake(wf, "-n").stdout
 
@@ -180,8 +189,11 @@ def test_bad_inputs_fail_clearly_and_the_rest_builds(wf):
     corrupt.write_bytes(corrupt.read_bytes()[:300])
     short = anno / "keypoints2d/gPO_sBM_cAll_d01_mPO1_ch01.pkl"
     data = pickle.loads(short.read_bytes())
-    data.update(keypoints2d=data["keypoints2d"][:, :290], det_scores=data["det_scores"][:, :290],
-                timestamps=data["timestamps"][:290])
+    data.update(
+        keypoints2d=data["keypoints2d"][:, :290],
+        det_scores=data["det_scores"][:, :290],
+        timestamps=data["timestamps"][:290],
+    )
     short.write_bytes(pickle.dumps(data))
 
     config = _broken_config(wf, src, "broken")
@@ -193,14 +205,17 @@ def test_bad_inputs_fail_clearly_and_the_rest_builds(wf):
     assert len(list(out.glob("poses/*.npy"))) == 6
     # nothing half-written for the bad ones
     assert not (out / "frames/gBR_sBM_c02_d01_mBR0_ch01").exists() or not any(
-        (out / "frames/gBR_sBM_c02_d01_mBR0_ch01").iterdir())
+        (out / "frames/gBR_sBM_c02_d01_mBR0_ch01").iterdir()
+    )
     assert not (out / "poses/gBR_sBM_cAll_d02_mBR0_ch02.npy").exists()
     assert not list(out.rglob("*.part*"))
     logs = wf / "logs"
     video_logs = [p.read_text() for p in logs.glob("*/broken/gBR_sBM_c02_d01_mBR0_ch01.log")]
     assert any("gBR_sBM_c02_d01_mBR0_ch01.mp4" in text for text in video_logs)
-    assert "gBR_sBM_cAll_d02_mBR0_ch02.pkl: not a readable pickle" in (
-        logs / "poses/broken/gBR_sBM_cAll_d02_mBR0_ch02.log").read_text()
+    assert (
+        "gBR_sBM_cAll_d02_mBR0_ch02.pkl: not a readable pickle"
+        in (logs / "poses/broken/gBR_sBM_cAll_d02_mBR0_ch02.log").read_text()
+    )
     assert "keypoints have 290 frames" in (logs / "extract_frames/broken/gPO_sBM_c01_d01_mPO1_ch01.log").read_text()
 
 
@@ -224,8 +239,12 @@ def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
     dance_db.files[served] = (demo_videos / f"{served}.mp4").read_bytes()
     path = _broken_config(wf, src, "dl")
     config = yaml.safe_load(path.read_text())
-    config["download"] = {"enabled": True, "accept_terms_of_use": True, "base_url": f"{dance_db.url}/good/",
-                          "retries": 0}
+    config["download"] = {
+        "enabled": True,
+        "accept_terms_of_use": True,
+        "base_url": f"{dance_db.url}/good/",
+        "retries": 0,
+    }
     path.write_text(yaml.safe_dump(config))
     targets = [f"results/dl/frames/{v}/frame_mapping.json" for v in (local, served, missing)]
     proc = snakemake(wf, "--configfile", str(path), "--keep-going", *targets, check=False)
@@ -234,7 +253,9 @@ def test_missing_videos_are_downloaded_and_a_404_fails_alone(wf, dance_db):
     assert not (out / f"videos/{local}.mp4").exists()  # present locally: read in place, not downloaded
     assert not (out / f"videos/{served}.mp4").is_symlink()
     assert (out / f"videos/{served}.mp4").read_bytes() == dance_db.files[served]
-    assert (out / f"frames/{local}/frame_mapping.json").is_file() and (out / f"frames/{served}/frame_mapping.json").is_file()
+    assert (out / f"frames/{local}/frame_mapping.json").is_file() and (
+        out / f"frames/{served}/frame_mapping.json"
+    ).is_file()
     assert not (out / f"videos/{missing}.mp4").exists()
     log = (wf / f"logs/download_video/dl/{missing}.log").read_text()
     assert "HTTP 404" in log and str((src / "videos" / f"{missing}.mp4").resolve()) in log
@@ -260,10 +281,12 @@ def test_dance_model_targets(wf):
     assert aist.load_motion(gen / "mPO4.pkl").poses.shape == (300, 72)
     metrics = json.loads((gen / "metrics.json").read_text())
     mm = metrics["music_matters"]
-    print(f"demo model: FID_k {mm['fid_k_model']:.0f} vs {mm['fid_k_random_training_clips']:.0f} for random "
-          f"training clips; BAS {mm['bas_own_music']:.3f} own music vs {mm['bas_other_tracks']:.3f} other tracks "
-          f"(ground truth {mm['ground_truth_bas_own_music']:.3f} vs {mm['ground_truth_bas_other_tracks']:.3f}); "
-          f"beat locking {mm['beat_locking_own_music']:.2f} vs {mm['beat_locking_other_tracks']:.2f}")
+    print(
+        f"demo model: FID_k {mm['fid_k_model']:.0f} vs {mm['fid_k_random_training_clips']:.0f} for random "
+        f"training clips; BAS {mm['bas_own_music']:.3f} own music vs {mm['bas_other_tracks']:.3f} other tracks "
+        f"(ground truth {mm['ground_truth_bas_own_music']:.3f} vs {mm['ground_truth_bas_other_tracks']:.3f}); "
+        f"beat locking {mm['beat_locking_own_music']:.2f} vs {mm['beat_locking_other_tracks']:.2f}"
+    )
     assert mm["fid_k_model"] < mm["fid_k_random_training_clips"]
     assert mm["ground_truth_bas_own_music"] > 2 * mm["ground_truth_bas_other_tracks"]
     assert mm["bas_own_music"] > mm["bas_other_tracks"] + 0.1 and mm["bas_own_beats_passes"]
@@ -283,8 +306,13 @@ def test_a_killed_run_restarts_where_it_stopped(demo_workflow, tmp_path):
     config = load_config(wf / "config/config.yaml")
     config["model"]["enabled"] = False  # results/demo is compared; training the model again would only add minutes
     (wf / "config/config.yaml").write_text(yaml.safe_dump(config))
-    proc = subprocess.Popen([*SNAKEMAKE, "--cores", "2"], cwd=wf, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [*SNAKEMAKE, "--cores", "2"],
+        cwd=wf,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     frames = wf / "results/demo/frames"
     deadline = time.time() + 600
     while len(list(frames.glob("*/frame_mapping.json"))) < 8 and time.time() < deadline and proc.poll() is None:
@@ -310,5 +338,8 @@ def test_a_killed_run_restarts_where_it_stopped(demo_workflow, tmp_path):
     assert all(t >= max(done.values()) for p, t in done.items() if p in redone)  # only the newest
     reference = json.loads((demo_workflow / "output_hashes.json").read_text())
     hashes = output_hashes(wf / "results/demo")
-    assert {p for p in reference if hashes.get(p) != reference[p] and not p.startswith(
-        ("rtmpose_dataset/rtmpose_", "reports/data_report."))} == set()
+    assert {
+        p
+        for p in reference
+        if hashes.get(p) != reference[p] and not p.startswith(("rtmpose_dataset/rtmpose_", "reports/data_report."))
+    } == set()

@@ -9,9 +9,16 @@ from scipy.spatial.transform import Rotation
 
 from rhythm import cli
 from rhythm.core import aist
-from rhythm.sources import demo
-from rhythm.reconstruction.calibration import CalibrationOptions, calibrate, calibrate_files, compare_cameras, reprojection_error
 from rhythm.core.errors import RhythmInputError
+from rhythm.reconstruction.calibration import (
+    CalibrationOptions,
+    calibrate,
+    calibrate_files,
+    compare_cameras,
+    reprojection_error,
+)
+from rhythm.sources import demo
+
 from conftest import AISTPP, REAL_SEQ
 
 
@@ -26,8 +33,14 @@ def perturb(cameras: dict, seed: int, degrees=3.0, focal=0.04, shift_cm=25.0) ->
         matrix = cam.matrix.copy()
         matrix[0, 0] = matrix[1, 1] = cam.matrix[0, 0] * (1 + rng.choice([-1, 1]) * focal)
         shift = rng.normal(size=3)
-        out[name] = aist.Camera(name, cam.size, matrix, (turn * Rotation.from_rotvec(cam.rotation)).as_rotvec(),
-                                cam.translation + shift_cm * shift / np.linalg.norm(shift), cam.distortions.copy())
+        out[name] = aist.Camera(
+            name,
+            cam.size,
+            matrix,
+            (turn * Rotation.from_rotvec(cam.rotation)).as_rotvec(),
+            cam.translation + shift_cm * shift / np.linalg.norm(shift),
+            cam.distortions.copy(),
+        )
     return out
 
 
@@ -47,8 +60,10 @@ def test_clean_synthetic_views_give_back_the_cameras():
         result = calibrate(keypoints, guess, options)
         diff = compare_cameras({c.name: c for c in result.cameras}, cams)
         worst = [max(abs(d[k]) for d in diff.values()) for k in ("rotation_deg", "centre", "focal_pct")]
-        print(f"\nsynthetic, priors {priors}: worst camera error {worst} (deg, cm, %), "
-              f"{result.report['round2']['median_px_after']} px")
+        print(
+            f"\nsynthetic, priors {priors}: worst camera error {worst} (deg, cm, %), "
+            f"{result.report['round2']['median_px_after']} px"
+        )
         assert result.report["dropped_views"] == {"synthetic": {}}
         assert all(w < limit for w, limit in zip(worst, limits))
         if priors == "off":
@@ -64,9 +79,26 @@ def real_calibration(tmp_path_factory):
     guess = tmp / "guess.json"
     guess.write_text(json.dumps([c.to_json() for c in perturb(true, seed=1).values()]))
     out, report = tmp / "setting1.json", tmp / "setting1.report.json"
-    assert cli.main(["calibrate", "--anno-dir", str(AISTPP), "--setting", "setting1", "--initial", str(guess),
-                     "--out", str(out), "--report", str(report),
-                     "--reference", str(AISTPP / "cameras" / "setting1.json")]) == 0
+    assert (
+        cli.main(
+            [
+                "calibrate",
+                "--anno-dir",
+                str(AISTPP),
+                "--setting",
+                "setting1",
+                "--initial",
+                str(guess),
+                "--out",
+                str(out),
+                "--report",
+                str(report),
+                "--reference",
+                str(AISTPP / "cameras" / "setting1.json"),
+            ]
+        )
+        == 0
+    )
     return true, aist.load_camera_setting(guess), aist.load_camera_setting(out), json.loads(report.read_text())
 
 
@@ -76,8 +108,10 @@ def test_bundle_adjustment_brings_a_rough_guess_back(real_calibration):
     rot_before = np.mean([d["rotation_deg"] for d in report["reference"]["initial_cameras"].values()])
     rot_after = np.mean([d["rotation_deg"] for d in report["reference"]["cameras"].values()])
     print(f"\nmedian reprojection px: {errors}; rounds {report['round1']} {report['round2']}")
-    print(f"mean rotation error vs setting1: {rot_before:.2f} -> {rot_after:.2f} deg; per camera "
-          f"{report['reference']['cameras']}; resected {report['resected']}")
+    print(
+        f"mean rotation error vs setting1: {rot_before:.2f} -> {rot_after:.2f} deg; per camera "
+        f"{report['reference']['cameras']}; resected {report['resected']}"
+    )
     assert sorted(calibrated) == list(aist.CAMERAS)
     assert list(report["dropped_views"][REAL_SEQ]) == ["c05"]
     assert report["dropped_views"][REAL_SEQ]["c05"]["verdict"].startswith("out of sync")
@@ -100,7 +134,8 @@ def test_bundle_adjustment_does_not_depend_on_the_start(real_calibration):
     assert max(diff[c]["rotation_deg"] for c in used) < 0.2
     assert max(abs(diff[c]["focal_pct"]) for c in used) < 1.0
     assert reprojection_error(keypoints, from_true)["median_px"] == pytest.approx(
-        reprojection_error(keypoints, calibrated)["median_px"], rel=0.02)
+        reprojection_error(keypoints, calibrated)["median_px"], rel=0.02
+    )
 
 
 def test_calibrate_without_sequences_names_the_mapping(tmp_path):

@@ -10,10 +10,11 @@ import pytest
 
 from rhythm import cli
 from rhythm.core import aist
-from rhythm.reconstruction import fitting
 from rhythm.core.errors import RhythmInputError
-from rhythm.motion.poses import smpl_joints
 from rhythm.core.skeleton import SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.motion.poses import smpl_joints
+from rhythm.reconstruction import fitting
+
 from conftest import AISTPP, REAL_SEQ
 
 DEMO_SEQ = "gBR_sBM_cAll_d01_mBR0_ch01"
@@ -23,17 +24,32 @@ FEET = [10, 11]  # their rotation (the ankles') moves no COCO keypoint: fitted a
 def test_demo_motion_is_recovered_from_its_keypoints(demo_source, tmp_path, capsys):
     anno = demo_source / "annotations"
     out, report = tmp_path / f"{DEMO_SEQ}.pkl", tmp_path / f"{DEMO_SEQ}.json"
-    assert cli.main(["fit-smpl", "--keypoints3d", str(aist.keypoints3d_path(anno, DEMO_SEQ)), "--optim",
-                     "--out", str(out), "--report", str(report)]) == 0
+    assert (
+        cli.main(
+            [
+                "fit-smpl",
+                "--keypoints3d",
+                str(aist.keypoints3d_path(anno, DEMO_SEQ)),
+                "--optim",
+                "--out",
+                str(out),
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
     print("\n" + capsys.readouterr().out.strip())
     truth = aist.load_motion(aist.motion_path(anno, DEMO_SEQ))
     fitted = aist.load_motion(out)
     err = np.linalg.norm(smpl_joints(fitted) - smpl_joints(truth), axis=-1)
     seen = np.delete(err, FEET, axis=1)
     rep = json.loads(report.read_text())
-    print(f"demo: SMPL joints vs the true motion: mean {seen.mean():.3f} cm, worst joint mean "
-          f"{seen.mean(0).max():.3f} cm (feet {err[:, FEET].mean():.2f} cm); keypoints {rep['mpjpe_body']} cm; "
-          f"scaling {fitted.scaling:.3f} (true {truth.scaling:.0f})")
+    print(
+        f"demo: SMPL joints vs the true motion: mean {seen.mean():.3f} cm, worst joint mean "
+        f"{seen.mean(0).max():.3f} cm (feet {err[:, FEET].mean():.2f} cm); keypoints {rep['mpjpe_body']} cm; "
+        f"scaling {fitted.scaling:.3f} (true {truth.scaling:.0f})"
+    )
     assert "seconds" not in rep  # run times go to the log; the report depends only on its inputs
     assert fitted.poses.shape == (len(truth.poses), 72) and fitted.trans.shape == (len(truth.poses), 3)
     assert fitted.scaling == pytest.approx(truth.scaling, rel=0.005)
@@ -48,8 +64,10 @@ def test_real_keypoints3d_are_fitted_within_centimetres(tmp_path, optim):
     source = aist.keypoints3d_path(AISTPP, REAL_SEQ)
     fit = fitting.fit_file(source, tmp_path / "motion.pkl", optim=optim)
     rep = fit.report
-    print(f"\nreal {rep['source_key']}: body MPJPE {rep['mpjpe_body']} cm (p95 {rep['p95_body']}), face "
-          f"{rep['mpjpe_face']} cm, scaling {rep['scaling']}, per joint {rep['per_joint']}, {rep['seconds']} s")
+    print(
+        f"\nreal {rep['source_key']}: body MPJPE {rep['mpjpe_body']} cm (p95 {rep['p95_body']}), face "
+        f"{rep['mpjpe_face']} cm, scaling {rep['scaling']}, per joint {rep['per_joint']}, {rep['seconds']} s"
+    )
     motion = aist.load_motion(tmp_path / "motion.pkl")
     assert motion.poses.shape == (720, 72) and motion.trans.shape == (720, 3)
     assert motion.loss == pytest.approx(rep["mpjpe_body"])
@@ -74,8 +92,12 @@ def _fake_smplx(root):
 
     def create(path, model_type, gender):
         assert model_type == "smpl"
-        return types.SimpleNamespace(v_template=rest, J_regressor=np.eye(24), shapedirs=np.zeros((24, 3, 10)),
-                                     parents=np.r_[-1, SMPL_PARENTS[1:]])
+        return types.SimpleNamespace(
+            v_template=rest,
+            J_regressor=np.eye(24),
+            shapedirs=np.zeros((24, 3, 10)),
+            parents=np.r_[-1, SMPL_PARENTS[1:]],
+        )
 
     return types.SimpleNamespace(create=create)
 

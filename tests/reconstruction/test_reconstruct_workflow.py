@@ -8,12 +8,12 @@ import sys
 
 import pytest
 import yaml
-
-from rhythm.pipeline.config import load_config
+from test_calibration import perturb
 
 from rhythm.core import aist
+from rhythm.pipeline.config import load_config
+
 from conftest import AISTPP, REAL_SEQ, ROOT, run
-from test_calibration import perturb
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow]
 
@@ -38,8 +38,14 @@ def test_demo_plan_with_reconstruction_enabled(tmp_path):
     proc = run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=tmp_path)
     table = proc.stdout.split("Job stats:")[1].split("total")[0]
     counts = {line.split()[0]: int(line.split()[1]) for line in table.strip().splitlines()[2:]}
-    assert counts == {"all": 1, "calibrate": 1, "demo_data": 1, "fit_smpl": 7, "reconstruction_errors": 1,
-                      "triangulate": 7}
+    assert counts == {
+        "all": 1,
+        "calibrate": 1,
+        "demo_data": 1,
+        "fit_smpl": 7,
+        "reconstruction_errors": 1,
+        "triangulate": 7,
+    }
 
 
 def test_reconstruction_rules_on_the_real_sequence(tmp_path):
@@ -53,8 +59,11 @@ def test_reconstruction_rules_on_the_real_sequence(tmp_path):
         "selection": {"splits": ["crossmodal_test"], "cameras": ["c01"]},
         "coco": {"splits": {"test": "crossmodal_test"}},
         "overlays": {"cameras": ["c01"]},
-        "reconstruction": {"enabled": True, "sequences": [REAL_SEQ],
-                           "calibration": {"enabled": True, "initial_dir": str(guess)}},
+        "reconstruction": {
+            "enabled": True,
+            "sequences": [REAL_SEQ],
+            "calibration": {"enabled": True, "initial_dir": str(guess)},
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     snakefile(tmp_path, "reconstruct")

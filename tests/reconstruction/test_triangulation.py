@@ -8,7 +8,6 @@ import pytest
 
 from rhythm import cli
 from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.core.errors import RhythmInputError
 from rhythm.reconstruction.triangulation import (
     TriangulationOptions,
@@ -19,6 +18,8 @@ from rhythm.reconstruction.triangulation import (
     triangulate_sequence,
     undistort_keypoints,
 )
+from rhythm.sources import demo
+
 from conftest import AISTPP, REAL_SEQ
 
 
@@ -97,9 +98,11 @@ def test_real_sequence_matches_official_keypoints3d(real):
     optim = distance_stats(result.keypoints3d_optim, optim_ref)
     print(f"\nreal: dropped {json.dumps(rep['dropped_views'])}")
     print(f"per-view median px: { {v: e['median_px'] for v, e in rep['per_view'].items()} }")
-    print(f"plain vs keypoints3d {plain} cm; optimised vs keypoints3d_optim {optim} cm; "
-          f"optimised vs keypoints3d {distance_stats(result.keypoints3d_optim, plain_ref)} cm; "
-          f"timings {rep['timings']}")
+    print(
+        f"plain vs keypoints3d {plain} cm; optimised vs keypoints3d_optim {optim} cm; "
+        f"optimised vs keypoints3d {distance_stats(result.keypoints3d_optim, plain_ref)} cm; "
+        f"timings {rep['timings']}"
+    )
     assert list(rep["dropped_views"]) == ["c05"]
     assert rep["dropped_views"]["c05"]["offset_frames"] == 269  # c05 runs 4.5 s ahead of the others
     assert rep["dropped_views"]["c05"]["median_px_at_offset"] < 10
@@ -114,8 +117,25 @@ def test_real_sequence_matches_official_keypoints3d(real):
 def test_triangulate_cli_writes_aist_pickle_and_report(tmp_path, capsys):
     out, report = tmp_path / "kp3d" / f"{REAL_SEQ}.pkl", tmp_path / "kp3d" / f"{REAL_SEQ}.json"
     ref = aist.keypoints3d_path(AISTPP, REAL_SEQ)
-    assert cli.main(["triangulate", "--anno-dir", str(AISTPP), "--sequence", REAL_SEQ, "--out", str(out),
-                     "--report", str(report), "--reference", str(ref), "--no-optimise"]) == 0
+    assert (
+        cli.main(
+            [
+                "triangulate",
+                "--anno-dir",
+                str(AISTPP),
+                "--sequence",
+                REAL_SEQ,
+                "--out",
+                str(out),
+                "--report",
+                str(report),
+                "--reference",
+                str(ref),
+                "--no-optimise",
+            ]
+        )
+        == 0
+    )
     assert "dropped c05: out of sync by +269 frames" in capsys.readouterr().out
     assert aist.load_keypoints3d(out).shape == aist.load_keypoints3d(out, optim=True).shape == (720, 17, 3)
     rep = json.loads(report.read_text())

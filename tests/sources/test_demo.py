@@ -1,9 +1,9 @@
 import numpy as np
 
 from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.core.ffmpeg import probe_video
 from rhythm.core.skeleton import smpl_joints
+from rhythm.sources import demo
 
 
 def test_demo_tree_has_real_formats(demo_source):
@@ -32,7 +32,9 @@ def test_motions_keypoints3d_and_keypoints2d_agree(demo_source):
     joints = smpl_joints(motion.poses, motion.trans, motion.scaling)  # the SMPL convention: pelvis at trans + J0
     kp3d = aist.load_keypoints3d(aist.keypoints3d_path(anno, seq), optim=True)
     # COCO left/right hip, knee, ankle, shoulder are SMPL joints 1, 2, 4, 5, 7, 8, 16, 17 (float32 pickle)
-    np.testing.assert_allclose(kp3d[:, [11, 12, 13, 14, 15, 16, 5, 6]], joints[:, [1, 2, 4, 5, 7, 8, 16, 17]], atol=0.05)
+    np.testing.assert_allclose(
+        kp3d[:, [11, 12, 13, 14, 15, 16, 5, 6]], joints[:, [1, 2, 4, 5, 7, 8, 16, 17]], atol=0.05
+    )
     cams = aist.load_cameras(anno, seq)
     kp2d = aist.load_keypoints2d(aist.keypoints2d_path(anno, seq))
     for cam in ("c01", "c05", "c09"):
@@ -72,8 +74,11 @@ def test_dancer_is_stillest_on_its_own_beats(demo_source):
         joints, _ = demo.motion_keypoints3d(aist.load_motion(aist.motion_path(anno, seq)))
         own_music = aist.parse_name(seq).music
         own = metrics.beat_align_score(joints, beats(bpms[own_music], len(joints)))
-        others = [metrics.beat_align_score(joints, beats(bpm, len(joints))) for m, bpm in bpms.items()
-                  if m != own_music and bpm != bpms[own_music]]
+        others = [
+            metrics.beat_align_score(joints, beats(bpm, len(joints)))
+            for m, bpm in bpms.items()
+            if m != own_music and bpm != bpms[own_music]
+        ]
         assert own > 0.65 and own > 2 * np.mean(others), (seq, own, others)
 
 
@@ -108,6 +113,6 @@ def test_demo_song_beats_at_its_bpm():
     song = demo.synth_song("mBR3", 4.0, 8000)
     beat = 60 / 110
     kicks = [int((demo.MUSIC_OFFSET_S + k * beat) * 8000) for k in range(3)]
-    energy_on = np.mean([np.abs(song[i:i + 400]).mean() for i in kicks])
-    energy_off = np.mean([np.abs(song[i + 1500:i + 1900]).mean() for i in kicks])
+    energy_on = np.mean([np.abs(song[i : i + 400]).mean() for i in kicks])
+    energy_off = np.mean([np.abs(song[i + 1500 : i + 1900]).mean() for i in kicks])
     assert energy_on > 2 * energy_off

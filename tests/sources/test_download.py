@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rhythm.sources.download import (DownloadOptions, TermsNotAccepted, VideoNotFound, download_video, require_terms,
-                             video_url)
 from rhythm.core.errors import RhythmInputError
+from rhythm.sources.download import (
+    DownloadOptions,
+    TermsNotAccepted,
+    VideoNotFound,
+    download_video,
+    require_terms,
+    video_url,
+)
+
 from conftest import run
 
 VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"
@@ -14,8 +21,12 @@ VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"
 
 @pytest.fixture
 def server(demo_source, dance_db):
-    dance_db.files.update({VIDEO: (demo_source / "videos" / f"{VIDEO}.mp4").read_bytes(),
-                           "gBR_sBM_c02_d01_mBR0_ch01": (demo_source / "videos" / f"{VIDEO}.mp4").read_bytes()[:5000]})
+    dance_db.files.update(
+        {
+            VIDEO: (demo_source / "videos" / f"{VIDEO}.mp4").read_bytes(),
+            "gBR_sBM_c02_d01_mBR0_ch01": (demo_source / "videos" / f"{VIDEO}.mp4").read_bytes()[:5000],
+        }
+    )
     return dance_db.url
 
 
@@ -44,8 +55,9 @@ def test_wrong_length_is_rejected(server, tmp_path):
 def test_404_says_where_to_put_the_file_by_hand(server, dance_db, tmp_path):
     manual = tmp_path / "aist_videos" / f"{VIDEO}.mp4"
     with pytest.raises(VideoNotFound) as err:
-        download_video(VIDEO, tmp_path / "out", DownloadOptions(base_url=f"{server}/missing/", **FAST),
-                       manual_dest=manual)
+        download_video(
+            VIDEO, tmp_path / "out", DownloadOptions(base_url=f"{server}/missing/", **FAST), manual_dest=manual
+        )
     message = str(err.value)
     assert "HTTP 404" in message and "https://aistdancedb.ongaaccel.jp/" in message and str(manual) in message
     assert len(dance_db.requests) == 1  # a 404 is final: no retries
@@ -84,9 +96,24 @@ def test_terms_of_use_must_be_accepted():
 
 def test_cli_downloads_in_parallel_and_reports_each_failure(server, dance_db, demo_source, tmp_path):
     out = tmp_path / "videos"
-    args = ["rhythm", "download", "--video", VIDEO, "--video", "gBR_sBM_c09_d01_mBR0_ch01", "--out", str(out),
-            "--base-url", f"{server}/good/", "--jobs", "2", "--retries", "0",
-            "--anno-dir", str(demo_source / "annotations")]
+    args = [
+        "rhythm",
+        "download",
+        "--video",
+        VIDEO,
+        "--video",
+        "gBR_sBM_c09_d01_mBR0_ch01",
+        "--out",
+        str(out),
+        "--base-url",
+        f"{server}/good/",
+        "--jobs",
+        "2",
+        "--retries",
+        "0",
+        "--anno-dir",
+        str(demo_source / "annotations"),
+    ]
     proc = run(args, check=False)
     assert proc.returncode == 2 and "terms of use" in proc.stderr  # refused before any request
     assert dance_db.requests == []
@@ -99,8 +126,24 @@ def test_cli_downloads_in_parallel_and_reports_each_failure(server, dance_db, de
 
 def test_cli_takes_the_aist_downloaders_flags(server, dance_db, tmp_path):
     out = tmp_path / "raw"
-    proc = run(["rhythm", "download", "--video", VIDEO, "--download_folder", str(out), "--num_processes", "4",
-                "--base-url", f"{server}/good/", "--retries", "0", "--accept-terms-of-use"], check=False)
+    proc = run(
+        [
+            "rhythm",
+            "download",
+            "--video",
+            VIDEO,
+            "--download_folder",
+            str(out),
+            "--num_processes",
+            "4",
+            "--base-url",
+            f"{server}/good/",
+            "--retries",
+            "0",
+            "--accept-terms-of-use",
+        ],
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in out.iterdir()] == [f"{VIDEO}.mp4"]
 
@@ -109,10 +152,33 @@ def test_cli_takes_the_old_tools_genre_filter_and_numprocesses(server, dance_db,
     """`--genres gLH` as the Audio2Pose tool downloaded only gLH_ videos; `--numProcesses` as the old AIST++
     scripts spelt it. The demo's pose_train split has gBR and gPO sequences: only the gPO ones are asked for."""
     out = tmp_path / "raw"
-    dance_db.files["gPO_sBM_c01_d01_mPO1_ch01"] = (demo_source / "videos" / "gPO_sBM_c01_d01_mPO1_ch01.mp4").read_bytes()
-    proc = run(["rhythm", "download", "--split", "pose_train", "--cameras", "c01", "--genres", "gPO",
-                "--anno-dir", str(demo_source / "annotations"), "--out", str(out), "--numProcesses", "2",
-                "--base-url", f"{server}/good/", "--retries", "0", "--accept-terms-of-use"], check=False)
+    dance_db.files["gPO_sBM_c01_d01_mPO1_ch01"] = (
+        demo_source / "videos" / "gPO_sBM_c01_d01_mPO1_ch01.mp4"
+    ).read_bytes()
+    proc = run(
+        [
+            "rhythm",
+            "download",
+            "--split",
+            "pose_train",
+            "--cameras",
+            "c01",
+            "--genres",
+            "gPO",
+            "--anno-dir",
+            str(demo_source / "annotations"),
+            "--out",
+            str(out),
+            "--numProcesses",
+            "2",
+            "--base-url",
+            f"{server}/good/",
+            "--retries",
+            "0",
+            "--accept-terms-of-use",
+        ],
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in out.iterdir()] == ["gPO_sBM_c01_d01_mPO1_ch01.mp4"]
     assert all("/gPO_" in path for path, _ in dance_db.requests)

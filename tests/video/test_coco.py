@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from rhythm.core import aist
-from rhythm.video.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_coco, write_mmpose_config
 from rhythm.core.errors import RhythmInputError
-from rhythm.video.frames import FrameOptions, extract_for_video
 from rhythm.core.io import read_pickle, write_pickle
+from rhythm.video.coco import CocoOptions, build_split, keypoint_instance, load_coco, write_coco, write_mmpose_config
+from rhythm.video.frames import FrameOptions, extract_for_video
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,9 @@ def test_cocoeval_self_is_perfect_and_perturbed_is_not(coco_split, tmp_path):
     def ap(dets):
         dt = gt.loadRes(dets)
         ev = COCOeval(gt, dt, "keypoints")
-        ev.evaluate(); ev.accumulate(); ev.summarize()
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
         return ev.stats[0]
 
     anns = gt.loadAnns(gt.getAnnIds())
@@ -99,8 +101,12 @@ def test_mmpose_config_points_at_the_split(tmp_path):
 def test_frames_extracted_with_the_coco_stride_give_the_same_dataset(demo_source, coco_split, tmp_path):
     frames = []
     for video in ("gBR_sBM_c01_d03_mBR3_ch01", "gBR_sBM_c02_d03_mBR3_ch01"):
-        extract_for_video(demo_source / "videos" / f"{video}.mp4", demo_source / "annotations",
-                          tmp_path / "frames" / video, FrameOptions(stride=5))
+        extract_for_video(
+            demo_source / "videos" / f"{video}.mp4",
+            demo_source / "annotations",
+            tmp_path / "frames" / video,
+            FrameOptions(stride=5),
+        )
         frames.append(tmp_path / "frames" / video)
     coco = build_split("val", frames, demo_source / "annotations", tmp_path / "val", CocoOptions(stride=5))
     full = load_coco(coco_split / "annotations" / "val.json")
@@ -119,19 +125,26 @@ def test_ghost_detections_and_low_scores_are_filtered(demo_source, tmp_path):
     ghost[..., :2] = ghost[..., :2] * 0.5 + 7  # a smaller figure elsewhere in the frame
     ghost_det = det - 0.3
     ghost_det[0, 10] = det[0, 10] + 0.1  # in frame 10 of c01 the ghost scores higher
-    write_pickle(aist.keypoints2d_path(anno, seq), {
-        "keypoints2d": np.stack([ghost, real], axis=2), "det_scores": np.stack([ghost_det, det], axis=2),
-        "timestamps": data["timestamps"]})
+    write_pickle(
+        aist.keypoints2d_path(anno, seq),
+        {
+            "keypoints2d": np.stack([ghost, real], axis=2),
+            "det_scores": np.stack([ghost_det, det], axis=2),
+            "timestamps": data["timestamps"],
+        },
+    )
     loaded = aist.load_keypoints2d(aist.keypoints2d_path(anno, seq))
     assert loaded.keypoints.shape == real.shape
     np.testing.assert_array_equal(loaded.view("c01")[11], real[0, 11])
     np.testing.assert_array_equal(loaded.view("c01")[10], ghost[0, 10])
 
-    extract_for_video(demo_source / "videos" / f"{video}.mp4", anno, tmp_path / "frames" / video,
-                      FrameOptions(stride=5))
+    extract_for_video(
+        demo_source / "videos" / f"{video}.mp4", anno, tmp_path / "frames" / video, FrameOptions(stride=5)
+    )
     threshold = float(np.sort(det[0, ::5])[10])  # drops the 10 lowest-scoring of c01's 60 frames
-    coco = build_split("val", [tmp_path / "frames" / video], anno, tmp_path / "val",
-                       CocoOptions(min_det_score=threshold))
+    coco = build_split(
+        "val", [tmp_path / "frames" / video], anno, tmp_path / "val", CocoOptions(min_det_score=threshold)
+    )
     assert len(coco["images"]) == 50
     assert all(a["det_score"] >= threshold for a in coco["annotations"])
 
@@ -140,6 +153,7 @@ def test_coco_writer_refuses_a_broken_file(tmp_path):
     with pytest.raises(RhythmInputError, match="no 'annotations'"):
         write_coco(tmp_path / "x.json", {"images": [], "categories": []})
     with pytest.raises(RhythmInputError, match="refer to missing images"):
-        write_coco(tmp_path / "x.json", {"images": [{"id": 1}], "categories": [],
-                                         "annotations": [{"id": 1, "image_id": 2}]})
+        write_coco(
+            tmp_path / "x.json", {"images": [{"id": 1}], "categories": [], "annotations": [{"id": 1, "image_id": 2}]}
+        )
     assert list(tmp_path.iterdir()) == []

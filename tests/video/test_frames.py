@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.ffmpeg import ffmpeg_exe, probe_video, run_ffmpeg
+from rhythm.sources import demo
 from rhythm.video.frames import FrameOptions, align_fps, extract_for_video, extract_frames, load_mapping
 
 VIDEO = "gBR_sBM_c01_d01_mBR0_ch01"
@@ -26,8 +26,14 @@ def test_frames_align_with_annotations(demo_source, tmp_path):
     mapping = extract_for_video(demo_source / "videos" / f"{VIDEO}.mp4", demo_source / "annotations", out)
     n = demo.DemoRecipe().num_frames
     assert mapping["num_frames"] == n == len(list(out.glob("*.jpg")))
-    assert mapping["frames"][7] == {"index": 7, "file": "000007.jpg", "timestamp_s": 0.116667,
-                                    "annotation_index": 7, "source_index": 7, "source_time_s": 0.116667}
+    assert mapping["frames"][7] == {
+        "index": 7,
+        "file": "000007.jpg",
+        "timestamp_s": 0.116667,
+        "annotation_index": 7,
+        "source_index": 7,
+        "source_time_s": 0.116667,
+    }
     assert (mapping["fps"], mapping["source_fps"], mapping["width"], mapping["height"]) == (60, 60.0, 320, 180)
     assert mapping["duplicated_source_frames"] == mapping["skipped_source_frames"] == 0 and mapping["notes"] == []
     assert json.loads((out / "frame_mapping.json").read_text()) == mapping
@@ -41,8 +47,24 @@ def test_jpegs_are_the_decoded_frames(demo_source, tmp_path):
     video = demo_source / "videos" / f"{VIDEO}.mp4"
     extract_frames(video, tmp_path / "f", options=FrameOptions(quality=98))
     # accurate rounding: ffmpeg's fast default yuv->bgr conversion is 1.35 levels too dark on this video
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-sws_flags", "accurate_rnd+full_chroma_int",
-                          "-f", "rawvideo", "-pix_fmt", "bgr24", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-sws_flags",
+            "accurate_rnd+full_chroma_int",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, 180, 320, 3).astype(float)
     for i in (0, 123, 299):
         jpg = cv2.imread(str(tmp_path / "f" / f"{i:06d}.jpg")).astype(float)
@@ -54,8 +76,23 @@ def test_jpegs_are_the_decoded_frames(demo_source, tmp_path):
 def test_fps_alignment_equals_ffmpegs_fps_filter_on_a_5994_source(tmp_path):
     """The AIST++ API decodes with ffmpeg's fps=60:round=down; our mapping picks the very same frames."""
     src = tmp_path / "ntsc.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=60000/1001", "-t", "20", "-c:v", "libx264",
-                "-preset", "ultrafast", "-g", "30", str(src)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=60000/1001",
+            "-t",
+            "20",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            str(src),
+        ]
+    )
     info = probe_video(src)
     assert info.num_frames == 1199 and info.fps == pytest.approx(59.94)
     al = align_fps(info.frame_times, info.stream_duration_s, 60)
@@ -70,13 +107,31 @@ def test_fps_alignment_equals_ffmpegs_fps_filter_on_a_5994_source(tmp_path):
 def test_missing_source_frame_in_timestamps_mode(tmp_path):
     """A frame dropped from the middle (a gap in the timestamps) is found and reported, not shifted."""
     src = tmp_path / "gap.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=60", "-t", "2", "-vf", "select='not(eq(n\\,50))'",
-                "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", str(src)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=60",
+            "-t",
+            "2",
+            "-vf",
+            "select='not(eq(n\\,50))'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            str(src),
+        ]
+    )
     info = probe_video(src)
     assert info.num_frames == 119
     ts = np.round(np.arange(120) * 1e6 / 60).astype(np.int64)
-    mapping = extract_frames(src, tmp_path / "t", num_annotation_frames=120, timestamps_us=ts,
-                             options=FrameOptions(align="timestamps"))
+    mapping = extract_frames(
+        src, tmp_path / "t", num_annotation_frames=120, timestamps_us=ts, options=FrameOptions(align="timestamps")
+    )
     src_of = {f["annotation_index"]: f["source_index"] for f in mapping["frames"]}
     assert src_of[49] == 49 and src_of[51] == 50 and src_of[119] == 118  # after the gap, one source frame back
     assert mapping["annotation_frames_without_source"] == 1 and mapping["duplicated_source_frames"] == 1
@@ -99,8 +154,9 @@ def test_stride_resize_and_workers(demo_source, tmp_path):
     assert sorted(p.name for p in out.glob("*.jpg"))[:2] == ["000000.jpg", "000010.jpg"]
     assert (mapping["width"], mapping["height"], mapping["source_width"]) == (160, 90, 320)
     full = tmp_path / "full"
-    extract_for_video(demo_source / "videos" / f"{VIDEO}.mp4", demo_source / "annotations", full,
-                      FrameOptions(width=160))
+    extract_for_video(
+        demo_source / "videos" / f"{VIDEO}.mp4", demo_source / "annotations", full, FrameOptions(width=160)
+    )
     import cv2
 
     for i in (0, 10, 290):  # the strided frames are the same frames as in a full extraction

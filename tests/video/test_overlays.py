@@ -6,9 +6,10 @@ import pytest
 
 from rhythm.core import aist
 from rhythm.core.ffmpeg import probe_video
+from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
 from rhythm.video.frames import extract_for_video
 from rhythm.video.overlays import OverlayOptions, overlay_keypoints, render_overlays
-from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS
+
 from conftest import AISTPP, REAL_SEQ
 
 VIDEO = "gPO_sBM_c02_d03_mPO4_ch01"
@@ -23,10 +24,23 @@ def frames(demo_source, tmp_path_factory):
 
 def test_limbs_are_drawn_where_the_keypoints_are(demo_source, frames, tmp_path):
     out = tmp_path / "ov"
-    result = render_overlays(frames, demo_source / "annotations", out, OverlayOptions(limit=5),
-                             audio_source=demo_source / "videos" / f"{VIDEO}.mp4", progress=False)
-    assert result == {"video": VIDEO, "pngs": 5, "frames": 300, "video_written": True, "keypoints_drawn": 5100,
-                      "keypoints_outside": 0, "outside_fraction": 0.0}
+    result = render_overlays(
+        frames,
+        demo_source / "annotations",
+        out,
+        OverlayOptions(limit=5),
+        audio_source=demo_source / "videos" / f"{VIDEO}.mp4",
+        progress=False,
+    )
+    assert result == {
+        "video": VIDEO,
+        "pngs": 5,
+        "frames": 300,
+        "video_written": True,
+        "keypoints_drawn": 5100,
+        "keypoints_outside": 0,
+        "outside_fraction": 0.0,
+    }
     assert sorted(p.name for p in out.glob("*.png")) == [f"{i:06d}.png" for i in range(5)]
     kp = overlay_keypoints(demo_source / "annotations", VIDEO, "2d")
     img = cv2.imread(str(out / "000003.png")).astype(int)
@@ -34,7 +48,7 @@ def test_limbs_are_drawn_where_the_keypoints_are(demo_source, frames, tmp_path):
     for (a, b), colour in zip(COCO_LIMBS, COCO_LIMB_COLORS):
         mid = np.round((kp[3, a, :2] + kp[3, b, :2]) / 2).astype(int)
         if np.linalg.norm(kp[3, a, :2] - kp[3, b, :2]) > 12:  # long enough that the joints' dots do not cover it
-            near = img[mid[1] - 1: mid[1] + 2, mid[0] - 1: mid[0] + 2].reshape(-1, 3)
+            near = img[mid[1] - 1 : mid[1] + 2, mid[0] - 1 : mid[0] + 2].reshape(-1, 3)
             hits += np.abs(near - colour).sum(axis=1).min() < 60
     assert hits >= 8
     info = probe_video(out / "overlay.mp4")
@@ -45,8 +59,13 @@ def test_min_confidence_and_limit_zero(demo_source, frames, tmp_path):
     kp = overlay_keypoints(demo_source / "annotations", VIDEO, "2d")
     low = tmp_path / "low"
     # the demo's confidences are 0.55-0.98: above 0.99 nothing is drawn, so frame equals the source
-    render_overlays(frames, demo_source / "annotations", low, OverlayOptions(limit=0, min_confidence=0.99, video=False),
-                    progress=False)
+    render_overlays(
+        frames,
+        demo_source / "annotations",
+        low,
+        OverlayOptions(limit=0, min_confidence=0.99, video=False),
+        progress=False,
+    )
     assert len(list(low.glob("*.png"))) == 300 and not (low / "overlay.mp4").exists()
     drawn = cv2.imread(str(low / "000010.png")).astype(int)
     source = cv2.imread(str(frames / "000010.jpg")).astype(int)
@@ -101,13 +120,43 @@ def test_annotations_for_another_resolution_warn_and_rescale(demo_source, frames
     data = pickle.loads(path.read_bytes())
     data["keypoints2d"][..., :2] *= 2
     path.write_bytes(pickle.dumps(data))
-    assert cli.main(["overlay", str(frames), "--anno-dir", str(anno), "--out", str(tmp_path / "a"),
-                     "--limit", "4", "--no-video"]) == 0
+    assert (
+        cli.main(
+            [
+                "overlay",
+                str(frames),
+                "--anno-dir",
+                str(anno),
+                "--out",
+                str(tmp_path / "a"),
+                "--limit",
+                "4",
+                "--no-video",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "fall outside the" in captured.err and "--annotation-size" in captured.err
     assert "overlay.mp4" not in captured.out and not (tmp_path / "a" / "overlay.mp4").exists()
-    assert cli.main(["overlay", str(frames), "--anno-dir", str(anno), "--out", str(tmp_path / "b"),
-                     "--limit", "4", "--no-video", "--annotation-size", "640x360"]) == 0
+    assert (
+        cli.main(
+            [
+                "overlay",
+                str(frames),
+                "--anno-dir",
+                str(anno),
+                "--out",
+                str(tmp_path / "b"),
+                "--limit",
+                "4",
+                "--no-video",
+                "--annotation-size",
+                "640x360",
+            ]
+        )
+        == 0
+    )
     assert "fall outside" not in capsys.readouterr().err
     kp = overlay_keypoints(demo_source / "annotations", VIDEO, "2d")
     assert _drawn_near_limbs(tmp_path / "b" / "000003.png", frames / "000003.jpg", kp[3]) > 0.9

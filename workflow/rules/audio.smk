@@ -8,11 +8,6 @@ rule extract_audio:
     output:
         wav="results/{dataset}/audio/{music}.wav",
         report="results/{dataset}/audio/{music}.json",
-    params:
-        anno=ANNO,
-        sequences=music_sequences,
-        opts=AUDIO_OPTS,
-        mismatch=config["frames"]["max_mismatch"],
     log:
         "logs/extract_audio/{dataset}/{music}.log",
     conda:
@@ -21,6 +16,11 @@ rule extract_audio:
     resources:
         mem_mb=500,
         runtime=10,
+    params:
+        anno=ANNO,
+        sequences=music_sequences,
+        opts=AUDIO_OPTS,
+        mismatch=config["frames"]["max_mismatch"],
     shell:
         "rhythm audio {input:q} --out {output.wav:q} --report {output.report:q} --music {wildcards.music}"
         " --anno-dir {params.anno:q} --sequences {params.sequences} --max-mismatch {params.mismatch}"
@@ -37,8 +37,6 @@ rule beats:
             caption="../report/beats.rst",
             category="Beats",
         ),
-    params:
-        opts=BEAT_OPTS,
     log:
         "logs/beats/{dataset}/{music}.log",
     conda:
@@ -47,6 +45,8 @@ rule beats:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        opts=BEAT_OPTS,
     shell:
         "rhythm beats {input:q} --out {output.beats:q} --plot {output.plot:q} {params.opts} > {log:q} 2>&1"
 

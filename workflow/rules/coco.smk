@@ -8,11 +8,6 @@ rule coco_split:
     output:
         annotations="results/{dataset}/rtmpose_dataset/{split}/annotations/{split}.json",
         config="results/{dataset}/rtmpose_dataset/rtmpose_{split}.py",
-    params:
-        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
-        out=lambda wc, output: str(Path(output.annotations).parent.parent),
-        frames=lambda wc, input: [str(Path(m).parent) for m in input.mappings],
-        opts=COCO_OPTS,
     log:
         "logs/coco_split/{dataset}/{split}.log",
     conda:
@@ -21,6 +16,11 @@ rule coco_split:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
+        out=lambda wc, output: str(Path(output.annotations).parent.parent),
+        frames=lambda wc, input: [str(Path(m).parent) for m in input.mappings],
+        opts=COCO_OPTS,
     shell:
         "rhythm coco --split {wildcards.split} --anno-dir {params.anno:q} --frames {params.frames:q}"
         " --out {params.out:q} {params.opts} --mmpose-config {output.config:q} > {log:q} 2>&1"

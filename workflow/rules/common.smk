@@ -74,7 +74,10 @@ wildcard_constraints:
 # the stage's options dataclass (rhythm.core.options.config_flags): every setting is passed, none spelt twice.
 FRAME_OPTS = config_flags(
     FrameOptions,
-    {**config["frames"], "stride": config["coco"]["stride"] if config["frames"]["coco_frames_only"] else config["frames"]["stride"]},
+    {
+        **config["frames"],
+        "stride": config["coco"]["stride"] if config["frames"]["coco_frames_only"] else config["frames"]["stride"],
+    },
 )
 OVERLAY_OPTS = config_flags(OverlayOptions, config["overlays"])
 POSE_OPTS = config_flags(PoseOptions, config["poses"])
@@ -184,7 +187,9 @@ def model_train_motions(wildcards):
 
 
 def model_generated(wildcards):
-    return [f"results/generated/{wildcards.run}/{m}.samples.npy" for m in model_stage.test_music(MODEL, config["model"])]
+    return [
+        f"results/generated/{wildcards.run}/{m}.samples.npy" for m in model_stage.test_music(MODEL, config["model"])
+    ]
 
 
 def model_checkpoint_for_generation(wildcards):

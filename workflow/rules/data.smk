@@ -14,12 +14,6 @@ if IS_DEMO:
             + [f"{ANNO}/splits/{s}.txt" for s in aist.SPLITS]
             + [f"{ANNO}/ignore_list.txt", f"{ANNO}/cameras/mapping.txt", f"{ANNO}/cameras/setting1.json"],
             videos=[f"{VIDEO_DIR}/{v}.mp4" for v in _recipe.videos()],
-        params:
-            # the folders, derived from the outputs: .../annotations/keypoints2d/<seq>.pkl
-            anno=lambda wc, output: str(Path(output.annotations[0]).parent.parent),
-            videos=lambda wc, output: str(Path(output.videos[0]).parent),
-            out=lambda wc, output: str(Path(output.annotations[0]).parent.parent.parent),
-            opts=config_flags(DemoRecipe, config["demo"]),
         log:
             "logs/demo_data/demo_data.log",
         conda:
@@ -28,6 +22,12 @@ if IS_DEMO:
         resources:
             mem_mb=2000,
             runtime=10,
+        params:
+            # the folders, derived from the outputs: .../annotations/keypoints2d/<seq>.pkl
+            anno=lambda wc, output: str(Path(output.annotations[0]).parent.parent),
+            videos=lambda wc, output: str(Path(output.videos[0]).parent),
+            out=lambda wc, output: str(Path(output.annotations[0]).parent.parent.parent),
+            opts=config_flags(DemoRecipe, config["demo"]),
         shell:
             "rhythm demo-data {params.out:q} --anno-dir {params.anno:q} --video-dir {params.videos:q}"
             " {params.opts} > {log:q} 2>&1"
@@ -55,17 +55,11 @@ if config["download"]["enabled"]:
 
     ruleorder: link_video > download_video
 
-
     rule download_video:
         input:
             keypoints=keypoints2d_of_video,
         output:
             "results/{dataset}/videos/{video}.mp4",
-        params:
-            opts=config_flags(DownloadOptions, config["download"]),
-            anno=ANNO,
-            out="results/{dataset}/videos",
-            manual=f"{VIDEO_DIR}/{{video}}.mp4",
         log:
             "logs/download_video/{dataset}/{video}.log",
         conda:
@@ -75,6 +69,11 @@ if config["download"]["enabled"]:
             mem_mb=300,
             runtime=60,
             downloads=1,  # `--resources downloads=4` caps parallel downloads
+        params:
+            opts=config_flags(DownloadOptions, config["download"]),
+            anno=ANNO,
+            out="results/{dataset}/videos",
+            manual=f"{VIDEO_DIR}/{{video}}.mp4",
         shell:
             "rhythm download --accept-terms-of-use --video {wildcards.video} --anno-dir {params.anno:q}"
             " --out {params.out:q} {params.opts} --manual-dest {params.manual:q} > {log:q} 2>&1"
@@ -89,9 +88,6 @@ if KP2D_SOURCE != "annotations":
             detections_of_sequence,
         output:
             f"{OUT}/annotations/keypoints2d/{{sequence}}.pkl",
-        params:
-            fmt=KP2D_SOURCE,
-            cameras=detection_cameras,
         log:
             "logs/import_keypoints/{sequence}.log",
         conda:
@@ -100,6 +96,9 @@ if KP2D_SOURCE != "annotations":
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            fmt=KP2D_SOURCE,
+            cameras=detection_cameras,
         shell:
             "rhythm import-keypoints {input:q} --format {params.fmt} --camera {params.cameras}"
             " --out {output:q} > {log:q} 2>&1"

@@ -11,8 +11,6 @@ rule landmarks:
     output:
         npy="results/{dataset}/landmarks/{video}.npy",
         json="results/{dataset}/landmarks/{video}.json",
-    params:
-        opts=LANDMARK_OPTS,
     log:
         "logs/landmarks/{dataset}/{video}.log",
     conda:
@@ -22,6 +20,8 @@ rule landmarks:
         gpu=1,
         mem_mb=8000,
         runtime=60,
+    params:
+        opts=LANDMARK_OPTS,
     shell:
         "rhythm landmarks {input.video:q} --out {output.npy:q} --detector {input.detector:q} --pose {input.pose:q}"
         " {params.opts} --threads {threads} --quiet > {log:q} 2>&1"
@@ -35,9 +35,6 @@ rule landmarks_segment:
     output:
         npy="results/{dataset}/landmarks/segments/{segment}.npy",
         json="results/{dataset}/landmarks/segments/{segment}.json",
-    params:
-        opts=LANDMARK_OPTS,
-        span=segment_span,
     log:
         "logs/landmarks_segment/{dataset}/{segment}.log",
     conda:
@@ -47,6 +44,9 @@ rule landmarks_segment:
         gpu=1,
         mem_mb=8000,
         runtime=30,
+    params:
+        opts=LANDMARK_OPTS,
+        span=segment_span,
     shell:
         "rhythm landmarks {input.video:q} --out {output.npy:q} --detector {input.detector:q} --pose {input.pose:q}"
         " {params.span} {params.opts} --threads {threads} --quiet > {log:q} 2>&1"
@@ -57,10 +57,6 @@ rule landmarks_validate:
         TARGETS.landmark_arrays(),
     output:
         "results/{dataset}/reports/landmarks_validation.json",
-    params:
-        folder="results/{dataset}/landmarks",
-        keypoints=LANDMARKS.num_keypoints,
-        opts=LANDMARK_VALIDATE_OPTS,
     log:
         "logs/landmarks_validate/{dataset}.log",
     conda:
@@ -69,5 +65,9 @@ rule landmarks_validate:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        folder="results/{dataset}/landmarks",
+        keypoints=LANDMARKS.num_keypoints,
+        opts=LANDMARK_VALIDATE_OPTS,
     shell:
         "rhythm landmarks-validate {params.folder:q} --num-keypoints {params.keypoints} {params.opts} --out {output:q} > {log:q} 2>&1"

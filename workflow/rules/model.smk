@@ -5,8 +5,6 @@
 rule model_config:
     output:
         "results/models/{run}/config.yaml",
-    params:
-        settings=lambda wc: model_stage.settings_json(config, MODEL, OUT),
     log:
         "logs/model_config/{run}.log",
     conda:
@@ -15,6 +13,8 @@ rule model_config:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        settings=lambda wc: model_stage.settings_json(config, MODEL, OUT),
     shell:
         "rhythm model-config --out {output:q} --settings {params.settings:q} > {log:q} 2>&1"
 
@@ -35,8 +35,6 @@ rule train_model:
             caption="../report/loss_curve.rst",
             category="Dance model",
         ),
-    params:
-        out=lambda wc, output: str(Path(output.metrics).parent),
     log:
         "logs/train_model/{run}.log",
     conda:
@@ -46,6 +44,8 @@ rule train_model:
         gpu=1,
         mem_mb=config["model"]["training"]["mem_mb"],
         runtime=config["model"]["training"]["runtime_min"],
+    params:
+        out=lambda wc, output: str(Path(output.metrics).parent),
     shell:
         "rhythm train --config {input.config:q} --out {params.out:q} --threads {threads} > {log:q} 2>&1"
 
@@ -62,9 +62,6 @@ rule generate:
         mp4="results/generated/{run}/{music}.mp4",
         samples="results/generated/{run}/{music}.samples.npy",
         info="results/generated/{run}/{music}.json",
-    params:
-        out=lambda wc, output: str(Path(output.npy).parent),
-        opts=generate_options,
     log:
         "logs/generate/{run}/{music}.log",
     conda:
@@ -73,6 +70,9 @@ rule generate:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        out=lambda wc, output: str(Path(output.npy).parent),
+        opts=generate_options,
     shell:
         "rhythm generate --audio {input.audio:q} --features {input.features:q} --checkpoint {input.checkpoint:q}"
         " --out {params.out:q} --threads {threads} --quiet {params.opts} > {log:q} 2>&1"
@@ -92,9 +92,6 @@ rule evaluate_model:
             caption="../report/model_report.rst",
             category="Dance model",
         ),
-    params:
-        beats_dir=lambda wc, input: str(Path(input.beats[0]).parent),
-        opts=model_stage.evaluate_options(config),
     log:
         "logs/evaluate_model/{run}.log",
     conda:
@@ -103,6 +100,9 @@ rule evaluate_model:
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        beats_dir=lambda wc, input: str(Path(input.beats[0]).parent),
+        opts=model_stage.evaluate_options(config),
     shell:
         "rhythm evaluate --generated {input.generated:q} --ground-truth {input.ground_truth:q} --train {input.train:q}"
         " --beats-dir {params.beats_dir:q} --checkpoint {input.checkpoint:q} --run {wildcards.run} {params.opts}"

@@ -6,8 +6,6 @@ rule poses:
         keypoints3d_of_sequence,
     output:
         "results/{dataset}/poses/{sequence}.npy",
-    params:
-        opts=POSE_OPTS,
     log:
         "logs/poses/{dataset}/{sequence}.log",
     conda:
@@ -16,6 +14,8 @@ rule poses:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        opts=POSE_OPTS,
     shell:
         "rhythm poses {input:q} --out {output:q} {params.opts} > {log:q} 2>&1"
 
@@ -45,12 +45,6 @@ rule audio2pose_layout:
         beats=TARGETS.beats(),
     output:
         "results/{dataset}/audio2pose/index.json",
-    params:
-        results=lambda wc, output: str(Path(output[0]).parent.parent),
-        out=subpath(output[0], parent=True),
-        sequences=TARGETS.audio2pose_sequences(),
-        camera=config["audio2pose"]["camera"],
-        pose_fps=config["poses"]["fps"],
     log:
         "logs/audio2pose_layout/{dataset}.log",
     conda:
@@ -59,6 +53,12 @@ rule audio2pose_layout:
     resources:
         mem_mb=200,
         runtime=5,
+    params:
+        results=lambda wc, output: str(Path(output[0]).parent.parent),
+        out=subpath(output[0], parent=True),
+        sequences=TARGETS.audio2pose_sequences(),
+        camera=config["audio2pose"]["camera"],
+        pose_fps=config["poses"]["fps"],
     shell:
         "rhythm audio2pose-layout --results {params.results:q} --sequences {params.sequences}"
         " --out {params.out:q} --camera {params.camera} --pose-fps {params.pose_fps} > {log:q} 2>&1"

@@ -8,10 +8,6 @@ rule overlay:
         video=source_video,
     output:
         "results/{dataset}/overlays/{video}/overlay.mp4",
-    params:
-        anno=STAGE_ANNO,
-        out="results/{dataset}/overlays/{video}",
-        opts=OVERLAY_OPTS,
     log:
         "logs/overlay/{dataset}/{video}.log",
     conda:
@@ -20,6 +16,10 @@ rule overlay:
     resources:
         mem_mb=1000,
         runtime=20,
+    params:
+        anno=STAGE_ANNO,
+        out="results/{dataset}/overlays/{video}",
+        opts=OVERLAY_OPTS,
     shell:
         "rhythm overlay {input.mapping:q} --anno-dir {params.anno:q} --out {params.out:q} {params.opts}"
         " --audio {input.video:q} > {log:q} 2>&1"
@@ -30,8 +30,6 @@ rule reprojection:
         unpack(reprojection_inputs),
     output:
         "results/{dataset}/reports/reprojection/{sequence}.json",
-    params:
-        anno=STAGE_ANNO,
     log:
         "logs/reprojection/{dataset}/{sequence}.log",
     conda:
@@ -40,6 +38,8 @@ rule reprojection:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        anno=STAGE_ANNO,
     shell:
         "rhythm reprojection --anno-dir {params.anno:q} --sequence {wildcards.sequence} --json"
         " --out {output:q} > {log:q} 2>&1"

@@ -12,10 +12,6 @@ rule triangulate:
     output:
         keypoints3d="results/{dataset}/reconstruction/keypoints3d/{sequence}.pkl",
         report="results/{dataset}/reconstruction/keypoints3d/{sequence}.json",
-    params:
-        anno=STAGE_ANNO,
-        reference=lambda wc, input: " ".join(f"--reference {shlex.quote(r)}" for r in input.reference),
-        opts=TRIANGULATE_OPTS,
     log:
         "logs/triangulate/{dataset}/{sequence}.log",
     conda:
@@ -24,6 +20,10 @@ rule triangulate:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        anno=STAGE_ANNO,
+        reference=lambda wc, input: " ".join(f"--reference {shlex.quote(r)}" for r in input.reference),
+        opts=TRIANGULATE_OPTS,
     shell:
         "rhythm triangulate --anno-dir {params.anno:q} --sequence {wildcards.sequence} --cameras {input.cameras:q}"
         " --out {output.keypoints3d:q} --report {output.report:q} {params.reference} {params.opts} > {log:q} 2>&1"
@@ -36,21 +36,21 @@ rule calibrate:
     output:
         cameras="results/{dataset}/reconstruction/cameras/{setting}.json",
         report="results/{dataset}/reconstruction/cameras/{setting}.report.json",
-    wildcard_constraints:
-        setting=r"setting\d+(_\d+)?",
-    params:
-        anno=STAGE_ANNO,
-        sequences=calibration_sequence_names,
-        reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
-        opts=CALIBRATE_OPTS,
     log:
         "logs/calibrate/{dataset}/{setting}.log",
+    wildcard_constraints:
+        setting=r"setting\d+(_\d+)?",
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        anno=STAGE_ANNO,
+        sequences=calibration_sequence_names,
+        reference=lambda wc: f"{ANNO}/cameras/{wc.setting}.json",
+        opts=CALIBRATE_OPTS,
     shell:
         "rhythm calibrate --anno-dir {params.anno:q} --setting {wildcards.setting} --initial {input.initial:q}"
         " --sequences {params.sequences} --reference {params.reference:q} --out {output.cameras:q}"
@@ -63,8 +63,6 @@ rule fit_smpl:
     output:
         motion="results/{dataset}/reconstruction/motions/{sequence}.pkl",
         report="results/{dataset}/reconstruction/motions/{sequence}.json",
-    params:
-        opts=FIT_OPTS,
     log:
         "logs/fit_smpl/{dataset}/{sequence}.log",
     conda:
@@ -73,6 +71,8 @@ rule fit_smpl:
     resources:
         mem_mb=1000,
         runtime=20,
+    params:
+        opts=FIT_OPTS,
     shell:
         "rhythm fit-smpl --keypoints3d {input:q} --out {output.motion:q} --report {output.report:q} {params.opts}"
         " > {log:q} 2>&1"

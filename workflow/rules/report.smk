@@ -22,6 +22,14 @@ rule data_report:
             category="Data report",
         ),
         html="results/{dataset}/reports/data_report.html",
+    log:
+        "logs/data_report/{dataset}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         anno=lambda wc, input: str(Path(input.splits[0]).parent.parent),  # <anno>/splits/x.txt
         selection=SELECTION_ARGS,
@@ -31,14 +39,6 @@ rule data_report:
             f"--reconstruction {shlex.quote(str(input.reconstruction))}" if input.reconstruction else ""
         ),
         landmarks_skipped=LANDMARKS_SKIPPED,
-    log:
-        "logs/data_report/{dataset}.log",
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     shell:
         "rhythm report --anno-dir {params.anno:q} --video-dir {params.videos:q} {params.selection}"
         " --frames {input.frames:q} --beats {input.beats:q} --music {input.music:q} --poses {input.poses:q} --coco {input.coco:q}"

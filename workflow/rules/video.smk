@@ -7,10 +7,6 @@ rule extract_frames:
         keypoints=keypoints2d_of_video,
     output:
         "results/{dataset}/frames/{video}/frame_mapping.json",
-    params:
-        anno=STAGE_ANNO,
-        out="results/{dataset}/frames/{video}",
-        opts=FRAME_OPTS,
     log:
         "logs/extract_frames/{dataset}/{video}.log",
     conda:
@@ -19,6 +15,10 @@ rule extract_frames:
     resources:
         mem_mb=1000,
         runtime=20,
+    params:
+        anno=STAGE_ANNO,
+        out="results/{dataset}/frames/{video}",
+        opts=FRAME_OPTS,
     shell:
         "rhythm frames {input.video:q} --anno-dir {params.anno:q} --out {params.out:q} {params.opts}"
         " --workers {threads} > {log:q} 2>&1"

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.core import aist
 from rhythm.audio.wav import load_wav, require_audible
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.numba_cache import numba_cache_lock
 from rhythm.core.io import atomic_path, write_json
+from rhythm.core.numba_cache import numba_cache_lock
 from rhythm.core.options import option
 
 HOP = 256
@@ -35,14 +35,20 @@ HOP = 256
 class BeatOptions:
     """``rhythm beats`` and the config's ``beats:`` section (:mod:`rhythm.core.options`)."""
 
-    tracker: str = option("madmom", "madmom: RNN beat activation + DBN (the default); librosa: dynamic programming "
-                          "on the onset envelope", choices=("madmom", "librosa"))
-    start_bpm: float | None = option(None, "tempo prior (default: from the AIST music id; none for other music)",
-                                     config=False)
-    min_bpm: float = option(55.0, "slowest tempo searched when the music id gives no tempo (madmom)",
-                            exclusive_minimum=0)
-    max_bpm: float = option(160.0, "fastest tempo searched when the music id gives no tempo (madmom)",
-                            exclusive_minimum=0)
+    tracker: str = option(
+        "madmom",
+        "madmom: RNN beat activation + DBN (the default); librosa: dynamic programming on the onset envelope",
+        choices=("madmom", "librosa"),
+    )
+    start_bpm: float | None = option(
+        None, "tempo prior (default: from the AIST music id; none for other music)", config=False
+    )
+    min_bpm: float = option(
+        55.0, "slowest tempo searched when the music id gives no tempo (madmom)", exclusive_minimum=0
+    )
+    max_bpm: float = option(
+        160.0, "fastest tempo searched when the music id gives no tempo (madmom)", exclusive_minimum=0
+    )
     prior_width: float = option(0.08, "with a tempo prior, madmom searches prior * (1 -+ width)", config=False)
     tightness: float = option(100.0, "librosa: how strictly beats keep the tempo", exclusive_minimum=0)
     percussive: bool = option(True, "librosa: onsets from the percussive part only (HPSS)")
@@ -75,15 +81,19 @@ def _import_madmom():
     return beats
 
 
-def track_beats_madmom(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(),
-                       prior_bpm: float | None = None) -> dict:
+def track_beats_madmom(
+    wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(), prior_bpm: float | None = None
+) -> dict:
     """Beats by madmom's RNN activation and DBN decoding, in the dance tempo range or around a prior."""
     beats = _import_madmom()
     from madmom.audio.signal import Signal
 
     prior = options.start_bpm or prior_bpm
-    lo, hi = (prior * (1 - options.prior_width), prior * (1 + options.prior_width)) if prior else (
-        options.min_bpm, options.max_bpm)
+    lo, hi = (
+        (prior * (1 - options.prior_width), prior * (1 + options.prior_width))
+        if prior
+        else (options.min_bpm, options.max_bpm)
+    )
     fps = 100
     if sr != 44100:  # madmom's networks expect 44.1 kHz, and would call a bare `ffmpeg` to resample
         from math import gcd
@@ -95,8 +105,13 @@ def track_beats_madmom(wav: np.ndarray, sr: int, options: BeatOptions = BeatOpti
     act = beats.RNNBeatProcessor()(Signal(wav.astype(np.float32), sample_rate=sr, num_channels=1))
     times = beats.DBNBeatTrackingProcessor(min_bpm=lo, max_bpm=hi, fps=fps)(act)
     tempo = 60.0 / float(np.median(np.diff(times))) if len(times) >= 2 else float("nan")
-    return {"tempo_bpm": tempo, "beat_times": np.asarray(times), "onset_envelope": act, "envelope_fps": fps,
-            "envelope_label": "beat activation (madmom RNN)"}
+    return {
+        "tempo_bpm": tempo,
+        "beat_times": np.asarray(times),
+        "onset_envelope": act,
+        "envelope_fps": fps,
+        "envelope_label": "beat activation (madmom RNN)",
+    }
 
 
 def onset_envelope(wav: np.ndarray, sr: int, percussive: bool = True) -> np.ndarray:
@@ -106,8 +121,7 @@ def onset_envelope(wav: np.ndarray, sr: int, percussive: bool = True) -> np.ndar
     return librosa.onset.onset_strength(y=y, sr=sr, hop_length=HOP, aggregate=np.median)
 
 
-def track_beats(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(),
-                prior_bpm: float | None = None) -> dict:
+def track_beats(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(), prior_bpm: float | None = None) -> dict:
     """Tempo (BPM) and beat times (s) of mono ``wav`` with the configured tracker."""
     if options.tracker == "madmom":
         return track_beats_madmom(wav, sr, options, prior_bpm)
@@ -116,8 +130,9 @@ def track_beats(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(),
     return track_beats_librosa(wav, sr, options, prior_bpm)
 
 
-def track_beats_librosa(wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(),
-                        prior_bpm: float | None = None) -> dict:
+def track_beats_librosa(
+    wav: np.ndarray, sr: int, options: BeatOptions = BeatOptions(), prior_bpm: float | None = None
+) -> dict:
     """Beats by librosa's dynamic programming on the (percussive) onset envelope."""
     import librosa
 
@@ -125,15 +140,27 @@ def track_beats_librosa(wav: np.ndarray, sr: int, options: BeatOptions = BeatOpt
     with numba_cache_lock():
         env = onset_envelope(wav, sr, options.percussive)
         # trim=False: keep the first and last beats (librosa drops weak ones at the edges by default)
-        tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=HOP, start_bpm=prior,
-                                                tightness=options.tightness, trim=False, units="frames")
+        tempo, frames = librosa.beat.beat_track(
+            onset_envelope=env,
+            sr=sr,
+            hop_length=HOP,
+            start_bpm=prior,
+            tightness=options.tightness,
+            trim=False,
+            units="frames",
+        )
     frames = trim_weak_edge_beats(np.asarray(frames, dtype=int), env)
     times = librosa.frames_to_time(frames, sr=sr, hop_length=HOP)
     tempo = float(np.atleast_1d(tempo)[0])
     if len(times) >= 3:  # the median inter-beat interval is a steadier tempo than the DP's estimate
         tempo = 60.0 / float(np.median(np.diff(times)))
-    return {"tempo_bpm": tempo, "beat_times": times, "onset_envelope": env, "envelope_fps": sr / HOP,
-            "envelope_label": "onset strength (percussive)" if options.percussive else "onset strength"}
+    return {
+        "tempo_bpm": tempo,
+        "beat_times": times,
+        "onset_envelope": env,
+        "envelope_fps": sr / HOP,
+        "envelope_label": "onset strength (percussive)" if options.percussive else "onset strength",
+    }
 
 
 def trim_weak_edge_beats(frames: np.ndarray, env: np.ndarray, ratio: float = 0.3, reach: int = 2) -> np.ndarray:
@@ -144,14 +171,20 @@ def trim_weak_edge_beats(frames: np.ndarray, env: np.ndarray, ratio: float = 0.3
     """
     if len(frames) < 3:
         return frames
-    strength = np.array([env[max(0, f - reach): f + reach + 1].max() for f in frames])
+    strength = np.array([env[max(0, f - reach) : f + reach + 1].max() for f in frames])
     strong = strength >= ratio * np.median(strength)
     first, last = np.argmax(strong), len(strong) - np.argmax(strong[::-1])
     return frames[first:last]
 
 
-def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = BeatOptions(),
-                   music: str | None = None, plot: str | Path | None = None, allow_silence: bool = False) -> dict:
+def beats_for_file(
+    audio: str | Path,
+    out: str | Path,
+    options: BeatOptions = BeatOptions(),
+    music: str | None = None,
+    plot: str | Path | None = None,
+    allow_silence: bool = False,
+) -> dict:
     """Write ``beats/<music>.json`` (and optionally a PNG of the onset envelope with the beats).
 
     Refuses audio shorter than two beats at the slowest tempo searched, and audio without audible
@@ -166,11 +199,15 @@ def beats_for_file(audio: str | Path, out: str | Path, options: BeatOptions = Be
     except ValueError:  # not an AIST music id: no prior
         pass
     wav, sr = load_wav(audio) if audio.suffix.lower() == ".wav" else _decode(audio)
-    slowest = (options.start_bpm or prior) * (1 - options.prior_width) if (options.start_bpm or prior) else options.min_bpm
+    slowest = (
+        (options.start_bpm or prior) * (1 - options.prior_width) if (options.start_bpm or prior) else options.min_bpm
+    )
     need_s = 2 * 60.0 / slowest
     if len(wav) < need_s * sr:
-        raise RhythmInputError(audio, f"only {len(wav) / sr:.2f} s of audio; beats need at least {need_s:.2f} s "
-                                      f"(two beats at {slowest:.0f} BPM)")
+        raise RhythmInputError(
+            audio,
+            f"only {len(wav) / sr:.2f} s of audio; beats need at least {need_s:.2f} s (two beats at {slowest:.0f} BPM)",
+        )
     loudness = {} if allow_silence else require_audible(wav, sr, audio)
     result = track_beats(wav, sr, options, prior_bpm=prior)
     times = [round(float(t), 4) for t in result["beat_times"]]

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.core import aist
 from rhythm.audio.wav import load_wav, require_audible
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import write_npy
 from rhythm.core.numba_cache import numba_cache_lock
 
 HOP = 512
 FEATURE_NAMES = (
-    ["onset_envelope"] + [f"mfcc_{i}" for i in range(20)] + [f"chroma_{i}" for i in range(12)]
-    + ["onset_peak", "beat"]
+    ["onset_envelope"] + [f"mfcc_{i}" for i in range(20)] + [f"chroma_{i}" for i in range(12)] + ["onset_peak", "beat"]
 )
 
 
@@ -55,29 +54,34 @@ def audio_features(wav: np.ndarray, sr: int, fps: int = aist.FPS, prior_bpm: flo
         peaks = librosa.onset.onset_detect(onset_envelope=envelope, sr=target_sr, hop_length=HOP)
         if prior_bpm is None:
             prior_bpm = float(librosa.feature.tempo(onset_envelope=envelope, sr=target_sr, hop_length=HOP)[0])
-        _, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=target_sr, hop_length=HOP,
-                                           start_bpm=prior_bpm, tightness=100)
+        _, beats = librosa.beat.beat_track(
+            onset_envelope=envelope, sr=target_sr, hop_length=HOP, start_bpm=prior_bpm, tightness=100
+        )
     total = len(envelope)
     peak_onehot = np.zeros(total, np.float32)
     peak_onehot[peaks[peaks < total]] = 1
     beat_onehot = np.zeros(total, np.float32)
     beat_onehot[beats[beats < total]] = 1
-    feats = np.concatenate([envelope[:, None], mfcc[:total], chroma[:total], peak_onehot[:, None],
-                            beat_onehot[:, None]], axis=1)
+    feats = np.concatenate(
+        [envelope[:, None], mfcc[:total], chroma[:total], peak_onehot[:, None], beat_onehot[:, None]], axis=1
+    )
     if len(feats) < n:  # librosa's frame count is 1 + len // hop; pad the rare shortfall by edge
         feats = np.pad(feats, ((0, n - len(feats)), (0, 0)), mode="edge")
     return feats[:n].astype(np.float32)
 
 
-def features_for_file(wav_path: str | Path, out: str | Path, fps: int = aist.FPS,
-                      allow_silence: bool = False) -> np.ndarray:
+def features_for_file(
+    wav_path: str | Path, out: str | Path, fps: int = aist.FPS, allow_silence: bool = False
+) -> np.ndarray:
     """Write the (T, 35) features of a WAV; refuses audio shorter than :func:`analysis_window_s` and,
     unless ``allow_silence``, audio without audible music (features of silence are not music)."""
     wav, sr = load_wav(wav_path)
     window = analysis_window_s()
     if len(wav) < window * sr:
-        raise RhythmInputError(wav_path, f"only {len(wav) / sr:.3f} s of audio: shorter than the features' "
-                                         f"longest analysis window ({window:.2f} s)")
+        raise RhythmInputError(
+            wav_path,
+            f"only {len(wav) / sr:.3f} s of audio: shorter than the features' longest analysis window ({window:.2f} s)",
+        )
     if not allow_silence:
         require_audible(wav, sr, wav_path)
     prior = None

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhythm.core import aist
 from rhythm.audio.wav import SAMPLE_RATE, extract_wav
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json, write_json
 from rhythm.core.options import option
@@ -36,8 +36,12 @@ class MusicOptions:
     """``rhythm audio`` and the config's ``audio:`` section (:mod:`rhythm.core.options`)."""
 
     sample_rate: int = option(SAMPLE_RATE, "sample rate of the WAV (Hz)", minimum=8000, maximum=48000)
-    max_mismatch: int = option(0, "frames a video may differ from its annotations and still be a music source "
-                               "(the workflow passes frames.max_mismatch)", config=False)
+    max_mismatch: int = option(
+        0,
+        "frames a video may differ from its annotations and still be a music source "
+        "(the workflow passes frames.max_mismatch)",
+        config=False,
+    )
     allow_silence: bool = option(False, "accept audio without audible music", config=False)
 
 
@@ -78,14 +82,26 @@ def check_video_source(candidate: Candidate, max_mismatch: int) -> None:
     info = probe_video(candidate.path)
     available = int(info.stream_duration_s * aist.FPS + 1e-6)
     if abs(available - candidate.frames) > max_mismatch:
-        raise RhythmInputError(candidate.path, f"has {available} frames at 60 fps but its annotations have "
-                                               f"{candidate.frames} (allowed difference {max_mismatch})")
+        raise RhythmInputError(
+            candidate.path,
+            f"has {available} frames at 60 fps but its annotations have "
+            f"{candidate.frames} (allowed difference {max_mismatch})",
+        )
 
 
-def extract_music(sources: list[str | Path], out: str | Path, *, music: str | None = None,
-                  anno_dir: str | Path | None = None, sequences: list[str] = (), max_mismatch: int = 0,
-                  sample_rate: int = SAMPLE_RATE, allow_silence: bool = False, report: str | Path | None = None,
-                  log=print) -> dict:
+def extract_music(
+    sources: list[str | Path],
+    out: str | Path,
+    *,
+    music: str | None = None,
+    anno_dir: str | Path | None = None,
+    sequences: list[str] = (),
+    max_mismatch: int = 0,
+    sample_rate: int = SAMPLE_RATE,
+    allow_silence: bool = False,
+    report: str | Path | None = None,
+    log=print,
+) -> dict:
     """Write the WAV of one music id from the first of ``sources`` that passes every check.
 
     ``sources`` are a music file, or videos of that music: they are tried longest dance first
@@ -111,11 +127,15 @@ def extract_music(sources: list[str | Path], out: str | Path, *, music: str | No
             log(f"refused as the source of {music}: {exc}")
     if info is None:
         first = next(iter(refused.items()))
-        raise RhythmInputError(first[0], f"no usable source for music {music}: all {len(refused)} refused "
-                                         f"(this one: {first[1]})")
+        raise RhythmInputError(
+            first[0], f"no usable source for music {music}: all {len(refused)} refused (this one: {first[1]})"
+        )
     dances = {s: aist.annotation_frames(anno_dir, s) for s in sequences} if anno_dir else {}
-    short = {s: round(dance_seconds(n), 3) for s, n in dances.items()
-             if n is not None and dance_seconds(n) > info["duration_s"] + COVERAGE_TOLERANCE_S}
+    short = {
+        s: round(dance_seconds(n), 3)
+        for s, n in dances.items()
+        if n is not None and dance_seconds(n) > info["duration_s"] + COVERAGE_TOLERANCE_S
+    }
     summary = {
         "music": music,
         "source": info["source"],
@@ -128,8 +148,10 @@ def extract_music(sources: list[str | Path], out: str | Path, *, music: str | No
         "too_short_for": short,
     }
     for seq, seconds in short.items():
-        log(f"warning: {music} ({info['duration_s']:.2f} s from {Path(info['source']).name}) is shorter than "
-            f"{seq} ({seconds:.2f} s): its longest video is missing or was refused")
+        log(
+            f"warning: {music} ({info['duration_s']:.2f} s from {Path(info['source']).name}) is shorter than "
+            f"{seq} ({seconds:.2f} s): its longest video is missing or was refused"
+        )
     if report is not None:
         write_json(report, summary)
     return summary
@@ -138,9 +160,12 @@ def extract_music(sources: list[str | Path], out: str | Path, *, music: str | No
 def check_coverage(sequence: str, music: str, music_s: float, dance_s: float, where: str | Path) -> None:
     """Refuse pairing a dance with music that ends before it (beyond :data:`COVERAGE_TOLERANCE_S`)."""
     if dance_s > music_s + COVERAGE_TOLERANCE_S:
-        raise RhythmInputError(where, f"the music {music} lasts {music_s:.2f} s but {sequence} dances for "
-                                      f"{dance_s:.2f} s: its longest video is missing or was refused (see "
-                                      f"audio/{music}.json); add that video or leave the sequence out")
+        raise RhythmInputError(
+            where,
+            f"the music {music} lasts {music_s:.2f} s but {sequence} dances for "
+            f"{dance_s:.2f} s: its longest video is missing or was refused (see "
+            f"audio/{music}.json); add that video or leave the sequence out",
+        )
 
 
 def music_report(results: str | Path, music: str) -> dict | None:

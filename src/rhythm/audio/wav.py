@@ -58,8 +58,11 @@ def probe_audio(path: str | Path) -> AudioStream:
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                raise RhythmInputError(path, "has no audio stream; take the music from another video of the same "
-                                             "music id or from a file in audio.music_dir")
+                raise RhythmInputError(
+                    path,
+                    "has no audio stream; take the music from another video of the same "
+                    "music id or from a file in audio.music_dir",
+                )
             stream = container.streams.audio[0]
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
@@ -95,12 +98,18 @@ def require_audible(wav: np.ndarray, sr: int, path: str | Path) -> dict:
     """Refuse audio without audible music (silence, or a sound without onsets); return the measures."""
     dbfs, onset = audibility(wav, sr)
     if dbfs < SILENCE_DBFS:
-        raise RhythmInputError(path, f"no audible music: RMS {dbfs:.1f} dBFS is below the {SILENCE_DBFS:g} dBFS "
-                                     "floor (silence); pass --allow-silence to use it anyway")
+        raise RhythmInputError(
+            path,
+            f"no audible music: RMS {dbfs:.1f} dBFS is below the {SILENCE_DBFS:g} dBFS "
+            "floor (silence); pass --allow-silence to use it anyway",
+        )
     if onset < MIN_ONSET_STRENGTH:
-        raise RhythmInputError(path, f"no audible music: mean onset strength {onset:.2f} is below the "
-                                     f"{MIN_ONSET_STRENGTH:g} floor (a steady sound, nothing to follow); "
-                                     "pass --allow-silence to use it anyway")
+        raise RhythmInputError(
+            path,
+            f"no audible music: mean onset strength {onset:.2f} is below the "
+            f"{MIN_ONSET_STRENGTH:g} floor (a steady sound, nothing to follow); "
+            "pass --allow-silence to use it anyway",
+        )
     return {"rms_dbfs": round(dbfs, 2), "onset_strength": round(onset, 3)}
 
 
@@ -132,18 +141,26 @@ def decode_pcm16(source: str | Path, sample_rate: int = SAMPLE_RATE) -> tuple[np
     decoded = len(pcm)
     if decoded < expected - MAX_SHORTFALL_S * sample_rate:
         why = f" ({damage})" if damage else ""
-        raise RhythmInputError(source, f"truncated: its audio decodes to {decoded / sample_rate:.2f} s but the "
-                                       f"file says {stream_info.duration_s:.2f} s{why}; download or copy it again")
+        raise RhythmInputError(
+            source,
+            f"truncated: its audio decodes to {decoded / sample_rate:.2f} s but the "
+            f"file says {stream_info.duration_s:.2f} s{why}; download or copy it again",
+        )
     pcm = pcm[:expected]
     padded = expected - len(pcm)
     if padded:
         pcm = np.concatenate([pcm, np.zeros(padded, np.int16)])
-    return pcm, {"stream_duration_s": round(stream_info.duration_s, 6), "decoded_samples": decoded,
-                 "trimmed_samples": max(0, decoded - expected), "padded_samples": padded}
+    return pcm, {
+        "stream_duration_s": round(stream_info.duration_s, 6),
+        "decoded_samples": decoded,
+        "trimmed_samples": max(0, decoded - expected),
+        "padded_samples": padded,
+    }
 
 
-def load_audio(source: str | Path, sample_rate: int = SAMPLE_RATE, min_duration_s: float = 0.5,
-               allow_silence: bool = False) -> np.ndarray:
+def load_audio(
+    source: str | Path, sample_rate: int = SAMPLE_RATE, min_duration_s: float = 0.5, allow_silence: bool = False
+) -> np.ndarray:
     """Mono float32 samples of any audio or video file ffmpeg reads, checked as :func:`extract_wav` does."""
     pcm, _ = decode_pcm16(source, sample_rate)
     wav = pcm.astype(np.float32) / 32768.0
@@ -153,13 +170,19 @@ def load_audio(source: str | Path, sample_rate: int = SAMPLE_RATE, min_duration_
 
 def _check_music(wav: np.ndarray, sample_rate: int, source, min_duration_s: float, allow_silence: bool) -> dict:
     if len(wav) / sample_rate < min_duration_s:
-        raise RhythmInputError(source, f"audio is only {len(wav) / sample_rate:.2f} s long "
-                                       f"(at least {min_duration_s:g} s needed)")
+        raise RhythmInputError(
+            source, f"audio is only {len(wav) / sample_rate:.2f} s long (at least {min_duration_s:g} s needed)"
+        )
     return {} if allow_silence else require_audible(wav, sample_rate, source)
 
 
-def extract_wav(source: str | Path, out: str | Path, sample_rate: int = SAMPLE_RATE,
-                min_duration_s: float = 0.5, allow_silence: bool = False) -> dict:
+def extract_wav(
+    source: str | Path,
+    out: str | Path,
+    sample_rate: int = SAMPLE_RATE,
+    min_duration_s: float = 0.5,
+    allow_silence: bool = False,
+) -> dict:
     """Decode the first audio stream of ``source`` to mono PCM-16 WAV at ``sample_rate``, checked.
 
     The WAV has ``round(stream duration * sample_rate)`` samples, whatever ffmpeg decoded it.
@@ -172,8 +195,14 @@ def extract_wav(source: str | Path, out: str | Path, sample_rate: int = SAMPLE_R
     loudness = _check_music(pcm.astype(np.float32) / 32768.0, sample_rate, source, min_duration_s, allow_silence)
     with atomic_path(out) as tmp:
         sf.write(str(tmp), pcm, sample_rate, subtype="PCM_16", format="WAV")
-    return {"source": str(source), "sample_rate": sample_rate, "samples": len(pcm),
-            "duration_s": len(pcm) / sample_rate, **decoding, **loudness}
+    return {
+        "source": str(source),
+        "sample_rate": sample_rate,
+        "samples": len(pcm),
+        "duration_s": len(pcm) / sample_rate,
+        **decoding,
+        **loudness,
+    }
 
 
 def load_wav(path: str | Path) -> tuple[np.ndarray, int]:

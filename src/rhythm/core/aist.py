@@ -76,7 +76,7 @@ class AistName:
     def bpm(self) -> int:
         return music_bpm(self.music)
 
-    def with_camera(self, camera: str) -> "AistName":
+    def with_camera(self, camera: str) -> AistName:
         return AistName(self.genre, self.situation, camera, self.dancer, self.music, self.choreo)
 
     def __str__(self) -> str:
@@ -251,9 +251,11 @@ def load_keypoints3d(path: str | Path, optim: bool = False) -> np.ndarray:
 
 def annotation_frames(anno_dir: str | Path, sequence: str) -> int | None:
     """Frames of a sequence's annotations (keypoints3d, else motions, else keypoints2d); None without any."""
-    for path, key in ((keypoints3d_path(anno_dir, sequence), "keypoints3d"),
-                      (motion_path(anno_dir, sequence), "smpl_poses"),
-                      (keypoints2d_path(anno_dir, sequence), "keypoints2d")):
+    for path, key in (
+        (keypoints3d_path(anno_dir, sequence), "keypoints3d"),
+        (motion_path(anno_dir, sequence), "smpl_poses"),
+        (keypoints2d_path(anno_dir, sequence), "keypoints2d"),
+    ):
         if path.is_file():
             data = _require(path, read_pickle(path), (key,))
             arr = np.asarray(data[key])
@@ -304,9 +306,7 @@ class Camera:
         finite = np.isfinite(flat).all(axis=1)
         out = np.full((flat.shape[0], 2), np.nan)
         if finite.any():
-            img, _ = cv2.projectPoints(
-                flat[finite], self.rotation, self.translation, self.matrix, self.distortions
-            )
+            img, _ = cv2.projectPoints(flat[finite], self.rotation, self.translation, self.matrix, self.distortions)
             out[finite] = img.reshape(-1, 2)
         return out.reshape(*pts.shape[:-1], 2)
 

@@ -55,10 +55,12 @@ def decoded_frames(video: str | Path, sources: list[int]) -> Iterator[tuple[int,
                         return
                 decoded += 1
         except av.FFmpegError as exc:
-            raise RhythmInputError(video, f"decoding failed at source frame {decoded} "
-                                   f"(the video may be truncated or corrupt): {exc}") from exc
-    raise RhythmInputError(video, f"the video ended at source frame {decoded}, before source frame {want} "
-                           "(it may be truncated or corrupt)")
+            raise RhythmInputError(
+                video, f"decoding failed at source frame {decoded} (the video may be truncated or corrupt): {exc}"
+            ) from exc
+    raise RhythmInputError(
+        video, f"the video ended at source frame {decoded}, before source frame {want} (it may be truncated or corrupt)"
+    )
 
 
 def plane_array(frame: av.VideoFrame, index: int) -> np.ndarray:

@@ -37,8 +37,7 @@ def _ffmpeg_exe(choice: str, path: str) -> str:
     return shutil.which("ffmpeg", path=path) or bundled_ffmpeg_exe()
 
 
-def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: bytes | None = None,
-               stdout: bool = False):
+def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: bytes | None = None, stdout: bool = False):
     """Run ffmpeg with ``args``; on failure raise an error naming ``source`` with ffmpeg's last words.
 
     Returns what ffmpeg wrote to stdout (bytes) with ``stdout``, else its messages (text).
@@ -128,8 +127,20 @@ def probe_video(path: str | Path) -> VideoInfo:
     if not path.is_file():
         raise RhythmInputError(path, "video not found")
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-         "-f", "framecrc", "-"],
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-f",
+            "framecrc",
+            "-",
+        ],
         capture_output=True,
     )
     text = proc.stderr.decode(errors="replace")
@@ -138,22 +149,26 @@ def probe_video(path: str | Path) -> VideoInfo:
     if proc.returncode != 0 or video is None:
         last = text.strip().splitlines()[-1:] or ["no output"]
         raise RhythmInputError(path, f"not a readable video ({last[0]})")
-    video_line = text[video.start(): text.find("\n", video.start())]
+    video_line = text[video.start() : text.find("\n", video.start())]
     fps_match = _FPS_RE.search(video_line)
     audio = _AUDIO_RE.search(text)
     duration = _DURATION_RE.search(text)
     duration_s = (
-        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
-        if duration else 0.0
+        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
     )
     tb = _TIMEBASE_RE.search(listing)
     num, den = (int(tb.group(1)), int(tb.group(2))) if tb else (1, 1)
-    pts = np.array(sorted(int(line.split(",")[2]) for line in listing.splitlines()
-                          if line and not line.startswith("#")), dtype=np.int64)
+    pts = np.array(
+        sorted(int(line.split(",")[2]) for line in listing.splitlines() if line and not line.startswith("#")),
+        dtype=np.int64,
+    )
     declared = declared_video_frames(path)
     if "partial file" in text or (declared and len(pts) < declared):
-        raise RhythmInputError(path, f"truncated: {len(pts)} of its {declared or '?'} frames are in the file "
-                                     "(an interrupted download or copy); download or copy it again")
+        raise RhythmInputError(
+            path,
+            f"truncated: {len(pts)} of its {declared or '?'} frames are in the file "
+            "(an interrupted download or copy); download or copy it again",
+        )
     times = (pts - pts[0]) * num / den if len(pts) else np.zeros(0)
     return VideoInfo(
         path=str(path),
@@ -185,6 +200,7 @@ def declared_video_frames(path: str | Path) -> int:
 
 # ----------------------------------------------------------------------------- decoding to raw frames
 
+
 def _select_filter(sources: list[int]) -> str | None:
     """An ffmpeg ``select`` expression for an arithmetic run of source frames (a stride), else None."""
     if len(sources) < 2:
@@ -211,9 +227,28 @@ def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int]
     frame_bytes = width * height * 3
     select = _select_filter(sources)
     filters = ([f"select='{select}'"] if select else []) + [f"scale={width}:{height}"]
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video), "-map", "0:v:0",
-           "-vf", ",".join(filters), "-fps_mode", "passthrough", "-pix_fmt", "bgr24",
-           "-frames:v", str(len(sources) if select else sources[-1] + 1), "-f", "rawvideo", "pipe:1"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        str(video),
+        "-map",
+        "0:v:0",
+        "-vf",
+        ",".join(filters),
+        "-fps_mode",
+        "passthrough",
+        "-pix_fmt",
+        "bgr24",
+        "-frames:v",
+        str(len(sources) if select else sources[-1] + 1),
+        "-f",
+        "rawvideo",
+        "pipe:1",
+    ]
     pending = iter(sources)
     want = next(pending, None)
     with tempfile.TemporaryFile() as stderr:
@@ -237,5 +272,6 @@ def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int]
         if want is not None:
             stderr.seek(0)
             last = stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {code}"]
-            raise RhythmInputError(video, f"ffmpeg stopped before source frame {want} "
-                                   f"(the video may be truncated or corrupt): {last[0]}")
+            raise RhythmInputError(
+                video, f"ffmpeg stopped before source frame {want} (the video may be truncated or corrupt): {last[0]}"
+            )

@@ -9,12 +9,11 @@ Other HTTP errors (404 ...) are raised unchanged for the caller to explain.
 from __future__ import annotations
 
 import http.client
-import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from rhythm.core.errors import RhythmInputError
 
@@ -39,7 +38,7 @@ def fetch_resumable(url: str, part: Path, timeout_s: float) -> None:
         if exc.code >= 500 or exc.code in (408, 429):
             raise TransientDownloadError(f"HTTP {exc.code} {exc.reason}") from None
         raise
-    except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
         raise TransientDownloadError(f"cannot connect: {getattr(exc, 'reason', exc)}") from None
     with response:
         ctype = response.headers.get("Content-Type", "")
@@ -52,15 +51,24 @@ def fetch_resumable(url: str, part: Path, timeout_s: float) -> None:
             try:
                 while chunk := response.read(CHUNK):
                     fh.write(chunk)
-            except (socket.timeout, OSError, http.client.HTTPException) as exc:
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 raise TransientDownloadError(f"connection lost after {fh.tell()} bytes ({exc})") from None
             got = fh.tell()
     if expected is not None and got < expected:
         raise TransientDownloadError(f"connection closed after {got} of {expected} bytes")
 
 
-def fetch_with_retries(url: str, part: Path, *, retries: int, backoff_s: float, timeout_s: float, name: str,
-                       by_hand: str, log: Callable[[str], None] = print) -> None:
+def fetch_with_retries(
+    url: str,
+    part: Path,
+    *,
+    retries: int,
+    backoff_s: float,
+    timeout_s: float,
+    name: str,
+    by_hand: str,
+    log: Callable[[str], None] = print,
+) -> None:
     """:func:`fetch_resumable`, retried ``retries`` times after transient failures (waits double each time).
 
     Giving up raises :class:`RhythmInputError` that ends with ``by_hand`` (where to get the file
@@ -73,6 +81,6 @@ def fetch_with_retries(url: str, part: Path, *, retries: int, backoff_s: float, 
         except TransientDownloadError as exc:
             if attempt == retries:
                 raise RhythmInputError(url, f"{exc}; gave up after {attempt + 1} attempts. {by_hand}") from None
-            wait = backoff_s * 2 ** attempt
+            wait = backoff_s * 2**attempt
             log(f"{name}: {exc}; retrying in {wait:g} s ({attempt + 1}/{retries})")
             time.sleep(wait)

@@ -13,8 +13,9 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -47,15 +48,17 @@ def prepare_output(path: Path, *, folder: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), path.parent)
-        raise RhythmInputError(path, f"cannot create its folder: {blocker} is a file; choose another output path") from None
+        raise RhythmInputError(
+            path, f"cannot create its folder: {blocker} is a file; choose another output path"
+        ) from None
     except PermissionError:
-        raise RhythmInputError(path, "cannot create its folder: permission denied; choose a writable output "
-                                     "path") from None
+        raise RhythmInputError(
+            path, "cannot create its folder: permission denied; choose a writable output path"
+        ) from None
     except OSError as exc:
         raise RhythmInputError(path, f"cannot create its folder ({exc.strerror}); choose another output path") from None
     if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise RhythmInputError(path, f"cannot write in {path.parent}: permission denied; choose a writable "
-                                     "output path")
+        raise RhythmInputError(path, f"cannot write in {path.parent}: permission denied; choose a writable output path")
     if path.is_dir() and not path.is_symlink() and not folder:
         raise RhythmInputError(path, "is a folder; give the name of a file to write")
 

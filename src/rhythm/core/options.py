@@ -24,12 +24,27 @@ import typing
 from typing import Any
 
 
-def option(default: Any = dataclasses.MISSING, help: str = "", *, choices: tuple | None = None,
-           minimum: float | None = None, maximum: float | None = None, exclusive_minimum: float | None = None,
-           flag: str | None = None, aliases: tuple[str, ...] = (), cli: bool = True, config: bool = True,
-           default_factory: Any = dataclasses.MISSING, nargs: str | int | None = None,
-           metavar: str | tuple | None = None, pattern: str | None = None, exclusive_maximum: float | None = None,
-           min_items: int | None = None, max_items: int | None = None, unique_items: bool = False) -> Any:
+def option(
+    default: Any = dataclasses.MISSING,
+    help: str = "",
+    *,
+    choices: tuple | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: float | None = None,
+    flag: str | None = None,
+    aliases: tuple[str, ...] = (),
+    cli: bool = True,
+    config: bool = True,
+    default_factory: Any = dataclasses.MISSING,
+    nargs: str | int | None = None,
+    metavar: str | tuple | None = None,
+    pattern: str | None = None,
+    exclusive_maximum: float | None = None,
+    min_items: int | None = None,
+    max_items: int | None = None,
+    unique_items: bool = False,
+) -> Any:
     """A dataclass field that is also a command-line flag and a config key (see the module docstring).
 
     ``cli=False``: not a flag (set by code); ``config=False``: a flag only, not a config key (e.g. the
@@ -37,11 +52,24 @@ def option(default: Any = dataclasses.MISSING, help: str = "", *, choices: tuple
     list field (``minimum`` ...) hold for each item; ``min_items``, ``max_items`` and ``unique_items``
     for the list.
     """
-    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum,
-            "exclusive_minimum": exclusive_minimum, "flag": flag, "aliases": aliases, "cli": cli,
-            "config": config, "nargs": nargs, "metavar": metavar, "pattern": pattern,
-            "exclusive_maximum": exclusive_maximum, "min_items": min_items, "max_items": max_items,
-            "unique_items": unique_items}
+    meta = {
+        "help": help,
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "exclusive_minimum": exclusive_minimum,
+        "flag": flag,
+        "aliases": aliases,
+        "cli": cli,
+        "config": config,
+        "nargs": nargs,
+        "metavar": metavar,
+        "pattern": pattern,
+        "exclusive_maximum": exclusive_maximum,
+        "min_items": min_items,
+        "max_items": max_items,
+        "unique_items": unique_items,
+    }
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -198,8 +226,13 @@ def schema_properties(cls) -> dict[str, dict]:
             if f.metadata["choices"]:
                 entry["enum"] = list(f.metadata["choices"]) + ([None] if optional else [])
         bounds = item if many else entry  # a list's bounds hold for each item
-        for key, name in (("minimum", "minimum"), ("maximum", "maximum"), ("exclusive_minimum", "exclusiveMinimum"),
-                          ("exclusive_maximum", "exclusiveMaximum"), ("pattern", "pattern")):
+        for key, name in (
+            ("minimum", "minimum"),
+            ("maximum", "maximum"),
+            ("exclusive_minimum", "exclusiveMinimum"),
+            ("exclusive_maximum", "exclusiveMaximum"),
+            ("pattern", "pattern"),
+        ):
             if f.metadata[key] is not None:
                 bounds[name] = f.metadata[key]
         default = _default(f)

@@ -64,7 +64,11 @@ class _TorchOps:
 
         self.torch = torch
         self.sqrt, self.sin, self.cos, self.atan2, self.where = (
-            torch.sqrt, torch.sin, torch.cos, torch.atan2, torch.where
+            torch.sqrt,
+            torch.sin,
+            torch.cos,
+            torch.atan2,
+            torch.where,
         )
 
     def asarray(self, x):
@@ -118,7 +122,7 @@ def _ops(x):
 
 
 def _check_last(x, shape: tuple[int, ...], what: str):
-    if len(x.shape) < len(shape) or tuple(x.shape[-len(shape):]) != shape:
+    if len(x.shape) < len(shape) or tuple(x.shape[-len(shape) :]) != shape:
         raise ValueError(f"{what}: expected shape (..., {', '.join(map(str, shape))}), got {tuple(x.shape)}")
 
 
@@ -129,9 +133,7 @@ def _skew(ops, v):
     """(..., 3) -> (..., 3, 3) cross-product matrices: skew(v) @ u = v x u."""
     x, y, z = v[..., 0], v[..., 1], v[..., 2]
     zero = x * 0
-    return ops.stack(
-        [ops.stack([zero, -z, y], -1), ops.stack([z, zero, -x], -1), ops.stack([-y, x, zero], -1)], -2
-    )
+    return ops.stack([ops.stack([zero, -z, y], -1), ops.stack([z, zero, -x], -1), ops.stack([-y, x, zero], -1)], -2)
 
 
 def axis_angle_to_matrix(axis_angle):
@@ -170,12 +172,15 @@ def _matrix_to_quaternion(ops, m):
     )
     root = ops.sqrt(ops.maximum(four_sq, 0.1))  # 2|q_k|; the chosen one is >= 1 for a rotation
     r0, r1, r2, r3 = root[..., 0], root[..., 1], root[..., 2], root[..., 3]
-    candidates = ops.stack([
-        ops.stack([r0 / 2, (m21 - m12) / (2 * r0), (m02 - m20) / (2 * r0), (m10 - m01) / (2 * r0)], -1),
-        ops.stack([(m21 - m12) / (2 * r1), r1 / 2, (m01 + m10) / (2 * r1), (m02 + m20) / (2 * r1)], -1),
-        ops.stack([(m02 - m20) / (2 * r2), (m01 + m10) / (2 * r2), r2 / 2, (m12 + m21) / (2 * r2)], -1),
-        ops.stack([(m10 - m01) / (2 * r3), (m02 + m20) / (2 * r3), (m12 + m21) / (2 * r3), r3 / 2], -1),
-    ], -2)  # (..., 4 candidates, 4 components)
+    candidates = ops.stack(
+        [
+            ops.stack([r0 / 2, (m21 - m12) / (2 * r0), (m02 - m20) / (2 * r0), (m10 - m01) / (2 * r0)], -1),
+            ops.stack([(m21 - m12) / (2 * r1), r1 / 2, (m01 + m10) / (2 * r1), (m02 + m20) / (2 * r1)], -1),
+            ops.stack([(m02 - m20) / (2 * r2), (m01 + m10) / (2 * r2), r2 / 2, (m12 + m21) / (2 * r2)], -1),
+            ops.stack([(m10 - m01) / (2 * r3), (m02 + m20) / (2 * r3), (m12 + m21) / (2 * r3), r3 / 2], -1),
+        ],
+        -2,
+    )  # (..., 4 candidates, 4 components)
     chosen = ops.argmax(four_sq, axis=-1)[..., None] == ops.arange(4, four_sq)  # (..., 4) one-hot
     quat = ops.sum(ops.where(chosen[..., None], candidates, candidates * 0), axis=-2)
     return ops.where(quat[..., :1] < 0, -quat, quat)

@@ -64,8 +64,14 @@ def normalize_crops(crops: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def select_persons(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, threshold: float,
-                   image_shape: tuple[int, int] | None = None, person_label: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def select_persons(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    image_shape: tuple[int, int] | None = None,
+    person_label: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Person boxes with ``score >= threshold``, best first (stable on ties).
 
     With ``image_shape`` (h, w), boxes wholly outside the image are dropped: RTMDet clamps boxes to
@@ -115,18 +121,28 @@ class TopDownBackend:
         items = [(f, row) for f, frame_boxes in enumerate(boxes) for row in _box_rows(frame_boxes)]
         people: list[list[Person]] = [[] for _ in frames]
         for start in range(0, len(items), self.batch_size):
-            chunk = items[start:start + self.batch_size]
+            chunk = items[start : start + self.batch_size]
             chunk_boxes = np.stack([row[:4] for _, row in chunk])
             centers, scales = geometry.crop_boxes(chunk_boxes, self.input_size)
-            crops = np.concatenate([geometry.warp_crops(frames[f], centers[i:i + 1], scales[i:i + 1], self.input_size)
-                                    for i, (f, _) in enumerate(chunk)])
+            crops = np.concatenate(
+                [
+                    geometry.warp_crops(frames[f], centers[i : i + 1], scales[i : i + 1], self.input_size)
+                    for i, (f, _) in enumerate(chunk)
+                ]
+            )
             x, y, z = self.pose_logits(crops)
             keypoints, _, scores = codec.decode(x, y, z, self.codec_params)
             image_xy = geometry.crop_to_image(keypoints[..., :2], centers, scales, self.input_size)
             for i, (f, row) in enumerate(chunk):
                 kp = np.concatenate([image_xy[i], keypoints[i, :, 2:3]], axis=1).astype(np.float32)
-                people[f].append(Person(box=row[:4].astype(np.float32), box_score=float(row[4]), keypoints=kp,
-                                        scores=scores[i].astype(np.float32)))
+                people[f].append(
+                    Person(
+                        box=row[:4].astype(np.float32),
+                        box_score=float(row[4]),
+                        keypoints=kp,
+                        scores=scores[i].astype(np.float32),
+                    )
+                )
         return people
 
     def detect_and_estimate(self, frames: list[np.ndarray]) -> list[list[Person]]:
@@ -138,9 +154,18 @@ class TopDownBackend:
         raise NotImplementedError
 
 
-def load_backend(name: str, detector: str | Path, pose: str | Path, *, device: str = "auto", batch_size: int = 16,
-                 det_score_thr: float = 0.3, det_config=None, pose_config=None,
-                 threads: int | None = None) -> LandmarkBackend:
+def load_backend(
+    name: str,
+    detector: str | Path,
+    pose: str | Path,
+    *,
+    device: str = "auto",
+    batch_size: int = 16,
+    det_score_thr: float = 0.3,
+    det_config=None,
+    pose_config=None,
+    threads: int | None = None,
+) -> LandmarkBackend:
     """mmpose: checkpoints (.pth) + configs; onnx: exported .onnx files. Models loaded once.
 
     ``detector``/``pose`` may be :data:`RANDOM_INIT` for the mmpose backend (seeded random weights).
@@ -152,13 +177,22 @@ def load_backend(name: str, detector: str | Path, pose: str | Path, *, device: s
     if name == "mmpose":
         from rhythm.landmarks.mmpose_backend import MMPoseBackend
 
-        return MMPoseBackend(detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr,
-                             det_config=det_config, pose_config=pose_config, threads=threads)
+        return MMPoseBackend(
+            detector,
+            pose,
+            device=device,
+            batch_size=batch_size,
+            det_score_thr=det_score_thr,
+            det_config=det_config,
+            pose_config=pose_config,
+            threads=threads,
+        )
     if name == "onnx":
         if det_config is not None or pose_config is not None:
             raise ValueError("the onnx backend takes no configs: the exported files carry their settings")
         from rhythm.landmarks.onnx_backend import OnnxBackend
 
-        return OnnxBackend(detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr,
-                           threads=threads)
+        return OnnxBackend(
+            detector, pose, device=device, batch_size=batch_size, det_score_thr=det_score_thr, threads=threads
+        )
     raise ValueError(f"unknown landmark backend {name!r} (choose mmpose or onnx)")

@@ -51,8 +51,9 @@ def simcc_maximum(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarr
     return bins, scores
 
 
-def decode(x: np.ndarray, y: np.ndarray, z: np.ndarray,
-           params: SimCC3DParams = SimCC3DParams()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, params: SimCC3DParams = SimCC3DParams()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SimCC logits ``(N, K, bins)`` per axis -> keypoints, keypoints_simcc ``(N, K, 3)``, scores ``(N, K)``.
 
     ``keypoints`` are (x, y) in crop pixels and z_rel in metres; ``keypoints_simcc`` keeps z in
@@ -70,8 +71,9 @@ def depth_to_simcc(z_rel: np.ndarray, params: SimCC3DParams = SimCC3DParams()) -
     return (np.asarray(z_rel, dtype=np.float64) / params.z_range + 1) * (params.input_size[2] / 2)
 
 
-def encode(keypoints: np.ndarray, visible: np.ndarray | None = None,
-           params: SimCC3DParams = SimCC3DParams()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def encode(
+    keypoints: np.ndarray, visible: np.ndarray | None = None, params: SimCC3DParams = SimCC3DParams()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gaussian SimCC labels of ``(N, K, 3)`` keypoints (x, y crop px, z_rel metres).
 
     Returns x, y, z labels ``(N, K, bins)`` float32 (unnormalised Gaussians centred on the rounded

@@ -37,15 +37,17 @@ def fix_aspect_ratio(scales: np.ndarray, aspect_ratio: float) -> np.ndarray:
     return np.stack([np.where(wide, w, h * aspect_ratio), np.where(wide, w / aspect_ratio, h)], axis=1)
 
 
-def crop_boxes(boxes: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE,
-               padding: float = BOX_PADDING) -> tuple[np.ndarray, np.ndarray]:
+def crop_boxes(
+    boxes: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE, padding: float = BOX_PADDING
+) -> tuple[np.ndarray, np.ndarray]:
     """The crop each box gets: centres ``(N, 2)`` and scales ``(N, 2)`` with the input's aspect ratio."""
     centers, scales = box_to_center_scale(boxes, padding)
     return centers, fix_aspect_ratio(scales, input_size[0] / input_size[1])
 
 
-def crop_matrices(centers: np.ndarray, scales: np.ndarray,
-                  input_size: tuple[int, int] = RTMW3D_INPUT_SIZE) -> np.ndarray:
+def crop_matrices(
+    centers: np.ndarray, scales: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE
+) -> np.ndarray:
     """``(N, 2, 3)`` affine matrices mapping image pixels into each crop (for ``cv2.warpAffine``)."""
     centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
     scales = np.asarray(scales, dtype=np.float64).reshape(-1, 2)
@@ -73,14 +75,16 @@ def apply_affine(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ np.swapaxes(matrices[..., :, :2], -1, -2) + matrices[..., None, :, 2]
 
 
-def image_to_crop(points: np.ndarray, centers: np.ndarray, scales: np.ndarray,
-                  input_size: tuple[int, int] = RTMW3D_INPUT_SIZE) -> np.ndarray:
+def image_to_crop(
+    points: np.ndarray, centers: np.ndarray, scales: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE
+) -> np.ndarray:
     """``(N, K, 2)`` image pixels -> crop pixels of each person's crop."""
     return apply_affine(crop_matrices(centers, scales, input_size), points)
 
 
-def crop_to_image(points: np.ndarray, centers: np.ndarray, scales: np.ndarray,
-                  input_size: tuple[int, int] = RTMW3D_INPUT_SIZE) -> np.ndarray:
+def crop_to_image(
+    points: np.ndarray, centers: np.ndarray, scales: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE
+) -> np.ndarray:
     """``(N, K, 2)`` crop pixels -> image pixels: MMPose's ``kp / input_size * scale + center - scale / 2``."""
     points = np.asarray(points, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64).reshape(-1, 1, 2)
@@ -88,12 +92,19 @@ def crop_to_image(points: np.ndarray, centers: np.ndarray, scales: np.ndarray,
     return points / np.asarray(input_size, dtype=np.float64) * scales + centers - 0.5 * scales
 
 
-def warp_crops(image: np.ndarray, centers: np.ndarray, scales: np.ndarray,
-               input_size: tuple[int, int] = RTMW3D_INPUT_SIZE) -> np.ndarray:
+def warp_crops(
+    image: np.ndarray, centers: np.ndarray, scales: np.ndarray, input_size: tuple[int, int] = RTMW3D_INPUT_SIZE
+) -> np.ndarray:
     """Cut ``N`` crops out of one image: ``(N, h, w, C)``, bilinear, zeros outside the image."""
     matrices = crop_matrices(centers, scales, input_size)
     out = np.empty((len(matrices), input_size[1], input_size[0]) + image.shape[2:], dtype=image.dtype)
     for i, m in enumerate(matrices):
-        out[i] = cv2.warpAffine(image, m, (int(input_size[0]), int(input_size[1])), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        out[i] = cv2.warpAffine(
+            image,
+            m,
+            (int(input_size[0]), int(input_size[1])),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
     return out

@@ -71,12 +71,21 @@ def load_checkpoint_weights(model: torch.nn.Module, path: str | Path) -> None:
         raise RhythmInputError(path, f"does not fit the model's config: {exc}") from None
     unexpected = [k for k in result.unexpected_keys if not k.startswith(("ema_", "data_preprocessor."))]
     if result.missing_keys or unexpected:
-        raise RhythmInputError(path, f"does not fit the model's config: {len(result.missing_keys)} missing keys "
-                               f"(e.g. {result.missing_keys[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})")
+        raise RhythmInputError(
+            path,
+            f"does not fit the model's config: {len(result.missing_keys)} missing keys "
+            f"(e.g. {result.missing_keys[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})",
+        )
 
 
-def build_model(config_path: str | Path, checkpoint: str | Path, scope: str, device: str = "cpu", seed: int = 0,
-                overrides: dict | None = None):
+def build_model(
+    config_path: str | Path,
+    checkpoint: str | Path,
+    scope: str,
+    device: str = "cpu",
+    seed: int = 0,
+    overrides: dict | None = None,
+):
     """Build ``cfg.model`` in ``scope`` ('mmdet' or 'mmpose'), load weights (or seeded random ones), eval mode.
 
     Returns ``(model, cfg)``. ``overrides``: ``Config.merge_from_dict`` keys, e.g. a narrower test variant.
@@ -127,19 +136,30 @@ def detector_params(cfg) -> rtmdet.RTMDetParams:
     if prep.get("bgr_to_rgb", False):
         raise RhythmInputError(cfg.filename, "detector configs with bgr_to_rgb=True are not supported")
     return rtmdet.RTMDetParams(
-        input_size=tuple(cfg.get("input_size", (640, 640))), pad_value=int(cfg.get("pad_value", 114)),
-        mean=tuple(prep.mean), std=tuple(prep.std), strides=tuple(head.anchor_generator.strides),
-        num_classes=int(head.num_classes), score_thr=float(test.score_thr), nms_pre=int(test.nms_pre),
-        iou_threshold=float(test.nms.iou_threshold), max_per_img=int(test.max_per_img),
-        min_bbox_size=float(test.get("min_bbox_size", -1)))
+        input_size=tuple(cfg.get("input_size", (640, 640))),
+        pad_value=int(cfg.get("pad_value", 114)),
+        mean=tuple(prep.mean),
+        std=tuple(prep.std),
+        strides=tuple(head.anchor_generator.strides),
+        num_classes=int(head.num_classes),
+        score_thr=float(test.score_thr),
+        nms_pre=int(test.nms_pre),
+        iou_threshold=float(test.nms.iou_threshold),
+        max_per_img=int(test.max_per_img),
+        min_bbox_size=float(test.get("min_bbox_size", -1)),
+    )
 
 
 def pose_params(cfg) -> tuple[tuple[int, int], codec.SimCC3DParams]:
     """Crop size and codec settings from an RTMW3D config."""
     c = cfg.codec
-    params = codec.SimCC3DParams(input_size=tuple(c.input_size), split_ratio=float(c.simcc_split_ratio),
-                                 z_range=float(c.get("z_range") or codec.Z_RANGE), sigma=tuple(c.sigma),
-                                 root_index=tuple(c.root_index))
+    params = codec.SimCC3DParams(
+        input_size=tuple(c.input_size),
+        split_ratio=float(c.simcc_split_ratio),
+        z_range=float(c.get("z_range") or codec.Z_RANGE),
+        sigma=tuple(c.sigma),
+        root_index=tuple(c.root_index),
+    )
     prep = cfg.model.data_preprocessor
     if not prep.get("bgr_to_rgb", False) or tuple(prep.mean) != POSE_MEAN_RGB or tuple(prep.std) != POSE_STD_RGB:
         raise RhythmInputError(cfg.filename, "pose configs must normalise like RTMW3D (bgr_to_rgb, ImageNet mean/std)")
@@ -149,9 +169,22 @@ def pose_params(cfg) -> tuple[tuple[int, int], codec.SimCC3DParams]:
 class MMPoseBackend(TopDownBackend):
     name = "mmpose"
 
-    def __init__(self, detector, pose, *, device: str = "auto", batch_size: int = 16, det_score_thr: float = 0.3,
-                 det_config=None, pose_config=None, det_batch_size: int = 8, seed: int = 0,
-                 pose_overrides: dict | None = None, det_overrides: dict | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        detector,
+        pose,
+        *,
+        device: str = "auto",
+        batch_size: int = 16,
+        det_score_thr: float = 0.3,
+        det_config=None,
+        pose_config=None,
+        det_batch_size: int = 8,
+        seed: int = 0,
+        pose_overrides: dict | None = None,
+        det_overrides: dict | None = None,
+        threads: int | None = None,
+    ):
         if threads:
             torch.set_num_threads(int(threads))
         self.device = pick_device(device)
@@ -190,17 +223,27 @@ class MMPoseBackend(TopDownBackend):
         out = []
         p = self.det_params
         for start in range(0, len(frames), self.det_batch_size):
-            chunk = frames[start:start + self.det_batch_size]
+            chunk = frames[start : start + self.det_batch_size]
             boxed = [rtmdet.letterbox(f, p) for f in chunk]
             batch = self._to_input(np.stack([b for b, _ in boxed]), self._det_norm, bgr_to_rgb=False)
             cls_scores, bbox_preds = self.detector_outputs(batch)
-            metas = [dict(img_shape=(p.input_size[1], p.input_size[0]), scale_factor=factor, ori_shape=f.shape[:2])
-                     for f, (_, factor) in zip(chunk, boxed)]
-            results = self.detector.bbox_head.predict_by_feat(cls_scores, bbox_preds, batch_img_metas=metas,
-                                                              rescale=True)
+            metas = [
+                dict(img_shape=(p.input_size[1], p.input_size[0]), scale_factor=factor, ori_shape=f.shape[:2])
+                for f, (_, factor) in zip(chunk, boxed)
+            ]
+            results = self.detector.bbox_head.predict_by_feat(
+                cls_scores, bbox_preds, batch_img_metas=metas, rescale=True
+            )
             for r, frame in zip(results, chunk):
-                out.append(select_persons(r.bboxes.float().cpu().numpy(), r.scores.float().cpu().numpy(),
-                                          r.labels.cpu().numpy(), self.det_score_thr, frame.shape))
+                out.append(
+                    select_persons(
+                        r.bboxes.float().cpu().numpy(),
+                        r.scores.float().cpu().numpy(),
+                        r.labels.cpu().numpy(),
+                        self.det_score_thr,
+                        frame.shape,
+                    )
+                )
         return out
 
     @torch.inference_mode()

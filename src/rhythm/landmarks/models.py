@@ -17,10 +17,10 @@ import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhythm.core.http import fetch_with_retries
-from rhythm.sources.download import DownloadOptions
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.http import fetch_with_retries
 from rhythm.core.io import atomic_path
+from rhythm.sources.download import DownloadOptions
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources" / "landmarks"
 MANIFEST = RESOURCES / "models.json"
@@ -53,8 +53,14 @@ def load_manifest(path: str | Path = MANIFEST) -> dict[str, ModelInfo]:
         raise RhythmInputError(path, f"not a readable models manifest ({exc})") from None
     models = {}
     for e in entries:
-        models[e["name"]] = ModelInfo(name=e["name"], kind=e["kind"], file=e["file"], url=e["url"],
-                                      sha256=e["sha256"].lower(), config=path.parent / e["config"])
+        models[e["name"]] = ModelInfo(
+            name=e["name"],
+            kind=e["kind"],
+            file=e["file"],
+            url=e["url"],
+            sha256=e["sha256"].lower(),
+            config=path.parent / e["config"],
+        )
     return models
 
 
@@ -134,13 +140,19 @@ def how_to_get(path: str | Path) -> str:
         kind = manifest[name].kind if name else None
         flag = f"--{'detector' if kind == 'detector' else 'pose'} {name}" if name else "--detector NAME --pose NAME"
         fetch = f"--only {name} " if name else ""
-        return (f"export it first (needs the mmpose stack, envs/install-openmmlab.sh): `rhythm models fetch {fetch}"
-                f"--dir {dest.parent}` (the released .pth), then `rhythm models export {flag} --dir {dest.parent}`")
+        return (
+            f"export it first (needs the mmpose stack, envs/install-openmmlab.sh): `rhythm models fetch {fetch}"
+            f"--dir {dest.parent}` (the released .pth), then `rhythm models export {flag} --dir {dest.parent}`"
+        )
     if info is None:
-        return f"put the checkpoint at {dest}, or use one of the released models: `rhythm models fetch` " \
-               f"downloads them into {MODELS_DIR}/"
-    return (f"run `rhythm models fetch --only {info.name} --dir {dest.parent}` (needs internet), or download "
-            f"{info.url} by hand and put it at {dest}")
+        return (
+            f"put the checkpoint at {dest}, or use one of the released models: `rhythm models fetch` "
+            f"downloads them into {MODELS_DIR}/"
+        )
+    return (
+        f"run `rhythm models fetch --only {info.name} --dir {dest.parent}` (needs internet), or download "
+        f"{info.url} by hand and put it at {dest}"
+    )
 
 
 def require_weights(path: str | Path) -> Path:
@@ -159,8 +171,13 @@ def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def fetch_model(info: ModelInfo, out_dir: str | Path = MODELS_DIR, base_url: str | None = None,
-                options: DownloadOptions = DownloadOptions(), log=print) -> Path:
+def fetch_model(
+    info: ModelInfo,
+    out_dir: str | Path = MODELS_DIR,
+    base_url: str | None = None,
+    options: DownloadOptions = DownloadOptions(),
+    log=print,
+) -> Path:
     """Download one checkpoint into ``out_dir`` (kept if present with the right checksum); returns its path.
 
     ``base_url`` replaces the URL's folder (a mirror: ``<base_url>/<file>``).
@@ -177,20 +194,36 @@ def fetch_model(info: ModelInfo, out_dir: str | Path = MODELS_DIR, base_url: str
         part.unlink()  # atomic_path made an empty file; missing means "nothing downloaded yet"
         by_hand = f"Download it by hand and put it at {dest.resolve()}"
         try:
-            fetch_with_retries(url, part, retries=options.retries, backoff_s=options.backoff_s,
-                               timeout_s=options.timeout_s, name=info.name, log=log, by_hand=by_hand)
+            fetch_with_retries(
+                url,
+                part,
+                retries=options.retries,
+                backoff_s=options.backoff_s,
+                timeout_s=options.timeout_s,
+                name=info.name,
+                log=log,
+                by_hand=by_hand,
+            )
         except urllib.error.HTTPError as exc:
             raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}: {by_hand[0].lower() + by_hand[1:]}") from None
         have = sha256_of(part)
         if not have.startswith(info.sha256):
-            raise RhythmInputError(url, f"SHA-256 of the download starts with {have[:8]}, expected {info.sha256}: "
-                                   "damaged or not the released file (nothing was written)")
+            raise RhythmInputError(
+                url,
+                f"SHA-256 of the download starts with {have[:8]}, expected {info.sha256}: "
+                "damaged or not the released file (nothing was written)",
+            )
     log(f"{info.name}: {dest} (SHA-256 {info.sha256} ok)")
     return dest
 
 
-def fetch_models(names: list[str] | None = None, out_dir: str | Path = MODELS_DIR, base_url: str | None = None,
-                 options: DownloadOptions = DownloadOptions(), log=print) -> list[Path]:
+def fetch_models(
+    names: list[str] | None = None,
+    out_dir: str | Path = MODELS_DIR,
+    base_url: str | None = None,
+    options: DownloadOptions = DownloadOptions(),
+    log=print,
+) -> list[Path]:
     """Fetch the named models (default: all of the manifest)."""
     manifest = load_manifest()
     unknown = [n for n in names or [] if n not in manifest]

@@ -32,8 +32,10 @@ def pick_providers(device: str = "auto") -> list[str]:
         device = "cuda" if "CUDAExecutionProvider" in available else "cpu"
     if device.startswith("cuda"):
         if "CUDAExecutionProvider" not in available:
-            raise RuntimeError(f"device {device!r} asked for, but onnxruntime offers only {available} "
-                               "(install onnxruntime-gpu on GPU nodes)")
+            raise RuntimeError(
+                f"device {device!r} asked for, but onnxruntime offers only {available} "
+                "(install onnxruntime-gpu on GPU nodes)"
+            )
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     if device != "cpu":
         raise ValueError(f"unknown device {device!r} (auto, cpu or cuda)")
@@ -58,16 +60,26 @@ def open_session(path: str | Path, providers: list[str], kind: str, threads: int
     except ValueError:
         meta = None
     if not meta or meta.get("kind") != kind:
-        raise RhythmInputError(path, f"not a {kind} exported by `rhythm models export` (no '{METADATA_KEY}' metadata "
-                               f"of kind {kind!r})")
+        raise RhythmInputError(
+            path, f"not a {kind} exported by `rhythm models export` (no '{METADATA_KEY}' metadata of kind {kind!r})"
+        )
     return session, meta
 
 
 class OnnxBackend(TopDownBackend):
     name = "onnx"
 
-    def __init__(self, detector, pose, *, device: str = "auto", batch_size: int = 16, det_score_thr: float = 0.3,
-                 det_batch_size: int = 8, threads: int | None = None):
+    def __init__(
+        self,
+        detector,
+        pose,
+        *,
+        device: str = "auto",
+        batch_size: int = 16,
+        det_score_thr: float = 0.3,
+        det_batch_size: int = 8,
+        threads: int | None = None,
+    ):
         providers = pick_providers(device)
         self.device = providers[0]
         self.batch_size, self.det_batch_size = int(batch_size), int(det_batch_size)
@@ -78,9 +90,12 @@ class OnnxBackend(TopDownBackend):
         self.det_params = rtmdet.RTMDetParams.from_dict(det_meta)
         self.input_size = tuple(pose_meta["input_size"])
         self.codec_params = codec.SimCC3DParams(
-            input_size=tuple(pose_meta["codec_input_size"]), split_ratio=float(pose_meta["split_ratio"]),
-            z_range=float(pose_meta["z_range"]), sigma=tuple(pose_meta["sigma"]),
-            root_index=tuple(pose_meta["root_index"]))
+            input_size=tuple(pose_meta["codec_input_size"]),
+            split_ratio=float(pose_meta["split_ratio"]),
+            z_range=float(pose_meta["z_range"]),
+            sigma=tuple(pose_meta["sigma"]),
+            root_index=tuple(pose_meta["root_index"]),
+        )
         self._det_input = self.det_session.get_inputs()[0].name
         self._pose_input = self.pose_session.get_inputs()[0].name
 
@@ -92,12 +107,13 @@ class OnnxBackend(TopDownBackend):
     def detect(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         for start in range(0, len(frames), self.det_batch_size):
-            chunk = frames[start:start + self.det_batch_size]
+            chunk = frames[start : start + self.det_batch_size]
             batch, factors = rtmdet.preprocess(chunk, self.det_params)
             cls_scores, distances = self.detector_outputs(batch)
             for i, factor in enumerate(factors):
-                boxes, scores, labels = rtmdet.decode([c[i] for c in cls_scores], [d[i] for d in distances], factor,
-                                                      self.det_params)
+                boxes, scores, labels = rtmdet.decode(
+                    [c[i] for c in cls_scores], [d[i] for d in distances], factor, self.det_params
+                )
                 out.append(select_persons(boxes, scores, labels, self.det_score_thr, chunk[i].shape))
         return out
 

@@ -43,7 +43,7 @@ class RTMDetParams:
     extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RTMDetParams":
+    def from_dict(cls, d: dict) -> RTMDetParams:
         known = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -89,8 +89,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
 
 
-def decode(cls_scores: list[np.ndarray], distances: list[np.ndarray], scale_factor: tuple[float, float],
-           params: RTMDetParams = RTMDetParams()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    cls_scores: list[np.ndarray],
+    distances: list[np.ndarray],
+    scale_factor: tuple[float, float],
+    params: RTMDetParams = RTMDetParams(),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One image's per-level outputs (``(C, H, W)`` logits, ``(4, H, W)`` distances in input pixels)
     -> boxes ``(M, 4)`` in original image pixels, scores ``(M,)``, labels ``(M,)``, after NMS."""
     all_boxes, all_scores, all_labels = [], [], []
@@ -115,7 +119,9 @@ def decode(cls_scores: list[np.ndarray], distances: list[np.ndarray], scale_fact
     inv = np.array([1 / scale_factor[0], 1 / scale_factor[1]] * 2, dtype=np.float32)
     boxes = boxes * inv
     if params.min_bbox_size >= 0:
-        valid = ((boxes[:, 2] - boxes[:, 0]) > params.min_bbox_size) & ((boxes[:, 3] - boxes[:, 1]) > params.min_bbox_size)
+        valid = ((boxes[:, 2] - boxes[:, 0]) > params.min_bbox_size) & (
+            (boxes[:, 3] - boxes[:, 1]) > params.min_bbox_size
+        )
         boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
     keep = batched_nms(boxes, scores, labels, params.iou_threshold, max_keep=params.max_per_img)
     return boxes[keep], scores[keep], labels[keep]
@@ -140,7 +146,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_keep: i
         keep.append(i)
         if max_keep is not None and len(keep) >= max_keep:
             break
-        later = pos + 1 + np.flatnonzero(alive[pos + 1:])  # positions still alive after this one
+        later = pos + 1 + np.flatnonzero(alive[pos + 1 :])  # positions still alive after this one
         rest = order[later]
         w = np.maximum(np.float32(0), np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         h = np.maximum(np.float32(0), np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
@@ -150,8 +156,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_keep: i
     return np.asarray(keep, dtype=np.int64)
 
 
-def batched_nms(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_threshold: float,
-                max_keep: int | None = None) -> np.ndarray:
+def batched_nms(
+    boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_threshold: float, max_keep: int | None = None
+) -> np.ndarray:
     """Class-aware NMS (mmcv's ``batched_nms``): boxes of different labels never suppress each other."""
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)

@@ -20,7 +20,7 @@ the mmpose 1.3.2 wheel. Importing this module needs the OpenMMLab stack
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -55,23 +55,46 @@ class SimCC3DLabel(BaseKeypointCodec):
     """
 
     auxiliary_encode_keys = {"keypoints_3d"}
-    label_mapping_table = dict(keypoint_x_labels="keypoint_x_labels", keypoint_y_labels="keypoint_y_labels",
-                               keypoint_z_labels="keypoint_z_labels", keypoint_weights="keypoint_weights",
-                               weight_z="weight_z", with_z_label="with_z_label")
-    instance_mapping_table = dict(bbox="bboxes", bbox_score="bbox_scores", bbox_scale="bbox_scales",
-                                  lifting_target="lifting_target", lifting_target_visible="lifting_target_visible",
-                                  camera_param="camera_params", root_z="root_z")
+    label_mapping_table = dict(
+        keypoint_x_labels="keypoint_x_labels",
+        keypoint_y_labels="keypoint_y_labels",
+        keypoint_z_labels="keypoint_z_labels",
+        keypoint_weights="keypoint_weights",
+        weight_z="weight_z",
+        with_z_label="with_z_label",
+    )
+    instance_mapping_table = dict(
+        bbox="bboxes",
+        bbox_score="bbox_scores",
+        bbox_scale="bbox_scales",
+        lifting_target="lifting_target",
+        lifting_target_visible="lifting_target_visible",
+        camera_param="camera_params",
+        root_z="root_z",
+    )
 
-    def __init__(self, input_size: Sequence[int], sigma=6.0, simcc_split_ratio: float = 2.0,
-                 normalize: bool = True, use_dark: bool = False, root_index=0, z_range: Optional[float] = None):
+    def __init__(
+        self,
+        input_size: Sequence[int],
+        sigma=6.0,
+        simcc_split_ratio: float = 2.0,
+        normalize: bool = True,
+        use_dark: bool = False,
+        root_index=0,
+        z_range: float | None = None,
+    ):
         super().__init__()
         if use_dark:
             raise NotImplementedError("SimCC3DLabel: DARK refinement is not implemented (RTMW3D does not use it)")
         sigma = (float(sigma),) * 3 if np.isscalar(sigma) else tuple(float(s) for s in sigma)
         root = tuple(root_index) if isinstance(root_index, (tuple, list)) else (int(root_index),)
-        self.params = simcc.SimCC3DParams(input_size=tuple(input_size), split_ratio=float(simcc_split_ratio),
-                                          z_range=simcc.Z_RANGE if z_range is None else float(z_range),
-                                          sigma=sigma, root_index=root)
+        self.params = simcc.SimCC3DParams(
+            input_size=tuple(input_size),
+            split_ratio=float(simcc_split_ratio),
+            z_range=simcc.Z_RANGE if z_range is None else float(z_range),
+            sigma=sigma,
+            root_index=root,
+        )
         self.input_size = tuple(input_size)
         self.simcc_split_ratio = float(simcc_split_ratio)
         self.sigma = np.array(sigma)
@@ -81,13 +104,21 @@ class SimCC3DLabel(BaseKeypointCodec):
         self.z_range = self.params.z_range
         self.root_z = [simcc.ROOT_Z]
 
-    def encode(self, keypoints: np.ndarray, keypoints_3d: Optional[np.ndarray] = None,
-               keypoints_visible: Optional[np.ndarray] = None) -> dict:
+    def encode(
+        self, keypoints: np.ndarray, keypoints_3d: np.ndarray | None = None, keypoints_visible: np.ndarray | None = None
+    ) -> dict:
         """Labels for training; at inference MMPose's pipeline passes no keypoints (a placeholder)."""
         if keypoints.shape == np.zeros([]).shape:  # TopdownAffine's "no keypoints" placeholder
-            return dict(keypoint_x_labels=np.zeros(1, np.float32), keypoint_y_labels=np.zeros(1, np.float32),
-                        keypoint_z_labels=np.zeros(1, np.float32), keypoint_weights=np.ones(1),
-                        weight_z=np.zeros(1), lifting_target=[None], root_z=self.root_z, with_z_label=[False])
+            return dict(
+                keypoint_x_labels=np.zeros(1, np.float32),
+                keypoint_y_labels=np.zeros(1, np.float32),
+                keypoint_z_labels=np.zeros(1, np.float32),
+                keypoint_weights=np.ones(1),
+                weight_z=np.zeros(1),
+                lifting_target=[None],
+                root_z=self.root_z,
+                with_z_label=[False],
+            )
         if keypoints_visible is None:
             keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
         if keypoints_3d is not None:
@@ -102,9 +133,16 @@ class SimCC3DLabel(BaseKeypointCodec):
         if self.normalize:
             norm = self.sigma * np.sqrt(2 * np.pi)
             x, y, z = x / norm[0], y / norm[1], z / norm[2]
-        return dict(keypoint_x_labels=x, keypoint_y_labels=y, keypoint_z_labels=z, keypoint_weights=weights,
-                    weight_z=weights if with_z else np.zeros_like(weights), lifting_target=lifting_target,
-                    root_z=root_z, with_z_label=[with_z])
+        return dict(
+            keypoint_x_labels=x,
+            keypoint_y_labels=y,
+            keypoint_z_labels=z,
+            keypoint_weights=weights,
+            weight_z=weights if with_z else np.zeros_like(weights),
+            lifting_target=lifting_target,
+            root_z=root_z,
+            with_z_label=[with_z],
+        )
 
     def decode(self, x: np.ndarray, y: np.ndarray, z: np.ndarray):
         """-> keypoints (N, K, 3) (crop px, crop px, z_rel m), keypoints_simcc (N, K, 3), scores (N, K)."""
@@ -123,20 +161,37 @@ class RTMW3DHead(BaseHead):
     classified into bins by ``cls_x``, ``cls_y`` and ``cls_z``. Attribute names are the checkpoint's.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, input_size: Sequence[int],
-                 in_featuremap_size: Sequence[int], simcc_split_ratio: float = 2.0,
-                 final_layer_kernel_size: int = 1, gau_cfg: Optional[dict] = None,
-                 loss=dict(type="KLDiscretLoss", use_target_weight=True), decoder: Optional[dict] = None,
-                 init_cfg=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        input_size: Sequence[int],
+        in_featuremap_size: Sequence[int],
+        simcc_split_ratio: float = 2.0,
+        final_layer_kernel_size: int = 1,
+        gau_cfg: dict | None = None,
+        loss: dict | list | None = None,
+        decoder: dict | None = None,
+        init_cfg=None,
+    ):
         super().__init__(init_cfg if init_cfg is not None else self.default_init_cfg)
         if isinstance(in_channels, (tuple, list)):
             raise ValueError("RTMW3DHead takes one in_channels value (the stride-32 map's)")
-        gau = dict(hidden_dims=256, s=128, expansion_factor=2, dropout_rate=0.0, drop_path=0.0,
-                   act_fn="ReLU", use_rel_bias=False, pos_enc=False)
+        gau = dict(
+            hidden_dims=256,
+            s=128,
+            expansion_factor=2,
+            dropout_rate=0.0,
+            drop_path=0.0,
+            act_fn="ReLU",
+            use_rel_bias=False,
+            pos_enc=False,
+        )
         gau.update(gau_cfg or {})
         self.in_channels, self.out_channels = in_channels, out_channels
         self.input_size, self.in_featuremap_size = tuple(input_size), tuple(in_featuremap_size)
         self.simcc_split_ratio = simcc_split_ratio
+        loss = loss if loss is not None else dict(type="KLDiscretLoss", use_target_weight=True)  # MMPose's default
         losses = loss if isinstance(loss, (list, tuple)) else [loss]
         self.loss_module = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
@@ -144,8 +199,15 @@ class RTMW3DHead(BaseHead):
         k = final_layer_kernel_size
 
         def conv(cin, cout):
-            return ConvModule(cin, cout, kernel_size=k, stride=1, padding=k // 2,
-                              norm_cfg=dict(type="BN", requires_grad=True), act_cfg=dict(type="ReLU"))
+            return ConvModule(
+                cin,
+                cout,
+                kernel_size=k,
+                stride=1,
+                padding=k // 2,
+                norm_cfg=dict(type="BN", requires_grad=True),
+                act_cfg=dict(type="ReLU"),
+            )
 
         tokens = self.in_featuremap_size[0] * self.in_featuremap_size[1]  # 9 * 12 cells at stride 32
         half = gau["hidden_dims"] // 2
@@ -155,10 +217,19 @@ class RTMW3DHead(BaseHead):
         self.final_layer2 = conv(in_channels // 2 + in_channels // 4, out_channels)
         self.mlp = nn.Sequential(ScaleNorm(tokens), nn.Linear(tokens, half, bias=False))
         self.mlp2 = nn.Sequential(ScaleNorm(tokens * 4), nn.Linear(tokens * 4, half, bias=False))
-        self.gau = RTMCCBlock(out_channels, gau["hidden_dims"], gau["hidden_dims"], s=gau["s"],
-                              expansion_factor=gau["expansion_factor"], dropout_rate=gau["dropout_rate"],
-                              drop_path=gau["drop_path"], attn_type="self-attn", act_fn=gau["act_fn"],
-                              use_rel_bias=gau["use_rel_bias"], pos_enc=gau["pos_enc"])
+        self.gau = RTMCCBlock(
+            out_channels,
+            gau["hidden_dims"],
+            gau["hidden_dims"],
+            s=gau["s"],
+            expansion_factor=gau["expansion_factor"],
+            dropout_rate=gau["dropout_rate"],
+            drop_path=gau["drop_path"],
+            attn_type="self-attn",
+            act_fn=gau["act_fn"],
+            use_rel_bias=gau["use_rel_bias"],
+            pos_enc=gau["pos_enc"],
+        )
         bins = [int(s * simcc_split_ratio) for s in self.input_size]
         self.cls_x = nn.Linear(gau["hidden_dims"], bins[0], bias=False)
         self.cls_y = nn.Linear(gau["hidden_dims"], bins[1], bias=False)
@@ -166,8 +237,11 @@ class RTMW3DHead(BaseHead):
 
     @property
     def default_init_cfg(self):
-        return [dict(type="Normal", layer=["Conv2d"], std=0.001), dict(type="Constant", layer="BatchNorm2d", val=1),
-                dict(type="Normal", layer=["Linear"], std=0.01, bias=0)]
+        return [
+            dict(type="Normal", layer=["Conv2d"], std=0.001),
+            dict(type="Constant", layer="BatchNorm2d", val=1),
+            dict(type="Normal", layer=["Linear"], std=0.01, bias=0),
+        ]
 
     def forward(self, feats: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         enc_b, enc_t = feats
@@ -182,15 +256,21 @@ class RTMW3DHead(BaseHead):
             raise RuntimeError("RTMW3DHead: no decoder configured")
         x, y, z = (o.detach().cpu().float().numpy() for o in outputs)
         keypoints, keypoints_simcc, scores = self.decoder.decode(x, y, z)
-        return [InstanceData(keypoints=keypoints[i:i + 1], keypoints_simcc=keypoints_simcc[i:i + 1],
-                             keypoint_scores=scores[i:i + 1]) for i in range(len(keypoints))]
+        return [
+            InstanceData(
+                keypoints=keypoints[i : i + 1],
+                keypoints_simcc=keypoints_simcc[i : i + 1],
+                keypoint_scores=scores[i : i + 1],
+            )
+            for i in range(len(keypoints))
+        ]
 
-    def predict(self, feats, batch_data_samples, test_cfg: Optional[dict] = None) -> list[InstanceData]:
+    def predict(self, feats, batch_data_samples, test_cfg: dict | None = None) -> list[InstanceData]:
         if (test_cfg or {}).get("output_heatmaps", False):
             raise NotImplementedError("RTMW3DHead has no heatmaps to output")
         return self.decode(self.forward(feats))
 
-    def loss(self, feats, batch_data_samples, train_cfg: Optional[dict] = None) -> dict:
+    def loss(self, feats, batch_data_samples, train_cfg: dict | None = None) -> dict:
         """KL loss over the three axes (z weighted by ``weight_z``); coordinate losses on argmax bins."""
         pred = self.forward(feats)
         labels = [d.gt_instance_labels for d in batch_data_samples]
@@ -260,8 +340,9 @@ class TopdownPoseEstimator3D(TopdownPoseEstimator):
         fields = batch_pred_fields or [None] * len(batch_data_samples)
         for pred, pred_fields, sample in zip(batch_pred_instances, fields, batch_data_samples):
             gt = sample.gt_instances
-            size, center, scale = (np.asarray(sample.metainfo[k]) for k in ("input_size", "input_center",
-                                                                               "input_scale"))
+            size, center, scale = (
+                np.asarray(sample.metainfo[k]) for k in ("input_size", "input_center", "input_scale")
+            )
             kp2d = pred.keypoints[..., :2] / size * scale + center - 0.5 * scale
             camera = gt.get("camera_params", None)
             if camera is not None:

@@ -1,8 +1,9 @@
 """Which frames of a video (or of one segment of it) the landmarks stage looks at.
 
-The original landmark stage's (Stage 3b's) three knobs, with their names: ``REDUCE_FPS_TO`` (sample down to this rate; a slower
-source keeps its own), ``ACCEPT_VIDEO_FPS_WITHIN`` (a source outside this range is skipped, not
-an error: a manifest of web videos has a few odd ones) and ``FRAME_SKIP`` (then keep every n-th).
+The original landmark stage's (Stage 3b's) three knobs, with their names: ``REDUCE_FPS_TO``
+(sample down to this rate; a slower source keeps its own), ``ACCEPT_VIDEO_FPS_WITHIN`` (a source
+outside this range is skipped, not an error: a manifest of web videos has a few odd ones) and
+``FRAME_SKIP`` (then keep every n-th).
 Frames are chosen from the source's own presentation timestamps: for each tick of the target
 rate, the source frame nearest to it (ties to the earlier), so a 60 fps AIST++ video sampled at
 30 fps gives exactly its even frames, 0, 2, 4, ..., and frame i of the output is at i / 30 s.
@@ -44,8 +45,9 @@ class Sample:
     fps: float  # the sampled rate: frames per second of the output
 
 
-def sample_frames(info: VideoInfo, options: SamplingOptions = SamplingOptions(), start_s: float = 0.0,
-                  end_s: float | None = None) -> Sample:
+def sample_frames(
+    info: VideoInfo, options: SamplingOptions = SamplingOptions(), start_s: float = 0.0, end_s: float | None = None
+) -> Sample:
     """The source frames to process within ``[start_s, end_s)`` (the whole video by default)."""
     lo, hi = options.accept_fps_within
     if not lo - 1e-3 <= info.fps <= hi + 1e-3:

@@ -88,8 +88,9 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
 
 
-def choose_person(boxes: np.ndarray, scores: np.ndarray, policy: str, previous: np.ndarray | None,
-                  min_iou: float = 0.1) -> int | None:
+def choose_person(
+    boxes: np.ndarray, scores: np.ndarray, policy: str, previous: np.ndarray | None, min_iou: float = 0.1
+) -> int | None:
     """Index of the box to keep in one frame, or None when there is nobody.
 
     Raises :class:`SkipSegment` under the ``skip`` policy when the frame has several people.
@@ -120,24 +121,42 @@ def normalise(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int
     return out
 
 
-def run_landmarks(video: str | Path, backend, options: LandmarkOptions = LandmarkOptions(), start_s: float = 0.0,
-                  end_s: float | None = None, progress: bool = False) -> tuple[np.ndarray, dict]:
+def run_landmarks(
+    video: str | Path,
+    backend,
+    options: LandmarkOptions = LandmarkOptions(),
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, dict]:
     """Landmarks of ``video`` between ``start_s`` and ``end_s``: ``(T, K, 4)`` and a report."""
     from tqdm import tqdm
 
     video = Path(video)
     info = probe_video(video)
     channels = options.channels
-    report = {"video": video.stem, "start_s": start_s, "end_s": end_s, "source_fps": info.fps,
-              "width": info.width, "height": info.height, "policy": options.policy,
-              "backend": getattr(backend, "name", type(backend).__name__),
-              "device": getattr(backend, "device", None), "weights": getattr(backend, "weights", None),
-              "keypoints": len(options.keypoints)}
+    report = {
+        "video": video.stem,
+        "start_s": start_s,
+        "end_s": end_s,
+        "source_fps": info.fps,
+        "width": info.width,
+        "height": info.height,
+        "policy": options.policy,
+        "backend": getattr(backend, "name", type(backend).__name__),
+        "device": getattr(backend, "device", None),
+        "weights": getattr(backend, "weights", None),
+        "keypoints": len(options.keypoints),
+    }
     try:
         sample = sample_frames(info, options.sampling, start_s, end_s)
     except SkipSegment as why:
-        return np.zeros((0, len(options.keypoints), channels), np.float32), {**report, "status": "skipped",
-                                                                                "reason": str(why), "frames": 0}
+        return np.zeros((0, len(options.keypoints), channels), np.float32), {
+            **report,
+            "status": "skipped",
+            "reason": str(why),
+            "frames": 0,
+        }
     n = len(sample.source_index)
     position = {int(s): i for i, s in enumerate(sample.source_index)}
     people = np.zeros(n, np.int64)
@@ -181,7 +200,11 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
             flush()
     except SkipSegment as why:
         return np.zeros((0, len(options.keypoints), channels), np.float32), {
-            **report, "status": "skipped", "reason": str(why), "frames": 0}
+            **report,
+            "status": "skipped",
+            "reason": str(why),
+            "frames": 0,
+        }
     finally:
         bar.close()
 
@@ -194,29 +217,47 @@ def run_landmarks(video: str | Path, backend, options: LandmarkOptions = Landmar
         full = np.full((n, len(options.keypoints), 4), np.nan, np.float32)
         for row, persons in enumerate(found_people):
             if persons:
-                full[row] = normalise(persons[0].keypoints, persons[0].scores, info.width, info.height,
-                                      options.keypoints)
+                full[row] = normalise(
+                    persons[0].keypoints, persons[0].scores, info.width, info.height, options.keypoints
+                )
         found = np.isfinite(full[:, :, 0]).all(axis=1)
         rows = finish_channels(_place(full, options, report, info.width, info.height), options)
     report.update(
-        status="ok", frames=n, fps=sample.fps, frame_times_s=[round(float(t), 6) for t in sample.times_s],
-        source_frames=[int(s) for s in sample.source_index], frames_with_person=int(found.sum()),
-        frames_without_person=int((~found).sum()), max_people=int(people.max(initial=0)),
-        frames_with_several_people=int((people > 1).sum()), seconds=round(time.perf_counter() - start, 3),
+        status="ok",
+        frames=n,
+        fps=sample.fps,
+        frame_times_s=[round(float(t), 6) for t in sample.times_s],
+        source_frames=[int(s) for s in sample.source_index],
+        frames_with_person=int(found.sum()),
+        frames_without_person=int((~found).sum()),
+        max_people=int(people.max(initial=0)),
+        frames_with_several_people=int((people > 1).sum()),
+        seconds=round(time.perf_counter() - start, 3),
         frames_per_s=round(n / max(time.perf_counter() - start, 1e-9), 2),
     )
     return rows, report
 
 
-def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
-                  options: LandmarkOptions) -> tuple[np.ndarray, dict, np.ndarray]:
+def _tracked_rows(
+    found_people: list[list], fps: float, width: int, height: int, options: LandmarkOptions
+) -> tuple[np.ndarray, dict, np.ndarray]:
     """``(T, N, K, 4)`` of up to N tracked people (pixels while tracking, normalised after: x / width,
     y / height, root-relative z, score), the report, and ``(T, N)``: where each person is."""
     from rhythm.people.tracking import Detection, TrackOptions, summary_row, track_people
 
     track_options = options.tracking or TrackOptions()
-    frames = [[Detection(np.asarray(p.box, float), float(p.box_score), np.asarray(p.keypoints, float),
-                         np.asarray(p.scores, float)) for p in persons] for persons in found_people]
+    frames = [
+        [
+            Detection(
+                np.asarray(p.box, float),
+                float(p.box_score),
+                np.asarray(p.keypoints, float),
+                np.asarray(p.scores, float),
+            )
+            for p in persons
+        ]
+        for persons in found_people
+    ]
     result = track_people(frames, track_options, fps=fps)
     kp = result.keypoints  # (T, N, 133, 4): x, y (px), z, score; NaN where nobody
     sel = np.asarray(options.keypoints)
@@ -232,8 +273,9 @@ def _tracked_rows(found_people: list[list], fps: float, width: int, height: int,
     return rows, {**summary_row(result.report), "people": track_options.max_people}, present
 
 
-def _place(rows: np.ndarray, options: LandmarkOptions, report: dict, width: int | None = None,
-           height: int | None = None) -> np.ndarray:
+def _place(
+    rows: np.ndarray, options: LandmarkOptions, report: dict, width: int | None = None, height: int | None = None
+) -> np.ndarray:
     """With a camera: z becomes each keypoint's camera depth (m), every person placed where their feet meet
     the floor, so several people keep their distances (rhythm.people.grounding). Without one: z stays relative to
     each person's root, and for several people the report keeps their depth order from the feet."""
@@ -249,24 +291,39 @@ def _place(rows: np.ndarray, options: LandmarkOptions, report: dict, width: int 
             report["depth_order_from"] = "the feet's height in the picture (no camera): rank 0 is nearest"
         return rows
     cam = options.camera
-    placed, ground = absolute_depths(rows, sel, cam.size[0], cam.size[1], cam, options.floor_y,
-                                     options.units_per_metre)
-    report["z"] = (f"depth from camera {cam.name} (metres): each person placed where the ray through their lower "
-                   f"ankle meets the floor (y = {options.floor_y:.2f})")
+    placed, ground = absolute_depths(rows, sel, cam.size[0], cam.size[1], cam, options.floor_y, options.units_per_metre)
+    report["z"] = (
+        f"depth from camera {cam.name} (metres): each person placed where the ray through their lower "
+        f"ankle meets the floor (y = {options.floor_y:.2f})"
+    )
     per_person = ground.reshape(len(ground), -1, 3)
-    report["ground_median"] = [None if np.isnan(g).all() else [round(float(v), 2) for v in np.nanmedian(g, axis=0)]
-                               for g in per_person.transpose(1, 0, 2)]
+    report["ground_median"] = [
+        None if np.isnan(g).all() else [round(float(v), 2) for v in np.nanmedian(g, axis=0)]
+        for g in per_person.transpose(1, 0, 2)
+    ]
     if per_person.shape[1] > 1:
         depth = camera_depth(per_person, cam)
-        report["depth_order"] = [[None if np.isnan(d) else int(r) for d, r in zip(frame, np.argsort(np.argsort(
-            np.nan_to_num(frame, nan=np.inf))))] for frame in depth]
+        report["depth_order"] = [
+            [
+                None if np.isnan(d) else int(r)
+                for d, r in zip(frame, np.argsort(np.argsort(np.nan_to_num(frame, nan=np.inf))))
+            ]
+            for frame in depth
+        ]
         report["depth_order_from"] = f"camera {cam.name} depth of where each person stands: rank 0 is nearest"
     return placed
 
 
-def landmarks_for_video(video: str | Path, out: str | Path, backend, options: LandmarkOptions = LandmarkOptions(),
-                        start_s: float = 0.0, end_s: float | None = None, segment: str | None = None,
-                        progress: bool = False) -> dict:
+def landmarks_for_video(
+    video: str | Path,
+    out: str | Path,
+    backend,
+    options: LandmarkOptions = LandmarkOptions(),
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    segment: str | None = None,
+    progress: bool = False,
+) -> dict:
     """Write ``out`` (``.npy``) and its report ``out`` with ``.json``; returns the report."""
     from rhythm.core.io import without_timings
 
@@ -315,8 +372,11 @@ def read_manifest(path: str | Path) -> list[Segment]:
         cols = {key: next((header[a] for a in aliases if a in header), None) for key, aliases in _COLUMNS.items()}
         missing = [k for k in ("video", "start", "end") if cols[k] is None]
         if missing:
-            raise RhythmInputError(path, f"manifest needs columns video, start, end; missing {', '.join(missing)} "
-                                   f"(has {', '.join(reader.fieldnames or [])})")
+            raise RhythmInputError(
+                path,
+                f"manifest needs columns video, start, end; missing {', '.join(missing)} "
+                f"(has {', '.join(reader.fieldnames or [])})",
+            )
         segments, counts = [], {}
         for lineno, row in enumerate(reader, 2):
             video = Path(row[cols["video"]].strip()).stem

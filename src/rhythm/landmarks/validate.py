@@ -17,8 +17,13 @@ import numpy as np
 FAR_OUTSIDE = 0.5  # x or y below -0.5 or above 1.5: not a keypoint of anyone in the frame
 
 
-def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4, kpt_threshold: float = 0.3,
-                has_score: bool | None = None) -> tuple[list[str], list[str], dict]:
+def check_array(
+    arr: np.ndarray,
+    num_keypoints: int = 85,
+    channels: int = 4,
+    kpt_threshold: float = 0.3,
+    has_score: bool | None = None,
+) -> tuple[list[str], list[str], dict]:
     """(errors, warnings, stats) of one landmark array.
 
     A person row is a person or all NaN; inside a person, only keypoints scoring below
@@ -31,7 +36,9 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4, kpt
     if arr.dtype != np.float32:
         errors.append(f"dtype {arr.dtype}, expected float32")
     if arr.ndim not in (3, 4) or arr.shape[-2:] != (num_keypoints, channels):
-        errors.append(f"shape {arr.shape}, expected (T, {num_keypoints}, {channels}) or (T, N, {num_keypoints}, {channels})")
+        errors.append(
+            f"shape {arr.shape}, expected (T, {num_keypoints}, {channels}) or (T, N, {num_keypoints}, {channels})"
+        )
         return errors, warnings, stats
     people = arr.reshape(-1, num_keypoints, channels)
     coords = people[..., : channels - 1] if has_score else people
@@ -42,18 +49,26 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4, kpt
         bad = masked & ~(people[..., -1] < kpt_threshold)
     else:
         bad = masked if kpt_threshold <= 0 else np.zeros_like(masked)
-    stats.update(frames=int(arr.shape[0]), people_slots=int(people.shape[0]), empty_slots=int(empty.sum()),
-                 masked_keypoints=int(masked.sum()))
+    stats.update(
+        frames=int(arr.shape[0]),
+        people_slots=int(people.shape[0]),
+        empty_slots=int(empty.sum()),
+        masked_keypoints=int(masked.sum()),
+    )
     if bad.any():
-        errors.append(f"{int(bad.any(axis=1).sum())} person row(s) partly NaN beyond KPT_THR {kpt_threshold:g}: a row "
-                      "is a whole person or all NaN, and only keypoints scoring below the threshold are masked")
+        errors.append(
+            f"{int(bad.any(axis=1).sum())} person row(s) partly NaN beyond KPT_THR {kpt_threshold:g}: a row "
+            "is a whole person or all NaN, and only keypoints scoring below the threshold are masked"
+        )
     valid = people[~empty]
     if len(valid):
         xy = valid[..., :2][np.isfinite(valid[..., :2]).all(axis=-1)]
         far = (xy < -FAR_OUTSIDE) | (xy > 1 + FAR_OUTSIDE)
         if far.any():
-            errors.append(f"{int(far.any(axis=-1).sum())} keypoint(s) far outside the frame (x or y beyond "
-                          f"[{-FAR_OUTSIDE}, {1 + FAR_OUTSIDE}]): not normalised by width and height?")
+            errors.append(
+                f"{int(far.any(axis=-1).sum())} keypoint(s) far outside the frame (x or y beyond "
+                f"[{-FAR_OUTSIDE}, {1 + FAR_OUTSIDE}]): not normalised by width and height?"
+            )
         outside = ((xy < 0) | (xy > 1)).any(axis=-1)
         stats["outside_frame_fraction"] = round(float(outside.mean()), 4)
         if outside.mean() > 0.05:
@@ -68,8 +83,13 @@ def check_array(arr: np.ndarray, num_keypoints: int = 85, channels: int = 4, kpt
     return errors, warnings, stats
 
 
-def validate_dir(folder: str | Path, num_keypoints: int = 85, channels: int = 4, kpt_threshold: float = 0.3,
-                 has_score: bool | None = None) -> dict:
+def validate_dir(
+    folder: str | Path,
+    num_keypoints: int = 85,
+    channels: int = 4,
+    kpt_threshold: float = 0.3,
+    has_score: bool | None = None,
+) -> dict:
     """Check every ``*.npy`` under ``folder`` (and read its report, if any): a summary and per-file results."""
     folder = Path(folder)
     files = sorted(folder.rglob("*.npy"))
@@ -90,5 +110,12 @@ def validate_dir(folder: str | Path, num_keypoints: int = 85, channels: int = 4,
         frames += stats.get("frames", 0)
         results[str(path.relative_to(folder))] = {"errors": errors, "warnings": warnings, **stats}
     bad = [name for name, r in results.items() if r["errors"]]
-    return {"folder": str(folder), "files": len(files), "valid": len(files) - len(bad), "invalid": bad,
-            "frames": frames, "skipped": skipped, "results": results}
+    return {
+        "folder": str(folder),
+        "files": len(files),
+        "valid": len(files) - len(bad),
+        "invalid": bad,
+        "frames": frames,
+        "skipped": skipped,
+        "results": results,
+    }

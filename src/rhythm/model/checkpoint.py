@@ -38,8 +38,12 @@ def read_checkpoint(path: str | Path) -> dict:
     except Exception as exc:  # truncated, not a torch file...
         raise RhythmInputError(path, f"not a readable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise RhythmInputError(path, f"not a Rhythm dance model checkpoint (format {state.get('format')!r})"
-                               if isinstance(state, dict) else "not a Rhythm dance model checkpoint")
+        raise RhythmInputError(
+            path,
+            f"not a Rhythm dance model checkpoint (format {state.get('format')!r})"
+            if isinstance(state, dict)
+            else "not a Rhythm dance model checkpoint",
+        )
     return state
 
 
@@ -65,15 +69,21 @@ class DanceModel:
         return representation(self.config.representation)
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "DanceModel":
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> DanceModel:
         state = read_checkpoint(path)
         config = ModelConfig.from_dict(state["config"], where=f"{path}: config")
         network = build_network(config)
         network.load_state_dict(state["ema"])
         network.to(device).eval()
-        return cls(config, network, Diffusion(config.diffusion.steps, config.diffusion.schedule),
-                   Normalizer.from_dict(state["motion_norm"]), Normalizer.from_dict(state["music_norm"]),
-                   int(state["step"]), Path(path))
+        return cls(
+            config,
+            network,
+            Diffusion(config.diffusion.steps, config.diffusion.schedule),
+            Normalizer.from_dict(state["motion_norm"]),
+            Normalizer.from_dict(state["music_norm"]),
+            int(state["step"]),
+            Path(path),
+        )
 
     def denoiser(self, genre: int, guidance: float):
         """``denoise(x_t, t, music) -> x0`` for :func:`rhythm.model.diffusion.sample_timeline`,

@@ -37,17 +37,24 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class DiffusionConfig:
     steps: int = option(1000, "noise levels in training", minimum=10, cli=False)
-    schedule: str = option("cosine", "noise schedule: cosine (Nichol & Dhariwal) or linear", choices=("cosine", "linear"),
-                           cli=False)
+    schedule: str = option(
+        "cosine", "noise schedule: cosine (Nichol & Dhariwal) or linear", choices=("cosine", "linear"), cli=False
+    )
     sampling_steps: int = option(50, "DDIM steps when generating", minimum=1, cli=False)
-    eta: float = option(1.0, "DDIM stochasticity (0: deterministic given the start noise)", minimum=0, maximum=1,
-                        cli=False)
+    eta: float = option(
+        1.0, "DDIM stochasticity (0: deterministic given the start noise)", minimum=0, maximum=1, cli=False
+    )
     guidance: float = option(2.0, "classifier-free guidance weight on the music (1: none)", minimum=0, cli=False)
-    music_dropout: float = option(0.2, "training: chance a sample hears no music (for guidance)", minimum=0,
-                                  maximum=1, cli=False)
+    music_dropout: float = option(
+        0.2, "training: chance a sample hears no music (for guidance)", minimum=0, maximum=1, cli=False
+    )
     genre_dropout: float = option(0.3, "training: chance a sample gets no genre", minimum=0, maximum=1, cli=False)
-    min_snr_gamma: float | None = option(None, "weight each sample's loss by min(SNR_t, gamma) (Hang et al. 2023); "
-                                         "null: uniform over noise levels", exclusive_minimum=0, cli=False)
+    min_snr_gamma: float | None = option(
+        None,
+        "weight each sample's loss by min(SNR_t, gamma) (Hang et al. 2023); null: uniform over noise levels",
+        exclusive_minimum=0,
+        cli=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,16 +62,18 @@ class LossWeights:
     x0: float = option(1.0, "the representation itself (normalised)", minimum=0, cli=False)
     joints: float = option(3.0, "joint positions by forward kinematics (decimetres)", minimum=0, cli=False)
     velocity: float = option(10.0, "joint velocities (decimetres per frame)", minimum=0, cli=False)
-    foot: float = option(50.0, "foot speed where the model predicts contact (EDGE's contact consistency loss)",
-                         minimum=0, cli=False)
+    foot: float = option(
+        50.0, "foot speed where the model predicts contact (EDGE's contact consistency loss)", minimum=0, cli=False
+    )
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     steps: int = option(3000, "optimiser steps", minimum=1, cli=False)
     batch_size: int = option(32, "batch size on a CPU", minimum=1, cli=False)
-    gpu_batch_size: int = option(128, "batch size on a GPU (learning rate scaled by the square root of the ratio)",
-                                 minimum=1, cli=False)
+    gpu_batch_size: int = option(
+        128, "batch size on a GPU (learning rate scaled by the square root of the ratio)", minimum=1, cli=False
+    )
     lr: float = option(4e-4, "peak learning rate", exclusive_minimum=0, cli=False)
     weight_decay: float = option(0.0, "AdamW weight decay", minimum=0, cli=False)
     warmup_steps: int = option(100, "linear warm-up steps", minimum=1, cli=False)
@@ -77,11 +86,18 @@ class TrainingConfig:
     log_every: int = option(25, "steps per row of metrics.csv", minimum=1, cli=False)
     keep_checkpoints: int = option(2, "step-*.pt files kept for resuming", minimum=1, cli=False)
     amp: bool = option(True, "bfloat16 autocast on a GPU (CPU runs stay float32)", cli=False)
-    stretch: tuple[float, float] = option((0.8, 1.25), "time-stretch augmentation: tempo factor range ([1, 1]: off)",
-                                          exclusive_minimum=0, min_items=2, max_items=2, cli=False)
+    stretch: tuple[float, float] = option(
+        (0.8, 1.25),
+        "time-stretch augmentation: tempo factor range ([1, 1]: off)",
+        exclusive_minimum=0,
+        min_items=2,
+        max_items=2,
+        cli=False,
+    )
     losses: LossWeights = field(default_factory=LossWeights)
-    threads: int = option(8, "CPU threads of the train_model job (Snakemake caps them at --cores)", minimum=1,
-                          cli=False)
+    threads: int = option(
+        8, "CPU threads of the train_model job (Snakemake caps them at --cores)", minimum=1, cli=False
+    )
     mem_mb: int = option(8000, "train_model job memory (MB)", minimum=100, cli=False)
     runtime_min: int = option(240, "train_model job time limit (minutes)", minimum=1, cli=False)
 
@@ -96,47 +112,66 @@ class VideoConfig:
 @dataclass(frozen=True)
 class GenerateConfig:
     checkpoint: str = option("last", "the checkpoint the generate rule uses", choices=("last", "best"), cli=False)
-    overlap: float = option(0.5, "fraction of a window shared with the next one in long songs", minimum=0,
-                            exclusive_maximum=1, cli=False)
+    overlap: float = option(
+        0.5, "fraction of a window shared with the next one in long songs", minimum=0, exclusive_maximum=1, cli=False
+    )
     seed: int = option(0, "seed of the first dance", cli=False)
-    samples: int = option(1, "dances per test track (seeds seed, seed+1, ...), all evaluated; the first is rendered",
-                          minimum=1, cli=False)
-    seed_motion_s: float = option(0.0, "start from this many seconds of the test ground truth (0: music only)",
-                                  minimum=0, cli=False)
+    samples: int = option(
+        1, "dances per test track (seeds seed, seed+1, ...), all evaluated; the first is rendered", minimum=1, cli=False
+    )
+    seed_motion_s: float = option(
+        0.0, "start from this many seconds of the test ground truth (0: music only)", minimum=0, cli=False
+    )
     batched: bool = option(True, "denoise all windows of a song in one batch (false: one at a time)", cli=False)
     video: VideoConfig = field(default_factory=VideoConfig)
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    clip_s: float = option(2.0, "metrics on clips of this length in seconds (Bailando: 20, EDGE: 5)",
-                           exclusive_minimum=0, cli=False)
+    clip_s: float = option(
+        2.0, "metrics on clips of this length in seconds (Bailando: 20, EDGE: 5)", exclusive_minimum=0, cli=False
+    )
     clip_stride_s: float = option(1.0, "seconds between clip starts", exclusive_minimum=0, cli=False)
     seed: int = option(0, "seed of the random-clip baseline's first draw", cli=False)
-    baseline_draws: int = option(20, "random-clip baseline draws averaged (few clips make a noisy FID)", minimum=1,
-                                 cli=False)
-    kinetic_acceleration: str = option("reference", "reference (published numbers) or corrected",
-                                       choices=("reference", "corrected"), cli=False)
+    baseline_draws: int = option(
+        20, "random-clip baseline draws averaged (few clips make a noisy FID)", minimum=1, cli=False
+    )
+    kinetic_acceleration: str = option(
+        "reference", "reference (published numbers) or corrected", choices=("reference", "corrected"), cli=False
+    )
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     enabled: bool = option(False, "train, generate for every test track and evaluate", cli=False)
-    run: str | None = option(None, "results/models/<run>/ and results/generated/<run>/; null: the dataset name",
-                             pattern="^[A-Za-z0-9_.-]+$", cli=False)
-    representation: str = option("smpl", "smpl: root translation + 24 joint rotations (6D) + foot contacts, from "
-                                 "smpl/<seq>.params.npy; keypoints3d: 17 COCO positions from poses/<seq>.npy "
-                                 "(data without SMPL)", choices=REPRESENTATIONS, cli=False)
+    run: str | None = option(
+        None,
+        "results/models/<run>/ and results/generated/<run>/; null: the dataset name",
+        pattern="^[A-Za-z0-9_.-]+$",
+        cli=False,
+    )
+    representation: str = option(
+        "smpl",
+        "smpl: root translation + 24 joint rotations (6D) + foot contacts, from "
+        "smpl/<seq>.params.npy; keypoints3d: 17 COCO positions from poses/<seq>.npy "
+        "(data without SMPL)",
+        choices=REPRESENTATIONS,
+        cli=False,
+    )
     fps: int = option(30, "the model's frame rate; output is resampled to 60 fps", choices=(30, 60), cli=False)
     window_s: float = option(2.0, "seconds the network sees at once (EDGE: 5)", exclusive_minimum=0, cli=False)
-    genre: bool = option(True, "condition on the AIST genre (optional when generating; taken from the music id)",
-                         cli=False)
-    train_splits: tuple[str, ...] = option(("train",), "crossmodal splits to train on", choices=SPLITS, min_items=1,
-                                           unique_items=True, cli=False)
-    val_split: str | None = option("val", "crossmodal split whose loss picks best.pt; null: the training loss",
-                                   choices=SPLITS, cli=False)
-    test_split: str = option("test", "crossmodal split whose tracks are generated and evaluated", choices=SPLITS,
-                             cli=False)
+    genre: bool = option(
+        True, "condition on the AIST genre (optional when generating; taken from the music id)", cli=False
+    )
+    train_splits: tuple[str, ...] = option(
+        ("train",), "crossmodal splits to train on", choices=SPLITS, min_items=1, unique_items=True, cli=False
+    )
+    val_split: str | None = option(
+        "val", "crossmodal split whose loss picks best.pt; null: the training loss", choices=SPLITS, cli=False
+    )
+    test_split: str = option(
+        "test", "crossmodal split whose tracks are generated and evaluated", choices=SPLITS, cli=False
+    )
     network: NetworkConfig = field(default_factory=NetworkConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -152,7 +187,7 @@ class ModelConfig:
         return _to_plain(dataclasses.asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict | None, where: str = "model") -> "ModelConfig":
+    def from_dict(cls, data: dict | None, where: str = "model") -> ModelConfig:
         cfg = _build(cls, data or {}, where)
         cfg.check(where)
         return cfg
@@ -227,8 +262,13 @@ class TrainingRun:
         return list(self.splits.get(name, [])) if name else []
 
     def to_dict(self) -> dict:
-        return {"run": self.run, "results": str(self.results), "splits": self.splits,
-                "pose_units_per_metre": self.pose_units_per_metre, "model": self.model.to_dict()}
+        return {
+            "run": self.run,
+            "results": str(self.results),
+            "splits": self.splits,
+            "pose_units_per_metre": self.pose_units_per_metre,
+            "model": self.model.to_dict(),
+        }
 
 
 def load_training_run(path: str | Path) -> TrainingRun:

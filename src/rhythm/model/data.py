@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rhythm.core import aist
-from rhythm.motion.windows import load_aligned_sequence
 from rhythm.audio.features import FEATURE_NAMES
+from rhythm.core import aist
 from rhythm.model.representation import SOURCE_FPS, Normalizer, _interpolate, representation
+from rhythm.motion.windows import load_aligned_sequence
 
 ONE_HOT_CHANNELS = (FEATURE_NAMES.index("onset_peak"), FEATURE_NAMES.index("beat"))
 GENRES = tuple(aist.GENRES)  # index = genre id; len(GENRES) = "no genre"
@@ -84,8 +84,11 @@ class WindowSampler:
             frames.append(_interpolate(seq.source, positions))
             musics.append(stretch_music(seq.music, start, stretch, self.window))
             genres.append(seq.genre)
-        return {"motion": self.rep.finish(np.stack(frames), self.fps), "music": np.stack(musics),
-                "genre": np.array(genres, np.int64)}
+        return {
+            "motion": self.rep.finish(np.stack(frames), self.fps),
+            "music": np.stack(musics),
+            "genre": np.array(genres, np.int64),
+        }
 
     def sample(self, rng: np.random.Generator, batch_size: int, stretch: tuple[float, float] = (1.0, 1.0)) -> dict:
         """A batch of random windows: sequence by length, log-uniform stretch, uniform start."""
@@ -103,21 +106,29 @@ class WindowSampler:
     def fixed(self, stride: int | None = None) -> dict:
         """Every window at ``stride`` (default half a window), unstretched: the validation set."""
         stride = stride or max(1, self.window // 2)
-        return self._windows([(seq, float(start), 1.0) for seq in self.sequences
-                              for start in range(0, len(seq.music) - self.window + 1, stride)])
+        return self._windows(
+            [
+                (seq, float(start), 1.0)
+                for seq in self.sequences
+                for start in range(0, len(seq.music) - self.window + 1, stride)
+            ]
+        )
 
     def normalizers(self) -> tuple[Normalizer, Normalizer]:
         """Motion and music normalisers from every frame of every sequence (no augmentation)."""
-        motion = np.concatenate([
-            self.rep.window(s.source, np.arange(len(s.music)) * (SOURCE_FPS / self.fps), self.fps)
-            for s in self.sequences
-        ])
+        motion = np.concatenate(
+            [
+                self.rep.window(s.source, np.arange(len(s.music)) * (SOURCE_FPS / self.fps), self.fps)
+                for s in self.sequences
+            ]
+        )
         music = np.concatenate([s.music for s in self.sequences])
         return Normalizer.fit(motion), Normalizer.fit(music, floor=1e-3)
 
 
-def load_sequences(results, names: list[str], rep_name: str, fps: int, pose_units_per_metre: float = 100.0,
-                   genre: bool = True) -> list[Sequence]:
+def load_sequences(
+    results, names: list[str], rep_name: str, fps: int, pose_units_per_metre: float = 100.0, genre: bool = True
+) -> list[Sequence]:
     """Read sequences from ``results/<dataset>`` through :mod:`rhythm.motion.windows`."""
     rep = representation(rep_name)
     out = []

@@ -107,18 +107,29 @@ def sample_timeline(
     if length < window:  # a short song: one window, music held at its last frame, trimmed after
         pad = music[-1:].expand(window - length, -1)
         x = sample_timeline(
-            denoise, diffusion, torch.cat([music, pad]), motion_dim, window, overlap=overlap,
-            sampling_steps=sampling_steps, eta=eta,
+            denoise,
+            diffusion,
+            torch.cat([music, pad]),
+            motion_dim,
+            window,
+            overlap=overlap,
+            sampling_steps=sampling_steps,
+            eta=eta,
             known=None if known is None else torch.cat([known, known.new_zeros(window - length, motion_dim)]),
-            known_mask=None if known_mask is None else torch.cat(
-                [known_mask, known_mask.new_zeros(window - length, motion_dim)]),
-            generator=generator, batched=batched, progress=progress)
+            known_mask=None
+            if known_mask is None
+            else torch.cat([known_mask, known_mask.new_zeros(window - length, motion_dim)]),
+            generator=generator,
+            batched=batched,
+            progress=progress,
+        )
         return x[:length]
     starts = window_starts(length, window, overlap)
     index = torch.tensor([list(range(s, s + window)) for s in starts], device=device)  # (W, window)
     weights = torch.tensor(blend_weights(window, overlap), dtype=music.dtype, device=device)
     total = torch.zeros(length, dtype=music.dtype, device=device).index_add_(
-        0, index.reshape(-1), weights.repeat(len(starts)))
+        0, index.reshape(-1), weights.repeat(len(starts))
+    )
     music_windows = music[index]  # (W, window, music_dim)
 
     def predict(x: torch.Tensor, t: int) -> torch.Tensor:
@@ -127,7 +138,9 @@ def sample_timeline(
         if batched:
             x0w = denoise(xw, tt, music_windows)
         else:
-            x0w = torch.cat([denoise(xw[i:i + 1], tt[i:i + 1], music_windows[i:i + 1]) for i in range(len(starts))])
+            x0w = torch.cat(
+                [denoise(xw[i : i + 1], tt[i : i + 1], music_windows[i : i + 1]) for i in range(len(starts))]
+            )
         x0w = x0w * weights[None, :, None]
         return torch.zeros_like(x).index_add_(0, index.reshape(-1), x0w.reshape(-1, motion_dim)) / total[:, None]
 

@@ -25,24 +25,66 @@ from pathlib import Path
 import numpy as np
 
 from rhythm.core import aist
-from rhythm.model import metrics
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json, read_npy, write_json, write_text
 from rhythm.core.skeleton import smpl_joints
+from rhythm.model import metrics
 
 FPS = metrics.FPS  # everything is scored at 60 fps, the published protocol
 
 # AIST++ test set, full scale, as published (transcribed from the papers' tables).
 PUBLISHED = {
-    "source_bailando": "Siyao et al., Bailando, CVPR 2022, Table 1 (FACT's FID/Div as reported by FACT, BAS recomputed by Bailando)",
-    "source_edge": "Tseng et al., EDGE, CVPR 2023, Table 1 (PFC, BAS, Dist_k/Dist_g; FIDs reported with the caveat that they are unreliable)",
+    "source_bailando": "Siyao et al., Bailando, CVPR 2022, Table 1 "
+    "(FACT's FID/Div as reported by FACT, BAS recomputed by Bailando)",
+    "source_edge": "Tseng et al., EDGE, CVPR 2023, Table 1 "
+    "(PFC, BAS, Dist_k/Dist_g; FIDs reported with the caveat that they are unreliable)",
     "rows": [
-        {"method": "Ground truth (Bailando)", "fid_k": 17.10, "fid_g": 10.60, "div_k": 8.19, "div_g": 7.45, "bas": 0.2374, "pfc": None},
-        {"method": "FACT (Bailando's table)", "fid_k": 35.35, "fid_g": 22.11, "div_k": 5.94, "div_g": 6.18, "bas": 0.2209, "pfc": None},
+        {
+            "method": "Ground truth (Bailando)",
+            "fid_k": 17.10,
+            "fid_g": 10.60,
+            "div_k": 8.19,
+            "div_g": 7.45,
+            "bas": 0.2374,
+            "pfc": None,
+        },
+        {
+            "method": "FACT (Bailando's table)",
+            "fid_k": 35.35,
+            "fid_g": 22.11,
+            "div_k": 5.94,
+            "div_g": 6.18,
+            "bas": 0.2209,
+            "pfc": None,
+        },
         {"method": "Bailando", "fid_k": 28.16, "fid_g": 9.62, "div_k": 7.83, "div_g": 6.34, "bas": 0.2332, "pfc": None},
-        {"method": "Ground truth (EDGE)", "fid_k": None, "fid_g": None, "div_k": 10.61, "div_g": 7.48, "bas": 0.24, "pfc": 1.332},
-        {"method": "FACT (EDGE's table)", "fid_k": 35.35, "fid_g": 22.11, "div_k": 10.85, "div_g": 6.14, "bas": 0.22, "pfc": 2.2543},
-        {"method": "Bailando (EDGE's table)", "fid_k": 28.16, "fid_g": 9.62, "div_k": 7.92, "div_g": 7.72, "bas": 0.23, "pfc": 1.754},
+        {
+            "method": "Ground truth (EDGE)",
+            "fid_k": None,
+            "fid_g": None,
+            "div_k": 10.61,
+            "div_g": 7.48,
+            "bas": 0.24,
+            "pfc": 1.332,
+        },
+        {
+            "method": "FACT (EDGE's table)",
+            "fid_k": 35.35,
+            "fid_g": 22.11,
+            "div_k": 10.85,
+            "div_g": 6.14,
+            "bas": 0.22,
+            "pfc": 2.2543,
+        },
+        {
+            "method": "Bailando (EDGE's table)",
+            "fid_k": 28.16,
+            "fid_g": 9.62,
+            "div_k": 7.92,
+            "div_g": 7.72,
+            "bas": 0.23,
+            "pfc": 1.754,
+        },
         {"method": "EDGE", "fid_k": 42.16, "fid_g": 22.12, "div_k": 9.48, "div_g": 5.72, "bas": 0.26, "pfc": 1.5363},
     ],
 }
@@ -104,7 +146,7 @@ def cut_clips(source: str, joints: np.ndarray, beats: np.ndarray | None, clip: i
     starts = list(range(0, len(joints) - clip + 1, stride)) or [0]
     out = []
     for s in starts:
-        j = joints[s:s + clip]
+        j = joints[s : s + clip]
         b = np.zeros(0, np.int64) if beats is None else beats[(beats >= s) & (beats < s + len(j))] - s
         out.append(Clip(source, s, j, b))
     return out
@@ -121,12 +163,13 @@ def random_clips(motions: dict[str, np.ndarray], n: int, clip: int, seed: int) -
     for k in rng.choice(len(names), size=n, p=weights / weights.sum()):
         name = names[k]
         s = int(rng.integers(0, len(motions[name]) - clip + 1))
-        out.append(Clip(name, s, motions[name][s:s + clip], np.zeros(0, np.int64)))
+        out.append(Clip(name, s, motions[name][s : s + clip], np.zeros(0, np.int64)))
     return out
 
 
-def clip_scores(pred: list[Clip], gt: list[Clip], smpl: bool, reference: bool = True,
-                pred_beats: list[np.ndarray] | None = None) -> dict:
+def clip_scores(
+    pred: list[Clip], gt: list[Clip], smpl: bool, reference: bool = True, pred_beats: list[np.ndarray] | None = None
+) -> dict:
     """The published metrics of clip sets. SMPL joints: :func:`rhythm.model.metrics.dance_metrics`;
     keypoints3d: the metrics that do not need the SMPL skeleton (FID_k, Div_k, BAS)."""
     pj = [c.joints for c in pred]
@@ -137,11 +180,23 @@ def clip_scores(pred: list[Clip], gt: list[Clip], smpl: bool, reference: bool = 
         return metrics.dance_metrics(pj, gj, pb, ground_truth_beats=gb, fps=FPS, reference=reference)
     kin = metrics.feature_scores(
         np.stack([metrics.kinetic_features(m, reference=reference) for m in pj]),
-        np.stack([metrics.kinetic_features(m, reference=reference) for m in gj]))
-    out = {"fid_k": kin["fid"], "fid_g": None, "div_k": kin["div"], "div_g": None, "div_k_gt": kin["div_gt"],
-           "div_g_gt": None, "pfc": None, "pfc_gt": None, "num_predicted": len(pj), "num_ground_truth": len(gj),
-           "fps": FPS, "kinetic_acceleration": "reference" if reference else "corrected",
-           "note": "keypoints3d: FID_g, Div_g and PFC need the SMPL skeleton"}
+        np.stack([metrics.kinetic_features(m, reference=reference) for m in gj]),
+    )
+    out = {
+        "fid_k": kin["fid"],
+        "fid_g": None,
+        "div_k": kin["div"],
+        "div_g": None,
+        "div_k_gt": kin["div_gt"],
+        "div_g_gt": None,
+        "pfc": None,
+        "pfc_gt": None,
+        "num_predicted": len(pj),
+        "num_ground_truth": len(gj),
+        "fps": FPS,
+        "kinetic_acceleration": "reference" if reference else "corrected",
+        "note": "keypoints3d: FID_g, Div_g and PFC need the SMPL skeleton",
+    }
     for key, motions, beats in (("bas", pj, pb), ("bas_gt", gj, gb)):
         scores = [metrics.beat_align_score(j, bb) for j, bb in zip(motions, beats)]
         scored = [x for x in scores if x is not None]
@@ -180,10 +235,21 @@ def beat_locking(joints: np.ndarray, beats: np.ndarray) -> float | None:
     return float(np.abs(np.mean(np.exp(4j * np.pi * phase))))
 
 
-def evaluate(generated: list[str | Path], ground_truth: list[str | Path], train: list[str | Path],
-             beats_dir: str | Path, *, clip_s: float = 2.0, clip_stride_s: float = 1.0, seed: int = 0,
-             reference: bool = True, units_per_metre: float = 100.0, run: str | None = None,
-             seed_motion_s: float = 0.0, baseline_draws: int = 20) -> dict:
+def evaluate(
+    generated: list[str | Path],
+    ground_truth: list[str | Path],
+    train: list[str | Path],
+    beats_dir: str | Path,
+    *,
+    clip_s: float = 2.0,
+    clip_stride_s: float = 1.0,
+    seed: int = 0,
+    reference: bool = True,
+    units_per_metre: float = 100.0,
+    run: str | None = None,
+    seed_motion_s: float = 0.0,
+    baseline_draws: int = 20,
+) -> dict:
     """Score generated dances (``<music>.npy``, one per test track) against the ground truth.
 
     ``ground_truth`` and ``train``: ``smpl/<seq>.params.npy`` (or ``poses/<seq>.npy``) of the test
@@ -208,12 +274,16 @@ def evaluate(generated: list[str | Path], ground_truth: list[str | Path], train:
     gt_clips = []
     for path in map(Path, ground_truth):
         seq = path.name.split(".")[0]
-        gt_clips += cut_clips(seq, load_joints(path, units_per_metre), beats_of(aist.parse_name(seq).music, path),
-                              clip, stride)
+        gt_clips += cut_clips(
+            seq, load_joints(path, units_per_metre), beats_of(aist.parse_name(seq).music, path), clip, stride
+        )
     train_motions = {Path(p).name.split(".")[0]: load_joints(p, units_per_metre) for p in train}
     if len(pred_clips) < 2 or len(gt_clips) < 2:
-        raise RhythmInputError(beats_dir, f"too few clips to score ({len(pred_clips)} generated, {len(gt_clips)} "
-                               f"ground truth of {clip} frames); use a shorter clip_s")
+        raise RhythmInputError(
+            beats_dir,
+            f"too few clips to score ({len(pred_clips)} generated, {len(gt_clips)} "
+            f"ground truth of {clip} frames); use a shorter clip_s",
+        )
     smpl = pred_clips[0].joints.shape[1] == 24
     model_scores = clip_scores(pred_clips, gt_clips, smpl, reference)
     # The baseline: as many random training clips as the model has clips, scored against the beats model
@@ -258,11 +328,19 @@ def evaluate(generated: list[str | Path], ground_truth: list[str | Path], train:
         "fid_k_beats_baseline_draws": float(np.mean([fid_model < f for f in fid_draws])),
         "bas_random_training_clips": baseline_scores["bas"],
     }
-    full_bas = {m: float(np.mean([v for v in (metrics.beat_align_score(j, all_beats[m]) for j in js) if v is not None]
-                                 or [np.nan])) for m, js in full.items()}
+    full_bas = {
+        m: float(
+            np.mean([v for v in (metrics.beat_align_score(j, all_beats[m]) for j in js) if v is not None] or [np.nan])
+        )
+        for m, js in full.items()
+    }
     # the same questions of the test ground truth: what a perfect imitation would score
-    gt_other = [bas_against([c for c in gt_clips if aist.parse_name(c.source).music == m], b)
-                for m in {aist.parse_name(c.source).music for c in gt_clips} for o, b in all_beats.items() if o != m]
+    gt_other = [
+        bas_against([c for c in gt_clips if aist.parse_name(c.source).music == m], b)
+        for m in {aist.parse_name(c.source).music for c in gt_clips}
+        for o, b in all_beats.items()
+        if o != m
+    ]
     gt_other = [v for v in gt_other if v is not None]
     music_matters["ground_truth_bas_own_music"] = model_scores["bas_gt"]
     music_matters["ground_truth_bas_other_tracks"] = float(np.mean(gt_other)) if gt_other else None
@@ -295,12 +373,19 @@ def evaluate(generated: list[str | Path], ground_truth: list[str | Path], train:
             "generated_dances": sum(len(v) for v in full.values()),
             "ground_truth": [str(p) for p in ground_truth],
             "train_for_baseline": [str(p) for p in train],
-            "clip_s": clip_s, "clip_stride_s": clip_stride_s, "clip_frames": clip, "fps": FPS,
-            "seed_motion_s": seed_motion_s, "baseline_seed": seed, "baseline_draws": baseline_draws,
-            "joints": "SMPL joints by FK of the public rest offsets, metres, y up" if smpl
-                      else "COCO-17 keypoints, metres, y up",
+            "clip_s": clip_s,
+            "clip_stride_s": clip_stride_s,
+            "clip_frames": clip,
+            "fps": FPS,
+            "seed_motion_s": seed_motion_s,
+            "baseline_seed": seed,
+            "baseline_draws": baseline_draws,
+            "joints": "SMPL joints by FK of the public rest offsets, metres, y up"
+            if smpl
+            else "COCO-17 keypoints, metres, y up",
             "kinetic_acceleration": "reference" if reference else "corrected",
-            "num_generated_clips": len(pred_clips), "num_ground_truth_clips": len(gt_clips),
+            "num_generated_clips": len(pred_clips),
+            "num_ground_truth_clips": len(gt_clips),
         },
         "model": model_scores,
         "baseline_random_training_clips": baseline_scores,
@@ -328,21 +413,27 @@ def render_report(result: dict, model_info: dict | None = None) -> str:
     if model_info:
         lines += ["Model: " + ", ".join(f"{k} {v}" for k, v in model_info.items()), ""]
     lines += [
-        "## Protocol", "",
+        "## Protocol",
+        "",
         f"- Split: {p['split']}; {p['generated_dances']} generated dance(s) for {len(p['generated'])} track(s), "
         f"{len(p['ground_truth'])} ground-truth sequence(s).",
         f"- Clips: {p['clip_s']:g} s ({p['clip_frames']} frames at {p['fps']} fps) every {p['clip_stride_s']:g} s: "
         f"{p['num_generated_clips']} generated, {p['num_ground_truth_clips']} ground-truth clips.",
-        ("- Seed motion: none; every dance is generated from the music alone." if not p["seed_motion_s"] else
-         f"- Seed motion: the first {p['seed_motion_s']:g} s of the ground truth."),
+        (
+            "- Seed motion: none; every dance is generated from the music alone."
+            if not p["seed_motion_s"]
+            else f"- Seed motion: the first {p['seed_motion_s']:g} s of the ground truth."
+        ),
         f"- Joints: {p['joints']}; frame-0 root subtracted before the features, "
         f"kinetic acceleration as the {p['kinetic_acceleration']} code (rhythm.model.metrics).",
         "- FID/Div normalised with the ground-truth clips' statistics; BAS against each clip's own music beats "
         "(beats/<music>.json); PFC as EDGE (30 fps).",
         f"- Baseline: {p['num_generated_clips']} random clips of the training motions, scored against the same test "
-        f"music; drawn {p['baseline_draws']} times (seeds {p['baseline_seed']}...) and averaged, as a few clips make a noisy FID.",
+        f"music; drawn {p['baseline_draws']} times (seeds {p['baseline_seed']}...) and averaged, "
+        "as a few clips make a noisy FID.",
         "",
-        "## Results", "",
+        "## Results",
+        "",
         "| metric | model | random training clips (mean) | test ground truth |",
         "|---|---|---|---|",
         f"| FID_k ↓ | {_fmt(m['fid_k'])} | {_fmt(b['fid_k'])} | – |",
@@ -352,10 +443,12 @@ def render_report(result: dict, model_info: dict | None = None) -> str:
         f"| BAS ↑ | {_fmt(m['bas'], 4)} | {_fmt(b['bas'], 4)} | {_fmt(m['bas_gt'], 4)} |",
         f"| PFC ↓ | {_fmt(m['pfc'])} | {_fmt(b['pfc'])} | {_fmt(m['pfc_gt'])} |",
         "",
-        "## Does the music matter?", "",
+        "## Does the music matter?",
+        "",
         f"- BAS with its own music: **{_fmt(mm['bas_own_music'], 4)}**; the same clips against the other tracks' "
         f"beats: **{_fmt(mm['bas_other_tracks'], 4)}** (margin {_fmt(mm['bas_margin'], 4)}, "
-        f"ratio {_fmt(mm['bas_ratio'], 2)}x): {'own music wins' if mm['bas_own_beats_passes'] else 'own music does NOT win'}.",
+        f"ratio {_fmt(mm['bas_ratio'], 2)}x): "
+        f"{'own music wins' if mm['bas_own_beats_passes'] else 'own music does NOT win'}.",
         f"- FID_k: model **{_fmt(mm['fid_k_model'])}** against **{_fmt(mm['fid_k_random_training_clips'])}** for "
         f"random training clips (mean of {b['draws']} draws, median {_fmt(mm['fid_k_random_training_clips_median'])}; "
         f"baseline / model = {_fmt(mm['fid_k_ratio_baseline_over_model'], 2)}x): "
@@ -363,17 +456,19 @@ def render_report(result: dict, model_info: dict | None = None) -> str:
         f"and beats {100 * mm['fid_k_beats_baseline_draws']:.0f}% of the draws.",
         "",
         f"- For scale, the test ground truth itself: BAS {_fmt(mm['ground_truth_bas_own_music'], 4)} with its music, "
-        f"{_fmt(mm['ground_truth_bas_other_tracks'], 4)} against the other tracks' beats. (BAS counts a dip in joint speed "
-        "near a beat; a dancer whose arms move fastest on the beat dips between beats and scores low with its own music.)",
+        f"{_fmt(mm['ground_truth_bas_other_tracks'], 4)} against the other tracks' beats. "
+        "(BAS counts a dip in joint speed near a beat; a dancer whose arms move fastest on the beat dips between "
+        "beats and scores low with its own music.)",
         f"- Beat locking (do the speed dips keep one place in the beat grid, on-beat or off-beat; 1 = always, "
         f"about 1/sqrt(n) at random): {_fmt(mm['beat_locking_own_music'])} with its own music, "
         f"{_fmt(mm['beat_locking_other_tracks'])} against the other tracks; ground truth "
         f"{_fmt(mm['ground_truth_beat_locking_own_music'])} and {_fmt(mm['ground_truth_beat_locking_other_tracks'])}.",
         "",
-        "BAS against each other track: " + "; ".join(
-            f"{own} vs {o}: {_fmt(v, 4)}" for own, d in mm["bas_other_by_track"].items() for o, v in d.items()),
+        "BAS against each other track: "
+        + "; ".join(f"{own} vs {o}: {_fmt(v, 4)}" for own, d in mm["bas_other_by_track"].items() for o, v in d.items()),
         "",
-        "## Published numbers (AIST++ test set, full scale)", "",
+        "## Published numbers (AIST++ test set, full scale)",
+        "",
         "These are on the real AIST++ at full scale (the crossmodal test set, models trained on hours of "
         "motion capture), not on this run's data; they set the scale, they are not a like-for-like comparison. "
         "Sources: " + result["published"]["source_bailando"] + "; " + result["published"]["source_edge"] + ".",
@@ -382,10 +477,14 @@ def render_report(result: dict, model_info: dict | None = None) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in result["published"]["rows"]:
-        lines.append(f"| {row['method']} | {_fmt(row['fid_k'], 2)} | {_fmt(row['fid_g'], 2)} | {_fmt(row['div_k'], 2)} | "
-                     f"{_fmt(row['div_g'], 2)} | {_fmt(row['bas'], 4)} | {_fmt(row['pfc'], 4)} |")
-    lines.append(f"| **this run** | {_fmt(m['fid_k'], 2)} | {_fmt(m['fid_g'], 2)} | {_fmt(m['div_k'], 2)} | "
-                 f"{_fmt(m['div_g'], 2)} | {_fmt(m['bas'], 4)} | {_fmt(m['pfc'], 4)} |")
+        lines.append(
+            f"| {row['method']} | {_fmt(row['fid_k'], 2)} | {_fmt(row['fid_g'], 2)} | {_fmt(row['div_k'], 2)} | "
+            f"{_fmt(row['div_g'], 2)} | {_fmt(row['bas'], 4)} | {_fmt(row['pfc'], 4)} |"
+        )
+    lines.append(
+        f"| **this run** | {_fmt(m['fid_k'], 2)} | {_fmt(m['fid_g'], 2)} | {_fmt(m['div_k'], 2)} | "
+        f"{_fmt(m['div_g'], 2)} | {_fmt(m['bas'], 4)} | {_fmt(m['pfc'], 4)} |"
+    )
     lines += ["", "EDGE's Dist_k/Dist_g are its names for Div_k/Div_g (EDGE computes them on 5 s clips).", ""]
     return "\n".join(lines)
 

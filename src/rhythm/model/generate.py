@@ -32,12 +32,12 @@ import torch
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_npy, write_json, write_npy, write_pickle
+from rhythm.core.skeleton import smpl_joints
 from rhythm.model.checkpoint import DanceModel
 from rhythm.model.config import VideoConfig
 from rhythm.model.data import genre_index
 from rhythm.model.diffusion import sample_timeline
 from rhythm.model.representation import SOURCE_FPS, resample
-from rhythm.core.skeleton import smpl_joints
 
 SMPL_SCALING = 100.0  # written smpl_trans is in cm with smpl_scaling 100, like the demo and AIST++
 
@@ -78,8 +78,9 @@ def music_id(path: str | Path) -> str | None:
     return m.group(1)
 
 
-def music_features(audio: str | Path, fps: int, features: str | Path | None = None,
-                   wav: tuple[np.ndarray, int] | None = None) -> np.ndarray:
+def music_features(
+    audio: str | Path, fps: int, features: str | Path | None = None, wav: tuple[np.ndarray, int] | None = None
+) -> np.ndarray:
     """(T, 35) music features at ``fps``: from ``features`` if given (checked), else from the audio
     with the pipeline's own code (the tempo prior of an AIST music id, as ``rhythm features``)."""
     from rhythm.audio.features import audio_features
@@ -109,8 +110,9 @@ def seed_motion_features(model: DanceModel, path: str | Path, seconds: float) ->
         params = read_npy(path, "seed motion")
     if model.config.representation == "smpl":
         if params.ndim != 2 or params.shape[1] != 75:
-            raise RhythmInputError(path, f"seed motion must be a motions pickle or (T, 75) SMPL parameters, "
-                                   f"got {params.shape}")
+            raise RhythmInputError(
+                path, f"seed motion must be a motions pickle or (T, 75) SMPL parameters, got {params.shape}"
+            )
         source = rep.source(params)
     else:
         if params.ndim != 3 or params.shape[1:] != (17, 3):
@@ -132,10 +134,19 @@ def resolve_genre(model: DanceModel, genre: str | None, audio: str | Path) -> st
     return genre
 
 
-def generate_features(model: DanceModel, music: np.ndarray, *, genre: str | None = None, seed: int = 0,
-                      seed_features: np.ndarray | None = None, guidance: float | None = None,
-                      sampling_steps: int | None = None, overlap: float | None = None, batched: bool = True,
-                      progress: bool = False) -> np.ndarray:
+def generate_features(
+    model: DanceModel,
+    music: np.ndarray,
+    *,
+    genre: str | None = None,
+    seed: int = 0,
+    seed_features: np.ndarray | None = None,
+    guidance: float | None = None,
+    sampling_steps: int | None = None,
+    overlap: float | None = None,
+    batched: bool = True,
+    progress: bool = False,
+) -> np.ndarray:
     """The dance (T, D) for music features (T, 35) at the model's frame rate, in model units."""
     cfg = model.config
     device = next(model.network.parameters()).device
@@ -152,9 +163,18 @@ def generate_features(model: DanceModel, music: np.ndarray, *, genre: str | None
     gen = torch.Generator().manual_seed(seed)
     x = sample_timeline(
         model.denoiser(genre_index(genre), cfg.diffusion.guidance if guidance is None else guidance),
-        model.diffusion, music_t, model.rep.dim, cfg.window, overlap=overlap_frames,
+        model.diffusion,
+        music_t,
+        model.rep.dim,
+        cfg.window,
+        overlap=overlap_frames,
         sampling_steps=cfg.diffusion.sampling_steps if sampling_steps is None else sampling_steps,
-        eta=cfg.diffusion.eta, known=known, known_mask=mask, generator=gen, batched=batched, progress=progress,
+        eta=cfg.diffusion.eta,
+        known=known,
+        known_mask=mask,
+        generator=gen,
+        batched=batched,
+        progress=progress,
     )
     return model.motion_norm.denormalize(x.float().cpu()).numpy()
 
@@ -169,8 +189,12 @@ def to_60fps(model: DanceModel, features: np.ndarray, num_frames: int) -> dict:
     if model.config.representation == "smpl":
         poses, trans = rep.to_smpl(f60)
         joints = smpl_joints(poses, trans)
-        return {"joints": joints.astype(np.float32), "poses": poses.astype(np.float32),
-                "trans": trans.astype(np.float32), "contacts": rep.contacts(f60)}
+        return {
+            "joints": joints.astype(np.float32),
+            "poses": poses.astype(np.float32),
+            "trans": trans.astype(np.float32),
+            "contacts": rep.contacts(f60),
+        }
     return {"joints": rep.joints(f60).astype(np.float32), "contacts": rep.contacts(f60)}
 
 
@@ -178,20 +202,29 @@ def write_motion(out_dir: Path, stem: str, motion: dict) -> dict[str, Path]:
     paths = {"npy": out_dir / f"{stem}.npy", "pkl": out_dir / f"{stem}.pkl"}
     write_npy(paths["npy"], motion["joints"])
     if "poses" in motion:
-        write_pickle(paths["pkl"], {
-            "smpl_poses": motion["poses"],
-            "smpl_trans": (motion["trans"] * SMPL_SCALING).astype(np.float32),
-            "smpl_scaling": np.array([SMPL_SCALING], np.float32),
-            "smpl_loss": 0.0,
-        })
+        write_pickle(
+            paths["pkl"],
+            {
+                "smpl_poses": motion["poses"],
+                "smpl_trans": (motion["trans"] * SMPL_SCALING).astype(np.float32),
+                "smpl_scaling": np.array([SMPL_SCALING], np.float32),
+                "smpl_loss": 0.0,
+            },
+        )
     else:
         kp_cm = (motion["joints"] * 100.0).astype(np.float32)
         write_pickle(paths["pkl"], {"keypoints3d": kp_cm, "keypoints3d_optim": kp_cm})
     return paths
 
 
-def generate(checkpoint: str | Path, audio: str | Path, out_dir: str | Path, options: GenerateOptions = GenerateOptions(),
-             features: str | Path | None = None, name: str | None = None) -> dict:
+def generate(
+    checkpoint: str | Path,
+    audio: str | Path,
+    out_dir: str | Path,
+    options: GenerateOptions = GenerateOptions(),
+    features: str | Path | None = None,
+    name: str | None = None,
+) -> dict:
     """Generate a dance for ``audio`` with the model in ``checkpoint``; write ``OUT/<name>.{npy,pkl,mp4,json}``."""
     from rhythm.video.render import render_dance
 
@@ -205,15 +238,25 @@ def generate(checkpoint: str | Path, audio: str | Path, out_dir: str | Path, opt
     music = music_features(audio, cfg.fps, features, wav=decoded)
     duration = len(music) / cfg.fps
     genre = resolve_genre(model, options.genre, audio)
-    seed_feats = (seed_motion_features(model, options.seed_motion, options.seed_motion_s)
-                  if options.seed_motion else None)
+    seed_feats = (
+        seed_motion_features(model, options.seed_motion, options.seed_motion_s) if options.seed_motion else None
+    )
     num_frames = int(np.floor(duration * SOURCE_FPS + 1e-6))
     motions, sampling = [], []
     for k in range(max(1, options.samples)):
         t_sample = time.perf_counter()
-        feats = generate_features(model, music, genre=genre, seed=options.seed + k, seed_features=seed_feats,
-                                  guidance=options.guidance, sampling_steps=options.sampling_steps,
-                                  overlap=options.overlap, batched=options.batched, progress=options.progress)
+        feats = generate_features(
+            model,
+            music,
+            genre=genre,
+            seed=options.seed + k,
+            seed_features=seed_feats,
+            guidance=options.guidance,
+            sampling_steps=options.sampling_steps,
+            overlap=options.overlap,
+            batched=options.batched,
+            progress=options.progress,
+        )
         sampling.append(time.perf_counter() - t_sample)
         motions.append(to_60fps(model, feats, num_frames))
     sampling_s = sampling[0]
@@ -246,8 +289,9 @@ def generate(checkpoint: str | Path, audio: str | Path, out_dir: str | Path, opt
         positions = np.arange(int(np.floor(num_frames * video.fps / SOURCE_FPS + 1e-6))) * (SOURCE_FPS / video.fps)
         joints = motion["joints"][np.minimum(np.round(positions).astype(int), num_frames - 1)]
         mp4 = out_dir / f"{stem}.mp4"
-        render_dance(joints, audio, mp4, fps=video.fps, width=video.width, height=video.height,
-                     progress=options.progress)
+        render_dance(
+            joints, audio, mp4, fps=video.fps, width=video.width, height=video.height, progress=options.progress
+        )
         summary["files"]["mp4"] = str(mp4)
         summary["video_frames"] = len(joints)
     summary["total_s"] = round(time.perf_counter() - t_start, 3)

@@ -41,7 +41,13 @@ from scipy.ndimage import gaussian_filter
 from scipy.signal import argrelextrema
 
 from rhythm.model.motion_features import (
-    FPS, FRAME_TIME, KINETIC_SLIDING_WINDOW, _as_motion, geometric_features, kinetic_features, zero_start,
+    FPS,
+    FRAME_TIME,
+    KINETIC_SLIDING_WINDOW,
+    _as_motion,
+    geometric_features,
+    kinetic_features,
+    zero_start,
 )
 
 EDGE_FPS = 30  # EDGE trains, generates and scores PFC at 30 fps
@@ -307,20 +313,23 @@ def dance_metrics(
         return kinetic_features(m, reference=reference, frame_time=frame_time)
 
     kin = feature_scores(np.stack([kinetic(m) for m in pred]), np.stack([kinetic(m) for m in gt]))
-    geo = feature_scores(
-        np.stack([geometric_features(m) for m in pred]), np.stack([geometric_features(m) for m in gt])
-    )
+    geo = feature_scores(np.stack([geometric_features(m) for m in pred]), np.stack([geometric_features(m) for m in gt]))
     out = {
-        "fid_k": kin["fid"], "fid_g": geo["fid"],
-        "div_k": kin["div"], "div_g": geo["div"],
-        "div_k_gt": kin["div_gt"], "div_g_gt": geo["div_gt"],
+        "fid_k": kin["fid"],
+        "fid_g": geo["fid"],
+        "div_k": kin["div"],
+        "div_g": geo["div"],
+        "div_k_gt": kin["div_gt"],
+        "div_g_gt": geo["div_gt"],
     }
     for key, motions, beats in (("bas", pred, music_beats), ("bas_gt", gt, ground_truth_beats)):
         out.update(_mean_bas(key, motions, beats))
     out["pfc"] = float(np.mean([physical_foot_contact(m, fps) for m in pred]))
     out["pfc_gt"] = float(np.mean([physical_foot_contact(m, fps) for m in gt]))
     out.update(
-        num_predicted=len(pred), num_ground_truth=len(gt), fps=fps,
+        num_predicted=len(pred),
+        num_ground_truth=len(gt),
+        fps=fps,
         kinetic_acceleration="reference" if reference else "corrected",
     )
     return out
@@ -341,8 +350,29 @@ def _mean_bas(key: str, motions: list[np.ndarray], beats) -> dict:
 
 
 __all__ = [
-    "FPS", "FRAME_TIME", "EDGE_FPS", "NORMALIZE_EPS", "FID_EPS", "BAS_SMOOTH_SIGMA", "BAS_TOLERANCE_SIGMA", "PFC_SCALE",
-    "PFC_FOOT_JOINTS", "KINETIC_SLIDING_WINDOW", "joints_for_metrics", "zero_start", "kinetic_features",
-    "geometric_features", "normalize_features", "frechet_distance", "fid", "diversity", "feature_scores",
-    "motion_speed", "motion_beats", "beat_align_score", "y_up_to_z_up", "physical_foot_contact", "dance_metrics",
+    "FPS",
+    "FRAME_TIME",
+    "EDGE_FPS",
+    "NORMALIZE_EPS",
+    "FID_EPS",
+    "BAS_SMOOTH_SIGMA",
+    "BAS_TOLERANCE_SIGMA",
+    "PFC_SCALE",
+    "PFC_FOOT_JOINTS",
+    "KINETIC_SLIDING_WINDOW",
+    "joints_for_metrics",
+    "zero_start",
+    "kinetic_features",
+    "geometric_features",
+    "normalize_features",
+    "frechet_distance",
+    "fid",
+    "diversity",
+    "feature_scores",
+    "motion_speed",
+    "motion_beats",
+    "beat_align_score",
+    "y_up_to_z_up",
+    "physical_foot_contact",
+    "dance_metrics",
 ]

@@ -15,20 +15,53 @@ KINETIC_SLIDING_WINDOW = 2
 
 # The joint names of the AIST++ API's manual.py, in SMPL order (index = SMPL joint index).
 _MANUAL_JOINTS = (
-    "root", "lhip", "rhip", "belly", "lknee", "rknee", "spine", "lankle", "rankle", "chest",
-    "ltoes", "rtoes", "neck", "linshoulder", "rinshoulder", "head", "lshoulder", "rshoulder",
-    "lelbow", "relbow", "lwrist", "rwrist", "lhand", "rhand",
+    "root",
+    "lhip",
+    "rhip",
+    "belly",
+    "lknee",
+    "rknee",
+    "spine",
+    "lankle",
+    "rankle",
+    "chest",
+    "ltoes",
+    "rtoes",
+    "neck",
+    "linshoulder",
+    "rinshoulder",
+    "head",
+    "lshoulder",
+    "rshoulder",
+    "lelbow",
+    "relbow",
+    "lwrist",
+    "rwrist",
+    "lhand",
+    "rhand",
 )
 _J = {name: i for i, name in enumerate(_MANUAL_JOINTS)}
 # manual.py's body measures: distances between fixed SMPL rest-pose points (metres), written there
 # as literal coordinates. Bailando's older utils/features/manual.py uses other points; its
 # metrics_new.py imports manual_new.py, which has these.
-_HUMERUS = float(np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
-                                - np.array([4.54445392e-01, 2.21158922e-01, -4.10167128e-02])))
-_SHOULDER_WIDTH = float(np.linalg.norm(np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
-                                       - np.array([-1.91692337e-01, 2.36928746e-01, -1.23055102e-02])))
-_HIP_WIDTH = float(np.linalg.norm(np.array([5.64076714e-02, -3.23069185e-01, 1.09197125e-02])
-                                  - np.array([-6.24834076e-02, -3.31302464e-01, 1.50412619e-02])))
+_HUMERUS = float(
+    np.linalg.norm(
+        np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
+        - np.array([4.54445392e-01, 2.21158922e-01, -4.10167128e-02])
+    )
+)
+_SHOULDER_WIDTH = float(
+    np.linalg.norm(
+        np.array([1.99113488e-01, 2.36807942e-01, -1.80702247e-02])
+        - np.array([-1.91692337e-01, 2.36928746e-01, -1.23055102e-02])
+    )
+)
+_HIP_WIDTH = float(
+    np.linalg.norm(
+        np.array([5.64076714e-02, -3.23069185e-01, 1.09197125e-02])
+        - np.array([-6.24834076e-02, -3.31302464e-01, 1.50412619e-02])
+    )
+)
 # The manual features' velocities divide by a fixed 1/120 s (fairmotion's mocap rate), whatever the
 # motion's frame rate: at 60 fps their speed thresholds are in effect doubled. Reproduced as is.
 _MANUAL_TIME_PER_FRAME = 1 / 120
@@ -133,9 +166,7 @@ def kinetic_features(
     energy_expenditure = np.sum(acceleration, axis=0) / (t - 1.0)
 
     # Per joint: [horizontal, vertical, expenditure], joints in order -> (72,).
-    return np.stack([energy_horizontal, energy_vertical, energy_expenditure], axis=1).reshape(-1).astype(
-        np.float32
-    )
+    return np.stack([energy_horizontal, energy_vertical, energy_expenditure], axis=1).reshape(-1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- geometric features

@@ -42,8 +42,9 @@ class Block(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
         self.norm2 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
-        self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.GELU(), nn.Dropout(dropout),
-                                nn.Linear(ff_mult * dim, dim))
+        self.ff = nn.Sequential(
+            nn.Linear(dim, ff_mult * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff_mult * dim, dim)
+        )
         self.modulation = nn.Linear(dim, 6 * dim)
         nn.init.zeros_(self.modulation.weight)
         nn.init.zeros_(self.modulation.bias)
@@ -70,8 +71,10 @@ class DanceDenoiser(nn.Module):
         self.music_in = nn.Linear(music_dim, dim)
         pad = config.music_kernel // 2
         self.music_conv = nn.Sequential(
-            nn.GELU(), nn.Conv1d(dim, dim, config.music_kernel, padding=pad),
-            nn.GELU(), nn.Conv1d(dim, dim, config.music_kernel, padding=pad),
+            nn.GELU(),
+            nn.Conv1d(dim, dim, config.music_kernel, padding=pad),
+            nn.GELU(),
+            nn.Conv1d(dim, dim, config.music_kernel, padding=pad),
         )
         self.no_music = nn.Parameter(torch.zeros(dim))
         self.time_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
@@ -90,8 +93,14 @@ class DanceDenoiser(nn.Module):
         h = self.music_in(music)
         return h + self.music_conv(h.transpose(1, 2)).transpose(1, 2)
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, music: torch.Tensor, genre: torch.Tensor,
-                keep_music: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x_t: torch.Tensor,
+        t: torch.Tensor,
+        music: torch.Tensor,
+        genre: torch.Tensor,
+        keep_music: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         b, n, _ = x_t.shape
         music_tokens = self.encode_music(music)
         if keep_music is not None:

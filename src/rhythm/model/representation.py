@@ -1,11 +1,12 @@
 """How a dance is written as the vectors the network denoises, and read back.
 
 ``smpl`` (default, like EDGE and Bailando): per frame the pelvis position (3, metres:
-``smpl_trans / smpl_scaling + J0``, :func:`rhythm.core.skeleton.smpl_joints`), the 24 joint rotations in the 6D form of Zhou et al. (144) and four
-foot-contact labels (left ankle, left foot, right ankle, right foot: 1 when the joint moves slower
-than 0.3 m/s, EDGE's threshold): 151 numbers. Joint positions come from forward kinematics with the
-public SMPL rest offsets (:func:`rhythm.core.rotations.smpl_forward_kinematics`), so no licensed model
-file is needed and the training losses can use positions.
+``smpl_trans/smpl_scaling+J0``, :func:`rhythm.core.skeleton.smpl_joints`), the 24 joint rotations
+in the 6D form of Zhou et al. (144) and four foot-contact labels (left ankle, left foot, right
+ankle, right foot: 1 when the joint moves slower than 0.3 m/s, EDGE's threshold): 151 numbers.
+Joint positions come from forward kinematics with the public SMPL rest offsets
+(:func:`rhythm.core.rotations.smpl_forward_kinematics`), so no licensed model file is needed and
+the training losses can use positions.
 
 ``keypoints3d`` (for data without SMPL fits): the 17 COCO keypoints in metres (51) and two contact
 labels (the ankles): 53 numbers.
@@ -76,8 +77,9 @@ class SmplRepresentation:
         forward kinematics at ``fps``. (Interpolating 6D between neighbouring 60 fps frames leaves
         them orthonormal to second order in the frame-to-frame angle; decoding orthonormalises.)"""
         b, n = frames.shape[:2]
-        contacts = np.stack([foot_contacts(j, fps, tuple(range(len(self.foot_joints))))
-                             for j in self.foot_positions(frames)])
+        contacts = np.stack(
+            [foot_contacts(j, fps, tuple(range(len(self.foot_joints)))) for j in self.foot_positions(frames)]
+        )
         return np.concatenate([frames, contacts], axis=-1).astype(np.float32)
 
     def foot_positions(self, frames: np.ndarray) -> np.ndarray:
@@ -90,10 +92,10 @@ class SmplRepresentation:
             parent = 0
             for j in chain:
                 if parent not in glob or glob[parent] is None:
-                    glob[parent] = rotations.rot6d_to_matrix(frames[..., 3 + 6 * parent: 9 + 6 * parent])
+                    glob[parent] = rotations.rot6d_to_matrix(frames[..., 3 + 6 * parent : 9 + 6 * parent])
                 pos[j] = pos[parent] + glob[parent] @ SMPL_OFFSETS[j]
                 if j not in glob:
-                    local = rotations.rot6d_to_matrix(frames[..., 3 + 6 * j: 9 + 6 * j])
+                    local = rotations.rot6d_to_matrix(frames[..., 3 + 6 * j : 9 + 6 * j])
                     glob[j] = glob[parent] @ local
                 parent = j
         for j in self.foot_joints:
@@ -176,7 +178,7 @@ class Normalizer:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, data: np.ndarray, floor: float = 1e-2) -> "Normalizer":
+    def fit(cls, data: np.ndarray, floor: float = 1e-2) -> Normalizer:
         data = np.asarray(data, dtype=np.float64).reshape(-1, data.shape[-1])
         return cls(data.mean(axis=0).astype(np.float32), np.maximum(data.std(axis=0), floor).astype(np.float32))
 
@@ -198,5 +200,5 @@ class Normalizer:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Normalizer":
+    def from_dict(cls, data: dict) -> Normalizer:
         return cls(np.asarray(data["mean"], np.float32), np.asarray(data["std"], np.float32))

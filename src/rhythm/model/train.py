@@ -47,8 +47,16 @@ from rhythm.model.representation import Normalizer, representation
 LOSS_TERMS = ("x0", "joints", "velocity", "foot")
 CSV_COLUMNS = ("step", "loss", *LOSS_TERMS, "lr", "val_loss", "elapsed_s")
 # Settings that may differ between a checkpoint and the run resuming it.
-_FREE_TRAINING_KEYS = ("steps", "checkpoint_every", "val_every", "log_every", "keep_checkpoints", "threads", "mem_mb",
-                       "runtime_min")
+_FREE_TRAINING_KEYS = (
+    "steps",
+    "checkpoint_every",
+    "val_every",
+    "log_every",
+    "keep_checkpoints",
+    "threads",
+    "mem_mb",
+    "runtime_min",
+)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -89,7 +97,7 @@ def _data_fingerprint(*samplers) -> str:
 
     digest = hashlib.sha1()
     for sampler in samplers:
-        for seq in (sampler.sequences if sampler is not None else []):
+        for seq in sampler.sequences if sampler is not None else []:
             for arr in (seq.source, seq.music):
                 digest.update(np.ascontiguousarray(arr).tobytes())
             digest.update(f"{seq.name}:{seq.genre}".encode())
@@ -158,8 +166,16 @@ def plot_loss_curve(path: Path, history: list[dict], title: str) -> None:
 class Trainer:
     """One training run; :meth:`run` trains (or resumes) to ``training.steps`` and writes the outputs."""
 
-    def __init__(self, run: TrainingRun, out_dir: str | Path | None = None, *, threads: int | None = None,
-                 device: str = "auto", restart: bool = False, progress: bool = True):
+    def __init__(
+        self,
+        run: TrainingRun,
+        out_dir: str | Path | None = None,
+        *,
+        threads: int | None = None,
+        device: str = "auto",
+        restart: bool = False,
+        progress: bool = True,
+    ):
         self.run_config = run
         self.cfg = run.model
         self.tc = run.model.training
@@ -176,13 +192,21 @@ class Trainer:
         train_names = run.sequences("train")
         if not train_names:
             raise RhythmInputError(run.results, f"no training sequences in split(s) {', '.join(self.cfg.train_splits)}")
-        load = dict(rep_name=self.cfg.representation, fps=self.cfg.fps,
-                    pose_units_per_metre=run.pose_units_per_metre, genre=self.cfg.genre)
-        self.train_data = WindowSampler(load_sequences(run.results, train_names, **load), self.rep, self.cfg.fps,
-                                        self.cfg.window)
+        load = dict(
+            rep_name=self.cfg.representation,
+            fps=self.cfg.fps,
+            pose_units_per_metre=run.pose_units_per_metre,
+            genre=self.cfg.genre,
+        )
+        self.train_data = WindowSampler(
+            load_sequences(run.results, train_names, **load), self.rep, self.cfg.fps, self.cfg.window
+        )
         val_names = run.sequences("val")
-        self.val_data = (WindowSampler(load_sequences(run.results, val_names, **load), self.rep, self.cfg.fps,
-                                       self.cfg.window) if val_names else None)
+        self.val_data = (
+            WindowSampler(load_sequences(run.results, val_names, **load), self.rep, self.cfg.fps, self.cfg.window)
+            if val_names
+            else None
+        )
         self.motion_norm, self.music_norm = self.train_data.normalizers()
         self.signature["data_sha1"] = _data_fingerprint(self.train_data, self.val_data)
 
@@ -218,8 +242,12 @@ class Trainer:
             "elapsed_s": self.elapsed,
             "history": self.history,
             "best": self.best,
-            "data": {"results": str(self.run_config.results), "train": self.signature["train"],
-                     "val": self.signature["val"], "train_frames": self.train_data.num_frames},
+            "data": {
+                "results": str(self.run_config.results),
+                "train": self.signature["train"],
+                "val": self.signature["val"],
+                "train_frames": self.train_data.num_frames,
+            },
             "rng": {
                 "numpy": self.np_rng.bit_generator.state,
                 "generator": self.gen.get_state(),
@@ -262,8 +290,10 @@ class Trainer:
                 continue
             diffs = _differences(state.get("signature", {}), self.signature)
             if diffs:
-                print(f"not resuming from {path}: trained with other settings ({', '.join(diffs[:6])}); "
-                      "starting afresh", flush=True)
+                print(
+                    f"not resuming from {path}: trained with other settings ({', '.join(diffs[:6])}); starting afresh",
+                    flush=True,
+                )
                 for f in files + _step_files(self.ckdir, "best"):
                     f.unlink()
                 return
@@ -296,9 +326,19 @@ class Trainer:
         x0, music, genre = self._tensors(batch)
         self.net.train()
         loss, terms = denoising_loss(
-            self._network(self.net), self.diffusion, self.rep, self.motion_norm, x0, music, genre,
-            self.tc.losses, self.gen, self.cfg.diffusion.music_dropout, self.cfg.diffusion.genre_dropout,
-            no_genre=len(GENRES), min_snr_gamma=self.cfg.diffusion.min_snr_gamma,
+            self._network(self.net),
+            self.diffusion,
+            self.rep,
+            self.motion_norm,
+            x0,
+            music,
+            genre,
+            self.tc.losses,
+            self.gen,
+            self.cfg.diffusion.music_dropout,
+            self.cfg.diffusion.genre_dropout,
+            no_genre=len(GENRES),
+            min_snr_gamma=self.cfg.diffusion.min_snr_gamma,
         )
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -324,9 +364,21 @@ class Trainer:
         total, count = 0.0, 0
         for i in range(0, len(x0), self.batch_size):
             sl = slice(i, i + self.batch_size)
-            loss, _ = denoising_loss(self._network(self.ema), self.diffusion, self.rep, self.motion_norm, x0[sl],
-                                     music[sl], genre[sl], self.tc.losses, gen, 0.0, 0.0, no_genre=len(GENRES),
-                                     min_snr_gamma=self.cfg.diffusion.min_snr_gamma)
+            loss, _ = denoising_loss(
+                self._network(self.ema),
+                self.diffusion,
+                self.rep,
+                self.motion_norm,
+                x0[sl],
+                music[sl],
+                genre[sl],
+                self.tc.losses,
+                gen,
+                0.0,
+                0.0,
+                no_genre=len(GENRES),
+                min_snr_gamma=self.cfg.diffusion.min_snr_gamma,
+            )
             n = x0[sl].shape[0]
             total += float(loss) * n
             count += n
@@ -341,13 +393,20 @@ class Trainer:
         for old in _step_files(self.ckdir, "step")[: -max(1, self.tc.keep_checkpoints)]:
             old.unlink()
         write_metrics_csv(self.out / "metrics.csv", self.history)
-        plot_loss_curve(self.out / "loss_curve.png", self.history, f"{self.run_config.run}: {self.cfg.representation}"
-                        f" diffusion, {self.step} steps")
+        plot_loss_curve(
+            self.out / "loss_curve.png",
+            self.history,
+            f"{self.run_config.run}: {self.cfg.representation} diffusion, {self.step} steps",
+        )
 
     def save_best(self, val_loss: float) -> None:
         best_file = self.ckdir / f"best-{self.step:07d}.pt"
-        self.best = {"step": self.step, "val_loss": val_loss, "file": best_file.name,
-                     "criterion": "validation loss" if self.val_data is not None else "training loss"}
+        self.best = {
+            "step": self.step,
+            "val_loss": val_loss,
+            "file": best_file.name,
+            "criterion": "validation loss" if self.val_data is not None else "training loss",
+        }
         save_checkpoint(best_file, self.state(with_optimizer=False))
         for old in _step_files(self.ckdir, "best"):
             if old != best_file:
@@ -362,20 +421,30 @@ class Trainer:
         recent: list[float] = []
         import sys
 
-        bar = tqdm(total=tc.steps, initial=min(self.step, tc.steps), desc=f"train {self.run_config.run}",
-                   disable=not self.progress, mininterval=1.0 if sys.stderr.isatty() else 15.0, unit="step")
+        bar = tqdm(
+            total=tc.steps,
+            initial=min(self.step, tc.steps),
+            desc=f"train {self.run_config.run}",
+            disable=not self.progress,
+            mininterval=1.0 if sys.stderr.isatty() else 15.0,
+            unit="step",
+        )
         while self.step < tc.steps:
             start = time.perf_counter()
             out = self.train_step()
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + v
             count += 1
-            recent = (recent + [out["loss"]])[-max(1, tc.val_every):]
+            recent = (recent + [out["loss"]])[-max(1, tc.val_every) :]
             bar.update(1)
             validate = self.step % tc.val_every == 0 or self.step == tc.steps
             if self.step % tc.log_every == 0 or validate:
-                row = {"step": self.step, **{k: v / count for k, v in sums.items()}, "val_loss": None,
-                       "elapsed_s": round(self.elapsed + time.perf_counter() - start, 3)}
+                row = {
+                    "step": self.step,
+                    **{k: v / count for k, v in sums.items()},
+                    "val_loss": None,
+                    "elapsed_s": round(self.elapsed + time.perf_counter() - start, 3),
+                }
                 sums, count = {}, 0
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 self.history.append(row)
@@ -403,8 +472,11 @@ class Trainer:
             best_file = self.ckdir / self.best["file"]
         _link(best_file, self.ckdir / "best.pt")
         write_metrics_csv(self.out / "metrics.csv", self.history)
-        plot_loss_curve(self.out / "loss_curve.png", self.history,
-                        f"{self.run_config.run}: {self.cfg.representation} diffusion, {self.step} steps")
+        plot_loss_curve(
+            self.out / "loss_curve.png",
+            self.history,
+            f"{self.run_config.run}: {self.cfg.representation} diffusion, {self.step} steps",
+        )
         first = [r["loss"] for r in self.history[:2]]
         last = [r["loss"] for r in self.history[-2:]]
         summary = {

@@ -17,19 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from rhythm.core import aist
+from rhythm.audio.music import check_coverage
 from rhythm.audio.wav import load_wav
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_npy, write_json
-from rhythm.audio.music import check_coverage
 
 
 def audio2pose_id(sequence: str, camera: str = "c01") -> str:
     return str(aist.parse_name(sequence).with_camera(camera))
 
 
-def load_single_sample(file_id: str, data_root: str | Path,
-                       pose_fps: float = aist.FPS) -> tuple[np.ndarray, tuple[np.ndarray, int]]:
+def load_single_sample(
+    file_id: str, data_root: str | Path, pose_fps: float = aist.FPS
+) -> tuple[np.ndarray, tuple[np.ndarray, int]]:
     """``(pose, (wav, sr))`` of one sample, as the Audio2Pose loader returned: the pose and the audio
     that plays under it.
 
@@ -70,8 +71,9 @@ def _check_music_covers(sequence: str, music: str, sources: dict[Path, Path], po
     check_coverage(sequence, music, sf.info(str(wav)).duration, frames / pose_fps, wav)
 
 
-def write_audio2pose_layout(results: str | Path, sequences: list[str], out: str | Path, camera: str = "c01",
-                            pose_fps: float = aist.FPS) -> dict:
+def write_audio2pose_layout(
+    results: str | Path, sequences: list[str], out: str | Path, camera: str = "c01", pose_fps: float = aist.FPS
+) -> dict:
     """Link ``results``' poses, per-track WAVs and beats into the Audio2Pose layout under ``out``."""
     results, out = Path(results), Path(out)
     index = []
@@ -83,7 +85,7 @@ def write_audio2pose_layout(results: str | Path, sequences: list[str], out: str 
             out / "audio" / f"{file_id}.wav": results / "audio" / f"{music}.wav",
             out / "beats" / f"{file_id}.json": results / "beats" / f"{music}.json",
         }
-        for link, target in sources.items():
+        for target in sources.values():
             if not target.is_file():
                 raise RhythmInputError(target, f"needed for {file_id} but not built")
         _check_music_covers(seq, music, sources, pose_fps)

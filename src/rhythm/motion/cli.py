@@ -39,8 +39,9 @@ def register(sub) -> None:
     p = sub.add_parser("smpl", help="SMPL joints (T, 24, 3) and parameters (T, 75) from a motions pickle")
     p.add_argument("motion", help="motions pickle (AIST++ format)")
     p.add_argument("--joints", required=True, help="(T, 24, 3) joints .npy to write (the SMPL convention)")
-    p.add_argument("--params", default=None,
-                   help="also (T, 75) parameters .npy: smpl_trans / smpl_scaling, then 72 axis-angles")
+    p.add_argument(
+        "--params", default=None, help="also (T, 75) parameters .npy: smpl_trans / smpl_scaling, then 72 axis-angles"
+    )
     p.set_defaults(func=smpl_command)
 
     p = sub.add_parser("audio2pose-layout", help="link outputs into the Audio2Pose folder layout")

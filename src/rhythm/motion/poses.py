@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from rhythm.core import aist
-from rhythm.core.options import option
 from rhythm.core.io import write_npy
+from rhythm.core.options import option
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,9 @@ class PoseOptions:
     units: str = option("cm", "output units (AIST++ keypoints3d are in cm)", choices=("cm", "m"))
     center: bool = option(False, "subtract the hip midpoint of every frame (root-centring)")
     fps: int = option(60, "output frame rate (30: every second frame)", choices=(60, 30))
-    smooth_sigma: float = option(0.0, "Gaussian smoothing over time, sigma in frames (0: none)", minimum=0,
-                                 flag="smooth")
+    smooth_sigma: float = option(
+        0.0, "Gaussian smoothing over time, sigma in frames (0: none)", minimum=0, flag="smooth"
+    )
 
 
 def convert_keypoints3d(kp: np.ndarray, options: PoseOptions = PoseOptions()) -> np.ndarray:

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from rhythm.audio.music import check_coverage
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_npy
-from rhythm.audio.music import check_coverage
 
 MOTION_FILES = {  # motion kind -> file under results/<dataset>/
     "keypoints3d": "poses/{sequence}.npy",  # (T, 17, 3), pose units (cm by default)
@@ -72,8 +72,9 @@ class AlignedSequence:
         return aist.parse_name(self.name).genre
 
 
-def load_aligned_sequence(results: str | Path, sequence: str, motion: str = "smpl_params",
-                          music_fps: int = 30) -> AlignedSequence:
+def load_aligned_sequence(
+    results: str | Path, sequence: str, motion: str = "smpl_params", music_fps: int = 30
+) -> AlignedSequence:
     """Load a sequence's prepared motion and music features, aligned in time (see :class:`AlignedSequence`)."""
     mpath = motion_file(results, sequence, motion)
     fpath = music_features_file(results, aist.parse_name(sequence).music, music_fps)
@@ -102,8 +103,14 @@ class DanceWindows(Dataset):
     Motion is in metres, relative to the root (hip midpoint or SMPL pelvis) of the window's first frame.
     """
 
-    def __init__(self, results: str | Path, sequences: list[str], spec: WindowSpec = WindowSpec(),
-                 motion: str = "keypoints3d", units_per_metre: float = 100.0):
+    def __init__(
+        self,
+        results: str | Path,
+        sequences: list[str],
+        spec: WindowSpec = WindowSpec(),
+        motion: str = "keypoints3d",
+        units_per_metre: float = 100.0,
+    ):
         self.results = Path(results)
         self.spec = spec
         self.root_joints = [11, 12] if motion == "keypoints3d" else [0]  # hip midpoint / SMPL pelvis

@@ -56,9 +56,10 @@ from __future__ import annotations
 import argparse
 import glob
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,12 @@ from rhythm.people.formats.alphapose import ALPHAPOSE_LAYOUTS, read_alphapose, w
 from rhythm.people.formats.common import NUM_KEYPOINTS, Detections, Person, frame_number
 from rhythm.people.formats.mmpose import MMPOSE_LAYOUTS, read_mmpose, write_mmpose
 from rhythm.people.formats.openpose import (
-    OPENPOSE_DEFAULT_MODEL, OPENPOSE_MODELS, OPENPOSE_VERSION, openpose_file_name, read_openpose, write_openpose,
+    OPENPOSE_DEFAULT_MODEL,
+    OPENPOSE_MODELS,
+    OPENPOSE_VERSION,
+    openpose_file_name,
+    read_openpose,
+    write_openpose,
 )
 from rhythm.people.tracking import TrackOptions, track_people
 
@@ -81,8 +87,13 @@ FPS = 60.0
 # ----------------------------------------------------------------------------- dispatch
 
 
-def read_detections(source: str | Path | Sequence[str | Path], fmt: str, *, first_frame_number: int | None = None,
-                    openpose_model: str | None = None) -> Detections:
+def read_detections(
+    source: str | Path | Sequence[str | Path],
+    fmt: str,
+    *,
+    first_frame_number: int | None = None,
+    openpose_model: str | None = None,
+) -> Detections:
     """Read ``source`` in ``fmt`` (alphapose, openpose or mmpose)."""
     if fmt == "alphapose":
         return read_alphapose(_single(source), first_frame_number or 0)
@@ -150,8 +161,11 @@ def _people_by_tool_ids(frames: list[list[Person]], options: TrackOptions) -> Pe
     totals = {tid: sum(frames[t][i].score for t, i in enumerate(idx) if i >= 0) for tid, idx in index.items()}
     kept = sorted(ids, key=lambda tid: -totals[tid])[: options.max_people]
     ordered = sorted(kept, key=lambda tid: _order_key(frames, index[tid], options.order))
-    return People([index[tid] for tid in ordered], "tool ids",
-                  {"tool_ids": [int(tid) for tid in ordered], "tool_ids_dropped": len(ids) - len(kept)})
+    return People(
+        [index[tid] for tid in ordered],
+        "tool ids",
+        {"tool_ids": [int(tid) for tid in ordered], "tool_ids_dropped": len(ids) - len(kept)},
+    )
 
 
 def _order_key(frames: list[list[Person]], idx: np.ndarray, order: str) -> tuple[float, float]:
@@ -165,8 +179,11 @@ def _order_key(frames: list[list[Person]], idx: np.ndarray, order: str) -> tuple
 
 def _people_by_tracking(frames: list[list[Person]], options: TrackOptions, fps: float) -> People:
     result = track_people([[p.detection() for p in people] for people in frames], options, fps)
-    index = [result.detection_index[:, n].copy() for n in range(result.detection_index.shape[1])
-             if (result.detection_index[:, n] >= 0).any()]
+    index = [
+        result.detection_index[:, n].copy()
+        for n in range(result.detection_index.shape[1])
+        if (result.detection_index[:, n] >= 0).any()
+    ]
     return People(index, "tracked", {"tracking": result.report})
 
 
@@ -184,12 +201,14 @@ def empty_keypoints2d(num_views: int, num_frames: int, fps: float = FPS) -> dict
     """A keypoints2d with nobody: NaN x, y, score 0, det_scores 0."""
     kp = np.zeros((num_views, num_frames, NUM_KEYPOINTS, 3), np.float32)
     kp[..., :2] = np.nan
-    return {"keypoints2d": kp, "det_scores": np.zeros((num_views, num_frames), np.float32),
-            "timestamps": timestamps(num_frames, fps)}
+    return {
+        "keypoints2d": kp,
+        "det_scores": np.zeros((num_views, num_frames), np.float32),
+        "timestamps": timestamps(num_frames, fps),
+    }
 
 
-def person_keypoints2d(detections: Detections, index: np.ndarray, fps: float = FPS,
-                       frames: int | None = None) -> dict:
+def person_keypoints2d(detections: Detections, index: np.ndarray, fps: float = FPS, frames: int | None = None) -> dict:
     """One person's keypoints2d ``(1, T, 17, 3)``: their detection in each frame, copied as read."""
     count = _frame_count(detections, frames)
     out = empty_keypoints2d(1, count, fps)
@@ -205,19 +224,27 @@ def _frame_count(detections: Detections, frames: int | None) -> int:
     if frames is None:
         return detections.num_frames
     if frames < detections.num_frames:
-        raise RhythmInputError(detections.source, f"has frames up to {detections.num_frames - 1}, more than the "
-                                                  f"{frames} frames asked for (--frames)")
+        raise RhythmInputError(
+            detections.source,
+            f"has frames up to {detections.num_frames - 1}, more than the {frames} frames asked for (--frames)",
+        )
     return frames
 
 
-def to_keypoints2d(detections: Detections, people: str = "best", fps: float = FPS,
-                   options: TrackOptions = TrackOptions(), frames: int | None = None) -> list[dict]:
+def to_keypoints2d(
+    detections: Detections,
+    people: str = "best",
+    fps: float = FPS,
+    options: TrackOptions = TrackOptions(),
+    frames: int | None = None,
+) -> list[dict]:
     """AIST++ keypoints2d dicts ``(1, T, 17, 3)``: the best person (a list of one) or everyone, in order."""
     return _to_keypoints2d(detections, people, fps, options, frames)[0]
 
 
-def _to_keypoints2d(detections: Detections, people: str, fps: float, options: TrackOptions,
-                    frames: int | None) -> tuple[list[dict], dict]:
+def _to_keypoints2d(
+    detections: Detections, people: str, fps: float, options: TrackOptions, frames: int | None
+) -> tuple[list[dict], dict]:
     if people not in PEOPLE:
         raise ValueError(f"people must be one of {PEOPLE}, not {people!r}")
     found = find_people(detections, options, fps)
@@ -231,9 +258,11 @@ def _to_keypoints2d(detections: Detections, people: str, fps: float, options: Tr
 def _nobody(detections: Detections, options: TrackOptions) -> str:
     if not detections.num_detections:
         return "nobody in it: no person was detected in any frame"
-    return (f"{detections.num_detections} detection(s), but the tracker kept nobody: a person must score at least "
-            f"min_box_score {options.min_box_score:g} and be seen in min_hits {options.min_hits} frames, missing no "
-            "two in a row (lower --min-hits or --min-box-score for short clips)")
+    return (
+        f"{detections.num_detections} detection(s), but the tracker kept nobody: a person must score at least "
+        f"min_box_score {options.min_box_score:g} and be seen in min_hits {options.min_hits} frames, missing no "
+        "two in a row (lower --min-hits or --min-box-score for short clips)"
+    )
 
 
 def _report(detections: Detections, found: People, chosen: list[int], out: list[dict]) -> dict:
@@ -241,14 +270,30 @@ def _report(detections: Detections, found: People, chosen: list[int], out: list[
     persons = []
     for n, idx in enumerate(found.index):
         seen = np.flatnonzero(idx >= 0)
-        persons.append({"person": n, "written": n in chosen, "frames_seen": int(len(seen)),
-                        "first_frame": int(seen[0]), "last_frame": int(seen[-1]),
-                        "mean_score": round(totals[n] / len(seen), 4)})
-    return {"source": str(detections.source), "format": detections.fmt, "layout": detections.layout,
-            "frames": int(out[0]["timestamps"].shape[0]), "frames_with_people": sum(1 for f in detections.frames if f),
-            "detections": detections.num_detections, "max_people_per_frame": detections.max_people,
-            "identities": found.method, "people_found": len(found.index), "people_written": len(chosen),
-            "people": persons, **found.report}
+        persons.append(
+            {
+                "person": n,
+                "written": n in chosen,
+                "frames_seen": int(len(seen)),
+                "first_frame": int(seen[0]),
+                "last_frame": int(seen[-1]),
+                "mean_score": round(totals[n] / len(seen), 4),
+            }
+        )
+    return {
+        "source": str(detections.source),
+        "format": detections.fmt,
+        "layout": detections.layout,
+        "frames": int(out[0]["timestamps"].shape[0]),
+        "frames_with_people": sum(1 for f in detections.frames if f),
+        "detections": detections.num_detections,
+        "max_people_per_frame": detections.max_people,
+        "identities": found.method,
+        "people_found": len(found.index),
+        "people_written": len(chosen),
+        "people": persons,
+        **found.report,
+    }
 
 
 def stack_cameras(views: Mapping[str, dict], all_cameras: bool = False) -> dict:
@@ -290,10 +335,16 @@ def person_paths(out: str | Path, count: int) -> list[Path]:
     return [out.with_name(f"{out.stem}_p{n}{out.suffix or '.pkl'}") for n in range(count)]
 
 
-def write_keypoints2d(out: str | Path, detections: Detections | Sequence[Detections], people: str = "best",
-                      fps: float = FPS, options: TrackOptions = TrackOptions(), frames: int | None = None,
-                      cameras: Sequence[str] | None = None, report_out: str | Path | None = None
-                      ) -> tuple[list[Path], dict]:
+def write_keypoints2d(
+    out: str | Path,
+    detections: Detections | Sequence[Detections],
+    people: str = "best",
+    fps: float = FPS,
+    options: TrackOptions = TrackOptions(),
+    frames: int | None = None,
+    cameras: Sequence[str] | None = None,
+    report_out: str | Path | None = None,
+) -> tuple[list[Path], dict]:
     """Write AIST++ keypoints2d pickles; (paths written, report).
 
     One ``Detections`` without ``cameras``: a one-view file ``(1, T, 17, 3)``. With ``cameras`` (one
@@ -308,8 +359,10 @@ def write_keypoints2d(out: str | Path, detections: Detections | Sequence[Detecti
     if cameras is None:
         outputs = results[0][0]
     else:
-        outputs = [stack_cameras({c: r[0][n] for c, r in zip(cameras, results)}, all_cameras=True)
-                   for n in range(len(results[0][0]))]
+        outputs = [
+            stack_cameras({c: r[0][n] for c, r in zip(cameras, results)}, all_cameras=True)
+            for n in range(len(results[0][0]))
+        ]
     paths = [Path(out)] if people == "best" else person_paths(out, len(outputs))
     for path, data in zip(paths, outputs):
         write_pickle(path, data)
@@ -348,42 +401,87 @@ def _remove_stale_people(out: Path, count: int) -> None:
 
 
 _TRACK_SCOPE = {"max_people": "several people (tracker or tool ids)", "order": "several people (tracker or tool ids)"}
-_TRACK_FLAGS = ("max_people", "min_box_score", "min_keypoint_score", "min_hits", "iou_weight", "keypoint_sigma",
-                "min_similarity", "max_gap", "stitch_distance", "order")
+_TRACK_FLAGS = (
+    "max_people",
+    "min_box_score",
+    "min_keypoint_score",
+    "min_hits",
+    "iou_weight",
+    "keypoint_sigma",
+    "min_similarity",
+    "max_gap",
+    "stitch_distance",
+    "order",
+)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``import-keypoints`` to an argparse subparsers object; returns its parser."""
     p = subparsers.add_parser(
-        "import-keypoints", help="AlphaPose, OpenPose or MMPose 2D keypoints as AIST++ keypoints2d pickles",
+        "import-keypoints",
+        help="AlphaPose, OpenPose or MMPose 2D keypoints as AIST++ keypoints2d pickles",
         description="Read one camera's detections as the tool wrote them and write AIST++ keypoints2d "
-                    "(COCO-17, NaN where nobody was found). Several people: identities by the tool's own track "
-                    "ids when it tracked, else by rhythm's tracker.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="alphapose-results.json, OpenPose's --write_json folder, or MMPose's predictions .json "
-                        "(or per-image folder); one per camera with --camera")
+        "(COCO-17, NaN where nobody was found). Several people: identities by the tool's own track "
+        "ids when it tracked, else by rhythm's tracker.",
+    )
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="alphapose-results.json, OpenPose's --write_json folder, or MMPose's predictions .json "
+        "(or per-image folder); one per camera with --camera",
+    )
     p.add_argument("--format", required=True, choices=FORMATS, dest="fmt", help="the tool that wrote INPUT")
     p.add_argument("--out", required=True, help="keypoints2d pickle to write (with --people all: OUT_p0.pkl, ...)")
-    p.add_argument("--camera", nargs="+", default=None, choices=CAMERAS, metavar="CAM",
-                   help="camera of each INPUT (c01..c09): writes all nine views, the others NaN, as AIST++ "
-                        "annotations are (default: one view, (1, T, 17, 3))")
+    p.add_argument(
+        "--camera",
+        nargs="+",
+        default=None,
+        choices=CAMERAS,
+        metavar="CAM",
+        help="camera of each INPUT (c01..c09): writes all nine views, the others NaN, as AIST++ "
+        "annotations are (default: one view, (1, T, 17, 3))",
+    )
     p.add_argument("--fps", type=float, default=FPS, help=f"frame rate of the timestamps (default: {FPS:g})")
-    p.add_argument("--people", choices=PEOPLE, default="best",
-                   help="best: the person with the highest total score (default); all: one pickle per person")
-    p.add_argument("--frames", type=int, default=None,
-                   help="number of frames T, padding with NaN after the last detection (default: up to it)")
-    p.add_argument("--first-frame-number", type=int, default=None,
-                   help="the number that names frame 0 in file names or frame_id (default: 0; MMPose demo files 1)")
-    p.add_argument("--openpose-model", choices=tuple(OPENPOSE_MODELS), default=None,
-                   help="OpenPose body model (default: by keypoint count, 25 BODY_25, 18 COCO, 135 BODY_135)")
+    p.add_argument(
+        "--people",
+        choices=PEOPLE,
+        default="best",
+        help="best: the person with the highest total score (default); all: one pickle per person",
+    )
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=None,
+        help="number of frames T, padding with NaN after the last detection (default: up to it)",
+    )
+    p.add_argument(
+        "--first-frame-number",
+        type=int,
+        default=None,
+        help="the number that names frame 0 in file names or frame_id (default: 0; MMPose demo files 1)",
+    )
+    p.add_argument(
+        "--openpose-model",
+        choices=tuple(OPENPOSE_MODELS),
+        default=None,
+        help="OpenPose body model (default: by keypoint count, 25 BODY_25, 18 COCO, 135 BODY_135)",
+    )
     p.add_argument("--report", default=None, help="JSON report: frames, people found, how identities were kept")
-    p.add_argument("--setting", default=None,
-                   help="the camera setting JSON (AIST++ format) of the INPUT's camera (--camera): every person is "
-                        "placed where their feet meet the floor, written to OUT_positions.npy (T, N, 3) in the "
-                        "setting's world units; without it the report keeps their depth order from the feet")
-    p.add_argument("--floor-y", type=float, default=0.0,
-                   help="the floor's height in the setting's world units (AIST++: about 64 cm; see "
-                        "rhythm.people.grounding.floor_from_keypoints3d)")
+    p.add_argument(
+        "--setting",
+        default=None,
+        help="the camera setting JSON (AIST++ format) of the INPUT's camera (--camera): every person is "
+        "placed where their feet meet the floor, written to OUT_positions.npy (T, N, 3) in the "
+        "setting's world units; without it the report keeps their depth order from the feet",
+    )
+    p.add_argument(
+        "--floor-y",
+        type=float,
+        default=0.0,
+        help="the floor's height in the setting's world units (AIST++: about 64 cm; see "
+        "rhythm.people.grounding.floor_from_keypoints3d)",
+    )
     _add_track_flags(p)
     p.set_defaults(func=import_keypoints_command)
     return p
@@ -393,10 +491,14 @@ def _add_track_flags(p: argparse.ArgumentParser) -> None:
     by_name = {f.name: f for f in fields(TrackOptions)}
     for name in _TRACK_FLAGS:
         f = by_name[name]
-        p.add_argument("--" + name.replace("_", "-"), type=type(f.default), default=f.default,
-                       choices=f.metadata["choices"],
-                       help=f"{_TRACK_SCOPE.get(name, 'tracking (several people, no tool ids)')}: {f.metadata['help']} "
-                            f"(default: {f.default})")
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            type=type(f.default),
+            default=f.default,
+            choices=f.metadata["choices"],
+            help=f"{_TRACK_SCOPE.get(name, 'tracking (several people, no tool ids)')}: {f.metadata['help']} "
+            f"(default: {f.default})",
+        )
 
 
 def import_keypoints_command(args: argparse.Namespace) -> None:
@@ -411,19 +513,27 @@ def import_keypoints_command(args: argparse.Namespace) -> None:
         options = TrackOptions(**{name: getattr(args, name) for name in _TRACK_FLAGS})
     except ValueError as exc:
         raise SystemExit(f"{exc}") from None
-    imports = [read_detections(path, args.fmt, first_frame_number=args.first_frame_number,
-                               openpose_model=args.openpose_model) for path in args.inputs]
+    imports = [
+        read_detections(path, args.fmt, first_frame_number=args.first_frame_number, openpose_model=args.openpose_model)
+        for path in args.inputs
+    ]
     if args.setting and (not args.camera or len(args.camera) != 1):
         raise SystemExit("--setting places the people of one camera: name it with --camera")
     try:
-        paths, report = write_keypoints2d(args.out, imports, args.people, args.fps, options, args.frames,
-                                          args.camera, args.report)
+        paths, report = write_keypoints2d(
+            args.out, imports, args.people, args.fps, options, args.frames, args.camera, args.report
+        )
     except ValueError as exc:
         raise SystemExit(f"{exc}") from None
     _print_summary(paths, report)
     if len(args.inputs) == 1 and (args.setting or len(paths) > 1):
-        placed = place_people(paths, args.camera[0] if args.camera else None, args.setting, args.floor_y,
-                              Path(args.out).with_name(Path(args.out).stem + "_positions.npy"))
+        placed = place_people(
+            paths,
+            args.camera[0] if args.camera else None,
+            args.setting,
+            args.floor_y,
+            Path(args.out).with_name(Path(args.out).stem + "_positions.npy"),
+        )
         if args.report:
             from rhythm.core.io import read_json, write_json
 
@@ -431,12 +541,13 @@ def import_keypoints_command(args: argparse.Namespace) -> None:
         print(f"  people placed: {placed['how']}" + (f" -> {placed['positions']}" if placed.get("positions") else ""))
 
 
-def place_people(paths: list[Path], camera: str | None, setting: str | Path | None, floor_y: float,
-                 positions_out: Path) -> dict:
+def place_people(
+    paths: list[Path], camera: str | None, setting: str | Path | None, floor_y: float, positions_out: Path
+) -> dict:
     """Where the imported people stand (rhythm.people.grounding): with the camera's setting, (T, N, 3) world positions
     where each person's feet meet the floor; without it, their depth order from the feet in the picture."""
-    from rhythm.people.grounding import depth_order, ground_points
     from rhythm.core.io import write_npy
+    from rhythm.people.grounding import depth_order, ground_points
 
     views = []
     for path in paths:
@@ -446,32 +557,64 @@ def place_people(paths: list[Path], camera: str | None, setting: str | Path | No
     people = np.stack(views, axis=1).astype(np.float64)  # (T, N, 17, 3)
     if setting is None:
         order = depth_order(people)
-        return {"how": "depth order from the feet's height in the picture (no camera setting): rank 0 is nearest",
-                "depth_order": [[None if np.isnan(r) else int(r) for r in frame] for frame in order]}
+        return {
+            "how": "depth order from the feet's height in the picture (no camera setting): rank 0 is nearest",
+            "depth_order": [[None if np.isnan(r) else int(r) for r in frame] for frame in order],
+        }
     cams = load_camera_setting(setting)
     if camera not in cams:
         raise RhythmInputError(setting, f"no camera {camera!r} in it (cameras: {', '.join(cams)})")
     ground = ground_points(people, cams[camera], floor_y)
     write_npy(positions_out, ground.astype(np.float32))
-    return {"how": f"where the feet meet the floor (y = {floor_y:g}) seen from {camera}", "positions": str(positions_out),
-            "median_positions": [None if np.isnan(g).all() else [round(float(x), 2) for x in np.nanmedian(g, axis=0)]
-                                 for g in ground.transpose(1, 0, 2)]}
+    return {
+        "how": f"where the feet meet the floor (y = {floor_y:g}) seen from {camera}",
+        "positions": str(positions_out),
+        "median_positions": [
+            None if np.isnan(g).all() else [round(float(x), 2) for x in np.nanmedian(g, axis=0)]
+            for g in ground.transpose(1, 0, 2)
+        ],
+    }
 
 
 def _print_summary(paths: list[Path], report: dict) -> None:
     parts = report["cameras"].values() if "cameras" in report else [report]
     for rep in parts:
-        print(f"{rep['source']}: {rep['format']} {rep['layout']}, {rep['frames']} frames, {rep['detections']} "
-              f"detection(s), {rep['people_found']} person(s) found ({rep['identities']})")
+        print(
+            f"{rep['source']}: {rep['format']} {rep['layout']}, {rep['frames']} frames, {rep['detections']} "
+            f"detection(s), {rep['people_found']} person(s) found ({rep['identities']})"
+        )
     for path in paths:
         print(f"  -> {path}")
 
 
 __all__ = [
-    "Detections", "Person", "People", "FORMATS", "PEOPLE", "read_alphapose", "read_openpose", "read_mmpose",
-    "read_detections", "find_people", "to_keypoints2d", "person_keypoints2d", "stack_cameras", "write_keypoints2d",
-    "write_alphapose", "write_openpose", "write_mmpose", "register", "import_keypoints_command", "timestamps",
-    "frame_number", "openpose_file_name", "person_paths",
-    "NUM_KEYPOINTS", "ALPHAPOSE_LAYOUTS", "MMPOSE_LAYOUTS", "OPENPOSE_MODELS", "OPENPOSE_DEFAULT_MODEL",
+    "Detections",
+    "Person",
+    "People",
+    "FORMATS",
+    "PEOPLE",
+    "read_alphapose",
+    "read_openpose",
+    "read_mmpose",
+    "read_detections",
+    "find_people",
+    "to_keypoints2d",
+    "person_keypoints2d",
+    "stack_cameras",
+    "write_keypoints2d",
+    "write_alphapose",
+    "write_openpose",
+    "write_mmpose",
+    "register",
+    "import_keypoints_command",
+    "timestamps",
+    "frame_number",
+    "openpose_file_name",
+    "person_paths",
+    "NUM_KEYPOINTS",
+    "ALPHAPOSE_LAYOUTS",
+    "MMPOSE_LAYOUTS",
+    "OPENPOSE_MODELS",
+    "OPENPOSE_DEFAULT_MODEL",
     "OPENPOSE_VERSION",
 ]

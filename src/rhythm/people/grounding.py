@@ -46,8 +46,15 @@ def camera_rays(camera: aist.Camera, pixels: np.ndarray) -> tuple[np.ndarray, np
     return centre, dirs.reshape(*np.shape(pixels)[:-1], 3)
 
 
-def ground_points(keypoints: np.ndarray, camera: aist.Camera, floor_y: float, feet=COCO_ANKLES,
-                  foot_height: float = ANKLE_HEIGHT_M * 100.0, min_score: float = 0.1, return_foot: bool = False):
+def ground_points(
+    keypoints: np.ndarray,
+    camera: aist.Camera,
+    floor_y: float,
+    feet=COCO_ANKLES,
+    foot_height: float = ANKLE_HEIGHT_M * 100.0,
+    min_score: float = 0.1,
+    return_foot: bool = False,
+):
     """Where each person stands, in world units: (..., 3) from keypoints (..., K, 3) in pixels (x, y, score).
 
     The lowest of ``feet`` in the picture (the one on the floor) is cast from the camera onto the plane
@@ -80,8 +87,15 @@ def ground_points(keypoints: np.ndarray, camera: aist.Camera, floor_y: float, fe
     return out.reshape(*lead, 3)
 
 
-def absolute_depths(rows: np.ndarray, selection, width: int, height: int, camera: aist.Camera, floor_y: float,
-                    units_per_metre: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+def absolute_depths(
+    rows: np.ndarray,
+    selection,
+    width: int,
+    height: int,
+    camera: aist.Camera,
+    floor_y: float,
+    units_per_metre: float = 100.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Landmark rows (..., K, 4: x / width, y / height, root-relative z in metres, score) with z turned
     into each keypoint's depth from the camera (metres), the person placed where their feet meet the
     floor; and those ground points (..., 3) in world units. ``selection``: the COCO-WholeBody index of

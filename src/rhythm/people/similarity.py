@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 
-
 # ---------------------------------------------------------------------------------------------
 # Similarity
 
@@ -74,12 +73,13 @@ def _oks(d2: np.ndarray, both: np.ndarray, sizes, sigma) -> tuple[np.ndarray, np
         return np.zeros((m, p)), np.zeros((m, p), dtype=bool)
     spread = np.broadcast_to(np.asarray(sizes, dtype=np.float64) * sigma, (m,))[:, None, None]
     n = both.sum(axis=-1)
-    e = np.where(both, np.exp(-d2 / (2 * spread ** 2)), 0.0)
+    e = np.where(both, np.exp(-d2 / (2 * spread**2)), 0.0)
     return e.sum(axis=-1) / np.maximum(n, 1), n > 0
 
 
-def similarity(pred_boxes, pred_xy, pred_ok, sizes, det_boxes, det_xy, det_ok, iou_weight: float,
-               sigma: float) -> np.ndarray:
+def similarity(
+    pred_boxes, pred_xy, pred_ok, sizes, det_boxes, det_xy, det_ok, iou_weight: float, sigma: float
+) -> np.ndarray:
     """Similarity in [0, 1] of each predicted person (M) with each detection (P): (M, P).
 
     ``iou_weight * IoU + (1 - iou_weight) * keypoint similarity``, or the IoU alone where they

@@ -6,9 +6,9 @@ array: interior gaps filled (:func:`fill_gaps`) and NaN-aware smoothing (:func:`
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import savgol_filter
 
 from rhythm.people.track_types import INTERPOLATIONS, TrackOptions
-from scipy.signal import savgol_filter
 
 _CUBIC_SIDE = 4  # samples on each side of a gap that its cubic is fitted to
 
@@ -62,8 +62,13 @@ def fill_gaps(values: np.ndarray, max_gap: int, method: str = "cubic") -> tuple[
             u = (np.arange(e0, s1) - a)[:, None] / g
             p0, p1 = flat[a, cols].astype(np.float64), flat[b, cols].astype(np.float64)
             if method == "cubic" and e0 - s0 >= 2 and e1 - s1 >= 2:
-                seg = _cubic_across(flat, cols, range(max(s0, e0 - _CUBIC_SIDE), e0),
-                                    range(s1, min(e1, s1 + _CUBIC_SIDE)), np.arange(e0, s1))
+                seg = _cubic_across(
+                    flat,
+                    cols,
+                    range(max(s0, e0 - _CUBIC_SIDE), e0),
+                    range(s1, min(e1, s1 + _CUBIC_SIDE)),
+                    np.arange(e0, s1),
+                )
             else:
                 seg = (1 - u) * p0 + u * p1
             flat[e0:s1, cols] = seg
@@ -81,7 +86,7 @@ def _cubic_across(flat: np.ndarray, cols: np.ndarray, before: range, after: rang
     frames = np.array(list(before) + list(after))
     origin = before[-1]
     coef = np.polyfit(frames - origin, flat[frames][:, cols].astype(np.float64), 3)  # (4, S)
-    powers = lambda t: np.stack([t ** 3, t ** 2, t, np.ones_like(t)], axis=1).astype(np.float64)  # noqa: E731
+    powers = lambda t: np.stack([t**3, t**2, t, np.ones_like(t)], axis=1).astype(np.float64)  # noqa: E731
     ends = powers(np.array([0, after[0] - origin])) @ coef
     miss_a = flat[before[-1], cols] - ends[0]
     miss_b = flat[after[0], cols] - ends[1]
@@ -93,8 +98,15 @@ def _cubic_across(flat: np.ndarray, cols: np.ndarray, before: range, after: rang
 # Step 5: smoothing
 
 
-def one_euro(values: np.ndarray, fps: float, min_cutoff: float = 0.5, beta: float = 10.0, d_cutoff: float = 1.0,
-             scale=1.0, zero_phase: bool = False) -> np.ndarray:
+def one_euro(
+    values: np.ndarray,
+    fps: float,
+    min_cutoff: float = 0.5,
+    beta: float = 10.0,
+    d_cutoff: float = 1.0,
+    scale=1.0,
+    zero_phase: bool = False,
+) -> np.ndarray:
     """One Euro filter (Casiez et al. 2012) along axis 0, restarted after every NaN.
 
     A low-pass filter whose cutoff rises with the speed: ``min_cutoff + beta * |speed| / scale``

@@ -8,8 +8,9 @@ They live apart from :mod:`rhythm.people.tracking` so that the modules of its st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,35 +32,46 @@ class TrackOptions:
     min_keypoint_score: float = option(0.3, "keypoints scoring below this take no part in matching or person size")
     min_hits: int = option(3, "frames a new person must be seen in (missing no two in a row) before they count")
     # Matching
-    iou_weight: float = option(0.5, "similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone "
-                                     "without keypoints)")
-    keypoint_sigma: float = option(0.15, "keypoint similarity falloff, in person sizes (the gate's grows with "
-                                          "the square root of the frames a track is lost)")
-    min_similarity: float = option(0.2, "gate: below this keypoint similarity (box IoU without keypoints), "
-                                         "never a match")
+    iou_weight: float = option(
+        0.5, "similarity = w * box IoU + (1 - w) * keypoint similarity (IoU alone without keypoints)"
+    )
+    keypoint_sigma: float = option(
+        0.15,
+        "keypoint similarity falloff, in person sizes (the gate's grows with "
+        "the square root of the frames a track is lost)",
+    )
+    min_similarity: float = option(
+        0.2, "gate: below this keypoint similarity (box IoU without keypoints), never a match"
+    )
     max_gap: int = option(30, "frames a lost track keeps predicting and can be re-identified")
-    stitch_distance: float = option(2.0, "box sizes: a tracklet starting this near where a slot's last one "
-                                          "ended rejoins that slot")
-    order: str = option("first_seen", "slot order: first_seen (ties: leftmost first) or x (mean box centre, "
-                                       "left first)", choices=ORDERS)
+    stitch_distance: float = option(
+        2.0, "box sizes: a tracklet starting this near where a slot's last one ended rejoins that slot"
+    )
+    order: str = option(
+        "first_seen", "slot order: first_seen (ties: leftmost first) or x (mean box centre, left first)", choices=ORDERS
+    )
     # Gaps
-    max_interp_gap: int = option(10, "interior gaps up to this many frames are interpolated; longer ones are "
-                                      "left NaN and marked")
-    interpolation: str = option("cubic", "cubic (fitted to 4 frames on each side: follows curved moves) or "
-                                          "linear", choices=INTERPOLATIONS)
+    max_interp_gap: int = option(
+        10, "interior gaps up to this many frames are interpolated; longer ones are left NaN and marked"
+    )
+    interpolation: str = option(
+        "cubic", "cubic (fitted to 4 frames on each side: follows curved moves) or linear", choices=INTERPOLATIONS
+    )
     # Smoothing
     smoothing: str = option("one_euro", "one_euro, savgol or none", choices=SMOOTHINGS)
     min_cutoff: float = option(0.5, "One Euro: cutoff (Hz) when still; lower removes more jitter")
-    beta: float = option(10.0, "One Euro: cutoff rise (Hz) per person size per second of speed; higher lags "
-                                "less in fast moves")
+    beta: float = option(
+        10.0, "One Euro: cutoff rise (Hz) per person size per second of speed; higher lags less in fast moves"
+    )
     d_cutoff: float = option(1.0, "One Euro: cutoff (Hz) of the speed estimate")
     zero_phase: bool = option(True, "One Euro: average a forward and a backward pass (no lag; offline only)")
-    savgol_window: int = option(9, "Savitzky-Golay: window in frames, odd (shorter runs: the longest odd "
-                                    "window that fits)")
+    savgol_window: int = option(
+        9, "Savitzky-Golay: window in frames, odd (shorter runs: the longest odd window that fits)"
+    )
     savgol_order: int = option(3, "Savitzky-Golay: polynomial order")
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any] | None) -> "TrackOptions":
+    def from_config(cls, section: Mapping[str, Any] | None) -> TrackOptions:
         """Options from the config's ``tracking:`` section; an unknown key is an error, not ignored."""
         section = dict(section or {})
         known = {f.name for f in fields(cls)}
@@ -99,8 +111,15 @@ class Detection:
     keypoint_scores: np.ndarray  # (K,)
 
     @classmethod
-    def from_keypoints(cls, keypoints, keypoint_scores=None, score: float | None = None, box=None,
-                       min_keypoint_score: float = 0.0, pad: float = 0.1) -> "Detection":
+    def from_keypoints(
+        cls,
+        keypoints,
+        keypoint_scores=None,
+        score: float | None = None,
+        box=None,
+        min_keypoint_score: float = 0.0,
+        pad: float = 0.1,
+    ) -> Detection:
         """A detection from keypoints alone: ``keypoints`` (K, D), or (K, D+1) with the scores last.
 
         Without a ``box``, the box is the keypoints' extent (those scoring above

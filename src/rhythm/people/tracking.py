@@ -40,9 +40,9 @@ coordinates (RTMW3D's z) are carried, filled and smoothed but not used for match
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -51,13 +51,13 @@ from rhythm.people.smoothing import _finite_runs, fill_gaps, one_euro, savgol, s
 from rhythm.people.track_types import INTERPOLATIONS, ORDERS, SMOOTHINGS, Detection, TrackOptions, TrackResult
 from rhythm.people.tracklets import _assign_slots, _build_tracklets, _order_slots, _prepare, _stitch_distance
 
-
 # ---------------------------------------------------------------------------------------------
 # The whole
 
 
-def track_people(frames: Sequence[Sequence[Detection]], options: TrackOptions = TrackOptions(),
-                 fps: float = 30.0) -> TrackResult:
+def track_people(
+    frames: Sequence[Sequence[Detection]], options: TrackOptions = TrackOptions(), fps: float = 30.0
+) -> TrackResult:
     """Track up to ``options.max_people`` people through ``frames`` (one list of detections per frame).
 
     Returns a :class:`TrackResult` whose slot ``n`` is one person throughout (the module's
@@ -108,8 +108,17 @@ def track_people(frames: Sequence[Sequence[Detection]], options: TrackOptions = 
 
     report = _report(slots, tracklets, observed, interpolated, long_gap, counts, stats, slot_stats, prepared, options)
     report.update(frames=t_len, keypoints=k, channels=d + 1, fps=fps)
-    return TrackResult(kps_f.astype(np.float32), boxes_f.astype(np.float32), present, observed, interpolated,
-                       long_gap, det_index, tracklet, report)
+    return TrackResult(
+        kps_f.astype(np.float32),
+        boxes_f.astype(np.float32),
+        present,
+        observed,
+        interpolated,
+        long_gap,
+        det_index,
+        tracklet,
+        report,
+    )
 
 
 def _gaps(observed: np.ndarray) -> list[tuple[int, int]]:
@@ -131,20 +140,22 @@ def _report(slots, tracklets, observed, interpolated, long_gap, counts, stats, s
                 stitches += 1
             else:
                 switches += 1
-        people.append({
-            "slot": s,
-            "frames_observed": int(len(seen)),
-            "frames_interpolated": int(interpolated[:, s].sum()),
-            "first_frame": int(seen[0]) if len(seen) else None,
-            "last_frame": int(seen[-1]) if len(seen) else None,
-            "tracklets": [tr.id for tr in slot],
-            "mean_score": round(float(np.mean([x for tr in slot for x in tr.scores])), 4) if slot else None,
-            "gaps": len(gaps),
-            "gap_lengths": gaps,
-            "gaps_interpolated": len(short),
-            "gaps_long": len(gaps) - len(short),
-            "frames_long_gap": int(long_gap[:, s].sum()),
-        })
+        people.append(
+            {
+                "slot": s,
+                "frames_observed": int(len(seen)),
+                "frames_interpolated": int(interpolated[:, s].sum()),
+                "first_frame": int(seen[0]) if len(seen) else None,
+                "last_frame": int(seen[-1]) if len(seen) else None,
+                "tracklets": [tr.id for tr in slot],
+                "mean_score": round(float(np.mean([x for tr in slot for x in tr.scores])), 4) if slot else None,
+                "gaps": len(gaps),
+                "gap_lengths": gaps,
+                "gaps_interpolated": len(short),
+                "gaps_long": len(gaps) - len(short),
+                "frames_long_gap": int(long_gap[:, s].sum()),
+            }
+        )
     spurious = [tr for tr in tracklets if not tr.confirmed]
     all_gaps = [g for p in people for g in p["gap_lengths"]]
     return {
@@ -177,9 +188,22 @@ def _report(slots, tracklets, observed, interpolated, long_gap, counts, stats, s
 
 def summary_row(report: dict) -> dict:
     """One flat row of a tracking report for the data report's per-sequence table."""
-    keys = ("frames", "people_found", "track_switches", "stitches", "reidentified", "switches_avoided", "gaps",
-            "gaps_interpolated", "gaps_long", "frames_interpolated", "frames_long_gap", "max_gap_length",
-            "spurious_detections", "extra_detections")
+    keys = (
+        "frames",
+        "people_found",
+        "track_switches",
+        "stitches",
+        "reidentified",
+        "switches_avoided",
+        "gaps",
+        "gaps_interpolated",
+        "gaps_long",
+        "frames_interpolated",
+        "frames_long_gap",
+        "max_gap_length",
+        "spurious_detections",
+        "extra_detections",
+    )
     return {key: report.get(key) for key in keys}
 
 
@@ -207,8 +231,7 @@ def load_detections(path: str | Path) -> tuple[list[list[Detection]], float | No
         arr = read_npy(path, "detections")
         if arr.ndim != 4 or arr.shape[-1] < 3:
             raise RhythmInputError(path, f"expected a (T, M, K, C>=3) array with scores last, got {arr.shape}")
-        frames = [[Detection.from_keypoints(person) for person in frame if not np.isnan(person).all()]
-                  for frame in arr]
+        frames = [[Detection.from_keypoints(person) for person in frame if not np.isnan(person).all()] for frame in arr]
         return frames, None
     data = read_json(path)
     raw = data.get("frames") if isinstance(data, dict) else data
@@ -220,8 +243,7 @@ def load_detections(path: str | Path) -> tuple[list[list[Detection]], float | No
             frame = []
             for det in dets:
                 kp = np.asarray(det["keypoints"], dtype=np.float64).reshape(len(det["keypoints"]), -1)
-                frame.append(Detection.from_keypoints(kp, det.get("keypoint_scores"), det.get("score"),
-                                                      det.get("box")))
+                frame.append(Detection.from_keypoints(kp, det.get("keypoint_scores"), det.get("score"), det.get("box")))
             frames.append(frame)
     except (KeyError, TypeError, ValueError) as exc:
         raise RhythmInputError(path, f"frame {len(frames)}: not a detection ({type(exc).__name__}: {exc})") from None
@@ -229,9 +251,14 @@ def load_detections(path: str | Path) -> tuple[list[list[Detection]], float | No
     return frames, (float(fps) if fps else None)
 
 
-def track_file(detections: str | Path, out: str | Path, options: TrackOptions = TrackOptions(),
-               fps: float | None = None, report_out: str | Path | None = None,
-               details_out: str | Path | None = None) -> TrackResult:
+def track_file(
+    detections: str | Path,
+    out: str | Path,
+    options: TrackOptions = TrackOptions(),
+    fps: float | None = None,
+    report_out: str | Path | None = None,
+    details_out: str | Path | None = None,
+) -> TrackResult:
     """Track the people of a detections file (:func:`load_detections`) and write the results.
 
     ``out``: the keypoints ``(T, N, K, C+1)`` float32 ``.npy``; ``report_out``: the report JSON;
@@ -251,16 +278,38 @@ def track_file(detections: str | Path, out: str | Path, options: TrackOptions = 
     if details_out is not None:
         with atomic_path(details_out) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, boxes=result.boxes, present=result.present, observed=result.observed,
-                                    interpolated=result.interpolated, long_gap=result.long_gap,
-                                    detection_index=result.detection_index, tracklet=result.tracklet)
+                np.savez_compressed(
+                    fh,
+                    boxes=result.boxes,
+                    present=result.present,
+                    observed=result.observed,
+                    interpolated=result.interpolated,
+                    long_gap=result.long_gap,
+                    detection_index=result.detection_index,
+                    tracklet=result.tracklet,
+                )
     if report_out is not None:
         write_json(report_out, result.report)
     return result
 
 
 __all__ = [
-    "ORDERS", "INTERPOLATIONS", "SMOOTHINGS", "TrackOptions", "Detection", "TrackResult", "box_iou", "person_size",
-    "keypoint_similarity", "similarity", "fill_gaps", "one_euro", "savgol", "smooth", "track_people", "summary_row",
-    "load_detections", "track_file",
+    "ORDERS",
+    "INTERPOLATIONS",
+    "SMOOTHINGS",
+    "TrackOptions",
+    "Detection",
+    "TrackResult",
+    "box_iou",
+    "person_size",
+    "keypoint_similarity",
+    "similarity",
+    "fill_gaps",
+    "one_euro",
+    "savgol",
+    "smooth",
+    "track_people",
+    "summary_row",
+    "load_detections",
+    "track_file",
 ]

@@ -4,14 +4,14 @@ put into ``max_people`` slots, and the slots' order (the steps are described in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from rhythm.people.similarity import _keypoint_distances, _oks, box_iou, person_size
 from rhythm.people.track_types import Detection, TrackOptions
-from scipy.optimize import linear_sum_assignment
 
 # A lost track's predicted displacement after dt frames is v * (1 + g + ... + g^(dt-1)): at most
 # 10 frames' worth of motion, because nobody keeps a constant velocity through a long occlusion.
@@ -55,7 +55,7 @@ class _Track:
 
     def predict(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         dt = t - self.last
-        steps = (1 - _VELOCITY_DECAY ** dt) / (1 - _VELOCITY_DECAY)
+        steps = (1 - _VELOCITY_DECAY**dt) / (1 - _VELOCITY_DECAY)
         return self.box + self.vel_box * steps, self.xy + self.vel_xy * steps
 
 
@@ -81,8 +81,10 @@ def _prepare(frames: Sequence[Sequence[Detection]], options: TrackOptions) -> tu
         for i, det in enumerate(dets):
             kp_shape = np.shape(det.keypoints)
             if len(kp_shape) != 2 or kp_shape[1] < 2 or np.shape(det.keypoint_scores) != (kp_shape[0],):
-                raise ValueError(f"frame {t}, detection {i}: keypoints must be (K, D>=2) with (K,) scores, "
-                                 f"got {kp_shape} and {np.shape(det.keypoint_scores)}")
+                raise ValueError(
+                    f"frame {t}, detection {i}: keypoints must be (K, D>=2) with (K,) scores, "
+                    f"got {kp_shape} and {np.shape(det.keypoint_scores)}"
+                )
             if kp_shape != shape:
                 raise ValueError(f"frame {t}, detection {i}: keypoints {kp_shape}, earlier ones {shape}")
             counts["detections"] += 1
@@ -103,8 +105,10 @@ def _prepare(frames: Sequence[Sequence[Detection]], options: TrackOptions) -> tu
     scores = np.array([det.score for det in kept], dtype=np.float64)
     where = np.array(where, dtype=int).reshape(m, 2)
     starts = np.searchsorted(where[:, 0], np.arange(len(frames) + 1))
-    out = [_Frame(where[a:b, 1], boxes[a:b], xy[a:b], ok[a:b], sizes[a:b], scores[a:b])
-           for a, b in zip(starts[:-1], starts[1:])]
+    out = [
+        _Frame(where[a:b, 1], boxes[a:b], xy[a:b], ok[a:b], sizes[a:b], scores[a:b])
+        for a, b in zip(starts[:-1], starts[1:])
+    ]
     return out, k, (shape[1] if shape is not None else 2), counts
 
 
@@ -184,12 +188,12 @@ def _build_tracklets(frames: list[_Frame], options: TrackOptions) -> tuple[list[
         confirmed = [tr for tr in live if tr.confirmed]
         tentative = [tr for tr in live if not tr.confirmed]
         pairs = _match(confirmed, frame, free, t, options)
-        for tr, d in pairs:
+        for _tr, d in pairs:
             free[d] = False
         if _box_only_disagrees(pairs, frame):
             stats["switches_avoided"] += 1
         more = _match(tentative, frame, free, t, options)
-        for tr, d in more:
+        for _tr, d in more:
             free[d] = False
         matched = set()
         for tr, d in pairs + more:
@@ -204,10 +208,20 @@ def _build_tracklets(frames: list[_Frame], options: TrackOptions) -> tuple[list[
         # New tracks numbered left to right, so that ids do not depend on the detections' order.
         new = new[np.lexsort((frame.boxes[new, 1] + frame.boxes[new, 3], frame.boxes[new, 0] + frame.boxes[new, 2]))]
         for d in new:
-            tr = _Track(next_id, [t], [int(frame.index[d])], [float(frame.scores[d])], frame.boxes[d].copy(),
-                        frame.xy[d].copy(), frame.ok[d].copy(), np.zeros(k, dtype=int), float(frame.sizes[d]),
-                        np.zeros(4), np.zeros(2),
-                        confirmed=options.min_hits <= 1)
+            tr = _Track(
+                next_id,
+                [t],
+                [int(frame.index[d])],
+                [float(frame.scores[d])],
+                frame.boxes[d].copy(),
+                frame.xy[d].copy(),
+                frame.ok[d].copy(),
+                np.zeros(k, dtype=int),
+                float(frame.sizes[d]),
+                np.zeros(4),
+                np.zeros(2),
+                confirmed=options.min_hits <= 1,
+            )
             next_id += 1
             live.append(tr)
             matched.add(tr.id)
@@ -232,8 +246,9 @@ def _centre(box: np.ndarray) -> np.ndarray:
     return (box[:2] + box[2:]) / 2
 
 
-def _assign_slots(tracklets: list[_Track], frames: list[_Frame],
-                 options: TrackOptions) -> tuple[list[list[_Track]], dict]:
+def _assign_slots(
+    tracklets: list[_Track], frames: list[_Frame], options: TrackOptions
+) -> tuple[list[list[_Track]], dict]:
     """Step 2: confirmed tracklets into ``max_people`` slots; (slots, counts of what was left out)."""
     candidates = [tr for tr in tracklets if tr.confirmed]
     candidates.sort(key=lambda tr: (-len(tr.frames), -float(np.mean(tr.scores)), tr.frames[0], tr.id))
@@ -280,6 +295,7 @@ def _box_at(tr: _Track, k: int, frames: list[_Frame]) -> np.ndarray:
 
 def _order_slots(slots: list[list[_Track]], frames: list[_Frame], order: str) -> list[list[_Track]]:
     """Step 3: a deterministic order of the slots; empty slots last."""
+
     def key(slot):
         if not slot:
             return (1, np.inf, np.inf)

@@ -9,15 +9,26 @@ import json
 def _selection(args: argparse.Namespace):
     from rhythm.pipeline.selection import Selection
 
-    return Selection(splits=args.splits, genres=args.genres or None, cameras=args.cameras,
-                     exclude_videos=args.exclude_videos, limit=args.limit)
+    return Selection(
+        splits=args.splits,
+        genres=args.genres or None,
+        cameras=args.cameras,
+        exclude_videos=args.exclude_videos,
+        limit=args.limit,
+    )
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
     from rhythm.core import aist
 
-    p.add_argument("--splits", nargs="+", default=list(aist.SPLITS), choices=aist.SPLITS, metavar="SPLIT",
-                   help="splits to report (default: all six)")
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        default=list(aist.SPLITS),
+        choices=aist.SPLITS,
+        metavar="SPLIT",
+        help="splits to report (default: all six)",
+    )
     p.add_argument("--genres", nargs="*", default=None, help="keep only these genres, e.g. gLH")
     p.add_argument("--cameras", nargs="+", default=list(aist.CAMERAS), help="cameras (default c01..c09)")
     p.add_argument("--exclude-videos", nargs="*", default=[], help="video names to leave out")
@@ -31,8 +42,10 @@ def _cmd_status(args: argparse.Namespace) -> None:
         from rhythm.core.ffmpeg import tool_versions
 
         versions = tool_versions()
-        print(json.dumps(versions, indent=2) if args.json else "".join(f"{k}: {v}\n" for k, v in versions.items()),
-              end="\n" if args.json else "")
+        print(
+            json.dumps(versions, indent=2) if args.json else "".join(f"{k}: {v}\n" for k, v in versions.items()),
+            end="\n" if args.json else "",
+        )
         if not args.anno_dir:
             return
     if not args.anno_dir:
@@ -44,7 +57,6 @@ def _cmd_status(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.core.io import write_json, write_text
     from rhythm.pipeline.report import build_report, data_status, render_html, render_text
-
     from rhythm.pipeline.selection import select_sequences
 
     selection = _selection(args)
@@ -53,10 +65,21 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from rhythm.core.ffmpeg import tool_versions
 
     status["tools"] = tool_versions()
-    report = build_report(status, args.frames, args.beats, args.poses, args.coco, args.overlays,
-                          args.reprojection, args.reconstruction, landmarks=args.landmarks,
-                          landmarks_skipped=args.landmarks_skipped, music=args.music, sequences=sequences,
-                          notes=args.note)
+    report = build_report(
+        status,
+        args.frames,
+        args.beats,
+        args.poses,
+        args.coco,
+        args.overlays,
+        args.reprojection,
+        args.reconstruction,
+        landmarks=args.landmarks,
+        landmarks_skipped=args.landmarks_skipped,
+        music=args.music,
+        sequences=sequences,
+        notes=args.note,
+    )
     write_json(args.out_json, report)
     text = render_text(report)
     write_text(args.out_text, text)
@@ -82,31 +105,35 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_config)
 
     p = sub.add_parser("status", help="what is in an AIST++ tree: splits, annotations, videos, frames")
-    p.add_argument("--anno-dir", default=None, help='AIST++ annotations folder')
-    p.add_argument("--versions", action="store_true",
-                   help="also print the ffmpeg (path and version) and PyAV that Rhythm runs, and its own version")
-    p.add_argument("--video-dir", default=None, help='folder of <video>.mp4 (counts present and missing videos)')
+    p.add_argument("--anno-dir", default=None, help="AIST++ annotations folder")
+    p.add_argument(
+        "--versions",
+        action="store_true",
+        help="also print the ffmpeg (path and version) and PyAV that Rhythm runs, and its own version",
+    )
+    p.add_argument("--video-dir", default=None, help="folder of <video>.mp4 (counts present and missing videos)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_selection(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("report", help="the data report (JSON + text) of a run")
-    p.add_argument("--anno-dir", required=True, help='AIST++ annotations folder')
-    p.add_argument("--video-dir", default=None, help='folder of <video>.mp4 (counts present and missing videos)')
+    p.add_argument("--anno-dir", required=True, help="AIST++ annotations folder")
+    p.add_argument("--video-dir", default=None, help="folder of <video>.mp4 (counts present and missing videos)")
     p.add_argument("--frames", nargs="*", default=[], help="frame_mapping.json files")
-    p.add_argument("--beats", nargs="*", default=[], help='beats JSON files')
+    p.add_argument("--beats", nargs="*", default=[], help="beats JSON files")
     p.add_argument("--music", nargs="*", default=[], help="audio/<music>.json reports of rhythm audio")
-    p.add_argument("--note", action="append", default=[], help="a planning note: what was left out and why "
-                   "(repeatable)")
-    p.add_argument("--poses", nargs="*", default=[], help='poses .npy files')
-    p.add_argument("--coco", nargs="*", default=[], help='COCO annotation JSON files')
-    p.add_argument("--overlays", nargs="*", default=[], help='overlay.mp4 files')
+    p.add_argument(
+        "--note", action="append", default=[], help="a planning note: what was left out and why (repeatable)"
+    )
+    p.add_argument("--poses", nargs="*", default=[], help="poses .npy files")
+    p.add_argument("--coco", nargs="*", default=[], help="COCO annotation JSON files")
+    p.add_argument("--overlays", nargs="*", default=[], help="overlay.mp4 files")
     p.add_argument("--reprojection", nargs="*", default=[], help="per-sequence reprojection JSON files")
     p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--landmarks", nargs="*", default=[], help="the landmarks stage's JSON reports (landmarks/*.json)")
     p.add_argument("--landmarks-skipped", default=None, help="why the landmarks stage did not run (for the report)")
-    p.add_argument("--out-json", required=True, help='the report JSON to write')
-    p.add_argument("--out-text", required=True, help='the report text to write')
+    p.add_argument("--out-json", required=True, help="the report JSON to write")
+    p.add_argument("--out-text", required=True, help="the report text to write")
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)

@@ -64,11 +64,17 @@ def describe(error) -> str:
     if error.validator == "enum" and isinstance(error.instance, str):
         close = difflib.get_close_matches(error.instance, [str(v) for v in schema["enum"]], n=1, cutoff=0.5)
         if close:
-            return f"{where}: {_short(error.instance)} is not valid: did you mean '{close[0]}'? (one of {schema['enum']})"
-    what = {"type": f"expected {schema.get('type')}", "enum": f"expected one of {schema.get('enum')}",
-            "minimum": f"expected at least {schema.get('minimum')}", "maximum": f"expected at most {schema.get('maximum')}",
-            "exclusiveMinimum": f"expected more than {schema.get('exclusiveMinimum')}",
-            "pattern": f"expected a value matching {schema.get('pattern')}"}.get(error.validator, error.message)
+            return (
+                f"{where}: {_short(error.instance)} is not valid: did you mean '{close[0]}'? (one of {schema['enum']})"
+            )
+    what = {
+        "type": f"expected {schema.get('type')}",
+        "enum": f"expected one of {schema.get('enum')}",
+        "minimum": f"expected at least {schema.get('minimum')}",
+        "maximum": f"expected at most {schema.get('maximum')}",
+        "exclusiveMinimum": f"expected more than {schema.get('exclusiveMinimum')}",
+        "pattern": f"expected a value matching {schema.get('pattern')}",
+    }.get(error.validator, error.message)
     line = f"{where}: {_short(error.instance)} is not valid: {what}"
     if expected and error.validator not in ("enum",):
         line += f" ({expected[:80]})"
@@ -84,7 +90,9 @@ def check_config(config: dict, schema: dict | None = None, source: str = "config
         raise ConfigError(f"{source}: expected a mapping of settings, found {type(config).__name__}")
     fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    errors = sorted(
+        validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
+    )
     if not errors:
         return config
     lines = [f"{source}: {len(errors)} problem(s) (every key is described in workflow/schemas/config.schema.yaml)"]

@@ -48,8 +48,9 @@ def landmarks_plan(config: dict, plan: Plan) -> LandmarksPlan:
     missing = [p for p in (detector, pose) if not p.is_file()]
     if missing:
         if enabled is True or enabled == "true":
-            raise RhythmInputError(missing[0], "landmarks.enabled is true but the model weights are not there: "
-                                   + how_to_get(missing[0]))
+            raise RhythmInputError(
+                missing[0], "landmarks.enabled is true but the model weights are not there: " + how_to_get(missing[0])
+            )
         off.reason = _missing_weights_reason(lm, backend, models_dir, missing)
         return off
 
@@ -58,8 +59,14 @@ def landmarks_plan(config: dict, plan: Plan) -> LandmarksPlan:
     video_dir = Path(config["data"]["video_dir"])
     selection = selection_from_config(config)
     cameras = set(lm.get("cameras") or ["c01"])
-    videos = sorted({v for seqs in plan.splits.values() for v in selected_videos(seqs, selection)
-                     if aist.parse_name(v).camera in cameras})
+    videos = sorted(
+        {
+            v
+            for seqs in plan.splits.values()
+            for v in selected_videos(seqs, selection)
+            if aist.parse_name(v).camera in cameras
+        }
+    )
     if not local:
         videos = [v for v in videos if (video_dir / f"{v}.mp4").is_file()]
     if lm.get("max_videos"):
@@ -79,8 +86,10 @@ def _missing_weights_reason(lm: dict, backend: str, models_dir: str, missing: li
     how = f"`{fetch}`"
     if backend == "onnx":
         how += f", then `rhythm models export --detector {names[0]} --pose {names[1]} --dir {models_dir}`"
-    return (f"landmarks.enabled is auto and the weights of the {backend} backend are not in {models_dir} "
-            f"({', '.join(p.name for p in missing)}); get them with {how} (docs/landmarks.md)")
+    return (
+        f"landmarks.enabled is auto and the weights of the {backend} backend are not in {models_dir} "
+        f"({', '.join(p.name for p in missing)}); get them with {how} (docs/landmarks.md)"
+    )
 
 
 def landmark_options(config: dict) -> str:

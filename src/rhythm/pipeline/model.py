@@ -41,8 +41,11 @@ def model_plan(config: dict, plan: Plan) -> ModelPlan:
     run = model.get("run") or config["dataset"]
     if not model.get("enabled"):
         return ModelPlan(False, "model.enabled is false", run)
-    keys = {"train_splits": list(model.get("train_splits", ["train"])), "val_split": [model.get("val_split")],
-            "test_split": [model.get("test_split", "test")]}
+    keys = {
+        "train_splits": list(model.get("train_splits", ["train"])),
+        "val_split": [model.get("val_split")],
+        "test_split": [model.get("test_split", "test")],
+    }
     for key, names in keys.items():
         for name in names:
             if name and f"crossmodal_{name}" not in plan.splits:
@@ -57,13 +60,18 @@ def model_plan(config: dict, plan: Plan) -> ModelPlan:
         splits[name] = usable
     notes = []
     if left_out:
-        notes.append(f"model: {len(left_out)} sequence(s) left out without their {kind} or music, first "
-                     f"{', '.join(left_out[:3])}")
+        notes.append(
+            f"model: {len(left_out)} sequence(s) left out without their {kind} or music, first "
+            f"{', '.join(left_out[:3])}"
+        )
     out = ModelPlan(True, None, run, model.get("fps", 30), rep, splits, notes)
     if not out.sequences("train", model):
         out.enabled, out.reason = False, f"no training sequence has its {kind} and its music yet"
     elif not out.sequences("test", model):
-        out.enabled, out.reason = False, f"no test sequence ({model.get('test_split', 'test')}) has its {kind} and music yet"
+        out.enabled, out.reason = (
+            False,
+            f"no test sequence ({model.get('test_split', 'test')}) has its {kind} and music yet",
+        )
     return out
 
 
@@ -84,8 +92,10 @@ def test_music(mp: ModelPlan, settings: dict) -> list[str]:
 def settings_json(config: dict, mp: ModelPlan, out: str) -> str:
     """What ``rhythm model-config`` writes as the run's training config (a change retrains)."""
     units = 1.0 if config["poses"]["units"] == "m" else 100.0
-    return json.dumps({"run": mp.run, "results": out, "splits": mp.splits, "pose_units_per_metre": units,
-                       "model": config["model"]}, sort_keys=True)
+    return json.dumps(
+        {"run": mp.run, "results": out, "splits": mp.splits, "pose_units_per_metre": units, "model": config["model"]},
+        sort_keys=True,
+    )
 
 
 def targets(config: dict, mp: ModelPlan) -> list[str]:
@@ -111,8 +121,10 @@ def seed_motion(config: dict, mp: ModelPlan, out: str, music: str) -> list[str]:
 def generate_options(config: dict, seed_motion_files: list[str]) -> str:
     g = config["model"]["generate"]
     v = g["video"]
-    opts = (f"--seed {g['seed']} --samples {g['samples']} --width {v['width']} --height {v['height']}"
-            f" --video-fps {v['fps']} --overlap {g['overlap']}")
+    opts = (
+        f"--seed {g['seed']} --samples {g['samples']} --width {v['width']} --height {v['height']}"
+        f" --video-fps {v['fps']} --overlap {g['overlap']}"
+    )
     if not g["batched"]:
         opts += " --sequential"
     if seed_motion_files:
@@ -122,8 +134,10 @@ def generate_options(config: dict, seed_motion_files: list[str]) -> str:
 
 def evaluate_options(config: dict) -> str:
     e = config["model"]["evaluate"]
-    opts = (f"--clip-s {e['clip_s']} --clip-stride-s {e['clip_stride_s']} --seed {e['seed']}"
-            f" --baseline-draws {e['baseline_draws']} --seed-motion-s {config['model']['generate']['seed_motion_s']}")
+    opts = (
+        f"--clip-s {e['clip_s']} --clip-stride-s {e['clip_stride_s']} --seed {e['seed']}"
+        f" --baseline-draws {e['baseline_draws']} --seed-motion-s {config['model']['generate']['seed_motion_s']}"
+    )
     if e["kinetic_acceleration"] == "corrected":
         opts += " --corrected-kinetics"
     if config["poses"]["units"] == "m":

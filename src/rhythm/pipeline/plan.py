@@ -14,11 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rhythm.core import aist
-from rhythm.sources import demo
 from rhythm.audio.wav import find_music_file
+from rhythm.core import aist
 from rhythm.core.options import from_config
 from rhythm.pipeline.selection import Selection, select_sequences, selected_videos, selection_from_config
+from rhythm.sources import demo
 
 ANNOTATION_KINDS = ("keypoints2d", "keypoints3d", "motions")
 _PATHS = {"keypoints2d": aist.keypoints2d_path, "keypoints3d": aist.keypoints3d_path, "motions": aist.motion_path}
@@ -58,8 +58,11 @@ class Plan:
 
     def with_annotations(self, *kinds: str, sequences: list[str] | None = None) -> list[str]:
         """The sequences (default: all selected) that have every one of the annotation ``kinds``."""
-        return [s for s in (self.sequences if sequences is None else sequences)
-                if set(kinds) <= self.annotations.get(s, frozenset())]
+        return [
+            s
+            for s in (self.sequences if sequences is None else sequences)
+            if set(kinds) <= self.annotations.get(s, frozenset())
+        ]
 
     def has_music(self, sequence: str) -> bool:
         return aist.parse_name(sequence).music in self.music_sources
@@ -108,11 +111,15 @@ def check_missing_annotations(config: dict, annotations: dict[str, frozenset], a
     by_kind = ", ".join(f"{n} {k}" for k, n in counts.items())
     first = ", ".join(f"{k}/{s}.pkl" for s, kinds in list(missing.items())[:3] for k in kinds[:1])
     if config["data"].get("on_missing_annotations", "error") == "error":
-        raise PlanError(f"{anno_dir}: {len(missing)} of {len(annotations)} selected sequences lack annotation files "
-                        f"({by_kind} missing; first {first}); unpack them, or set data.on_missing_annotations: skip "
-                        "to plan what is there")
-    return [f"{len(missing)} of {len(annotations)} selected sequences lack annotation files ({by_kind} missing, "
-            f"first {first}): each stage is planned for the sequences that have what it reads"]
+        raise PlanError(
+            f"{anno_dir}: {len(missing)} of {len(annotations)} selected sequences lack annotation files "
+            f"({by_kind} missing; first {first}); unpack them, or set data.on_missing_annotations: skip "
+            "to plan what is there"
+        )
+    return [
+        f"{len(missing)} of {len(annotations)} selected sequences lack annotation files ({by_kind} missing, "
+        f"first {first}): each stage is planned for the sequences that have what it reads"
+    ]
 
 
 def coco_split_names(config: dict) -> dict[str, str]:
@@ -137,8 +144,10 @@ def make_plan(config: dict) -> Plan:
     else:
         annotations = present_annotations(anno_dir, every)
         if config["data"].get("keypoints2d_source", "annotations") != "annotations":
-            annotations = {s: (kinds - {"keypoints2d"}) | ({"keypoints2d"} if detection_inputs(config, selection, s)
-                                                           else set()) for s, kinds in annotations.items()}
+            annotations = {
+                s: (kinds - {"keypoints2d"}) | ({"keypoints2d"} if detection_inputs(config, selection, s) else set())
+                for s, kinds in annotations.items()
+            }
         notes = check_missing_annotations(config, annotations, anno_dir)
 
     download = config.get("download") or {}
@@ -154,12 +163,19 @@ def make_plan(config: dict) -> Plan:
         if split not in splits:
             raise PlanError(f"coco.splits.{name}: uses {split}, which is not in selection.splits")
     # frames are for the COCO splits' videos, of sequences with keypoints2d (the alignment reads them)
-    wanted = sorted({v for split in coco_all.values()
-                     for v in selected_videos([s for s in splits[split] if "keypoints2d" in annotations[s]], selection)})
+    wanted = sorted(
+        {
+            v
+            for split in coco_all.values()
+            for v in selected_videos([s for s in splits[split] if "keypoints2d" in annotations[s]], selection)
+        }
+    )
     missing = [] if downloading else [v for v in wanted if not present(v)]
     if missing and config["data"].get("on_missing_video", "skip") == "error":
-        raise PlanError(f"{video_dir}: {len(missing)} videos missing, first {missing[0]}.mp4; add them, or set "
-                        "data.on_missing_video: skip")
+        raise PlanError(
+            f"{video_dir}: {len(missing)} videos missing, first {missing[0]}.mp4; add them, or set "
+            "data.on_missing_video: skip"
+        )
     frame_videos = [v for v in wanted if v not in set(missing)]
     coco_splits = {}
     for name, split in coco_all.items():
@@ -175,8 +191,9 @@ def make_plan(config: dict) -> Plan:
         overlay_videos = overlay_videos[: ov["max_videos"]]
 
     sources = music_sources(config, splits, selection, present)
-    return Plan(config["dataset"], splits, annotations, coco_splits, frame_videos, overlay_videos, sources,
-                missing, notes)
+    return Plan(
+        config["dataset"], splits, annotations, coco_splits, frame_videos, overlay_videos, sources, missing, notes
+    )
 
 
 def detection_path(config: dict, video: str) -> Path | None:

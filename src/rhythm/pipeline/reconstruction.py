@@ -39,7 +39,9 @@ class ReconstructionPlan:
     def reports(self) -> dict[str, list[str]]:
         """The stages' JSON reports that the errors file gathers."""
         seqs = self.sequences if self.enabled else []
-        calibrated = sorted(self.calibration_sequences) if self.enabled and self.options["calibration"]["enabled"] else []
+        calibrated = (
+            sorted(self.calibration_sequences) if self.enabled and self.options["calibration"]["enabled"] else []
+        )
         return {
             "triangulation": [f"{self.out}/keypoints3d/{s}.json" for s in seqs],
             "fitting": [f"{self.out}/motions/{s}.json" for s in seqs] if self.options["fitting"]["enabled"] else [],
@@ -58,12 +60,16 @@ def reconstruction_plan(config: dict, plan: Plan, is_demo: bool = False) -> Reco
         return out
     wanted = list(rec["sequences"]) or plan.with_annotations("keypoints2d")
     mapping_file = Path(anno) / "cameras" / "mapping.txt"
-    mapping = {s: "setting1" for s in wanted} if is_demo else (
-        aist.load_camera_mapping(anno) if mapping_file.is_file() else {})
+    mapping = (
+        {s: "setting1" for s in wanted}
+        if is_demo
+        else (aist.load_camera_mapping(anno) if mapping_file.is_file() else {})
+    )
     seqs = [s for s in wanted if s in mapping]
     if len(seqs) < len(wanted):
-        out.notes.append(f"reconstruction: {len(wanted) - len(seqs)} sequence(s) left out without a camera setting "
-                         f"in {mapping_file}")
+        out.notes.append(
+            f"reconstruction: {len(wanted) - len(seqs)} sequence(s) left out without a camera setting in {mapping_file}"
+        )
     if rec["max_sequences"]:
         seqs = seqs[: rec["max_sequences"]]
     out.sequences = seqs

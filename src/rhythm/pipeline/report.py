@@ -32,8 +32,11 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
     """Per split: sequences, ignored, annotations and videos present or missing, frames, genres."""
     anno_dir = Path(anno_dir)
     if not anno_dir.is_dir():
-        raise RhythmInputError(anno_dir, "annotations folder not found; unpack the AIST++ annotations there "
-                                         "(keypoints2d/ keypoints3d/ motions/ cameras/ splits/ ignore_list.txt)")
+        raise RhythmInputError(
+            anno_dir,
+            "annotations folder not found; unpack the AIST++ annotations there "
+            "(keypoints2d/ keypoints3d/ motions/ cameras/ splits/ ignore_list.txt)",
+        )
     if not (anno_dir / "splits").is_dir():
         raise RhythmInputError(anno_dir, "no splits/ folder: not an AIST++ annotations folder")
     ignored = aist.load_ignore_list(anno_dir)
@@ -44,8 +47,9 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
             splits[split] = {"error": f"{path}: split file not found"}
             continue
         listed = aist.load_split(anno_dir, split)
-        chosen = select_sequences(anno_dir, Selection([split], selection.genres, selection.cameras,
-                                                      selection.exclude_videos, selection.limit))[split]
+        chosen = select_sequences(
+            anno_dir, Selection([split], selection.genres, selection.cameras, selection.exclude_videos, selection.limit)
+        )[split]
         kp2d = [s for s in chosen if aist.keypoints2d_path(anno_dir, s).is_file()]
         kp3d = [s for s in chosen if aist.keypoints3d_path(anno_dir, s).is_file()]
         motions = [s for s in chosen if aist.motion_path(anno_dir, s).is_file()]
@@ -67,8 +71,12 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
         if video_dir is not None:
             videos = selected_videos(chosen, selection)
             missing = [v for v in videos if not (Path(video_dir) / f"{v}.mp4").is_file()]
-            entry.update(videos_expected=len(videos), videos_present=len(videos) - len(missing),
-                         videos_missing=missing[:MAX_LISTED], videos_missing_count=len(missing))
+            entry.update(
+                videos_expected=len(videos),
+                videos_present=len(videos) - len(missing),
+                videos_missing=missing[:MAX_LISTED],
+                videos_missing_count=len(missing),
+            )
         splits[split] = entry
     return {
         "anno_dir": str(anno_dir),
@@ -86,16 +94,35 @@ def music_summary(status: dict, music_reports=(), sequences: list[str] | None = 
     built = {}
     for path in music_reports:
         m = read_json(path)
-        built[m["music"]] = {"source": m["source"], "duration_s": m["duration_s"], "refused": m.get("refused", {}),
-                             "too_short_for": m.get("too_short_for", {})}
+        built[m["music"]] = {
+            "source": m["source"],
+            "duration_s": m["duration_s"],
+            "refused": m.get("refused", {}),
+            "too_short_for": m.get("too_short_for", {}),
+        }
     wanted = sorted({aist.parse_name(s).music for s in sequences or []})
-    return {"built": built, "without_source": [m for m in wanted if m not in built],
-            "refused_files": sum(len(m["refused"]) for m in built.values())}
+    return {
+        "built": built,
+        "without_source": [m for m in wanted if m not in built],
+        "refused_files": sum(len(m["refused"]) for m in built.values()),
+    }
 
 
-def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), overlays=(), reprojection=(),
-                 reconstruction=None, landmarks=(), landmarks_skipped: str | None = None, music=(),
-                 sequences: list[str] | None = None, notes=()) -> dict:
+def build_report(
+    status: dict,
+    frame_mappings=(),
+    beats=(),
+    poses=(),
+    coco=(),
+    overlays=(),
+    reprojection=(),
+    reconstruction=None,
+    landmarks=(),
+    landmarks_skipped: str | None = None,
+    music=(),
+    sequences: list[str] | None = None,
+    notes=(),
+) -> dict:
     """Add what the pipeline built to a status report; ``notes``: what planning left out and why."""
     report = dict(status)
     report["notes"] = list(notes)
@@ -120,8 +147,9 @@ def build_report(status: dict, frame_mappings=(), beats=(), poses=(), coco=(), o
     for path in beats:
         b = read_json(path)
         if not isinstance(b, dict) or any(k not in b for k in ("music", "tempo_bpm", "beat_times", "duration_s")):
-            raise RhythmInputError(path, "not a beats file of rhythm beats (needs music, tempo_bpm, beat_times, "
-                                         "duration_s)")
+            raise RhythmInputError(
+                path, "not a beats file of rhythm beats (needs music, tempo_bpm, beat_times, duration_s)"
+            )
         entry = {"tempo_bpm": b["tempo_bpm"], "beats": len(b["beat_times"]), "duration_s": b["duration_s"]}
         try:
             bpm = aist.music_bpm(b["music"])
@@ -159,15 +187,19 @@ def landmark_summary(reports: list[dict], skipped_reason: str | None = None) -> 
 
 def render_text(report: dict) -> str:
     """The report as a person reads it."""
-    lines = [f"Rhythm data report", f"annotations: {report['anno_dir']}"]
+    lines = ["Rhythm data report", f"annotations: {report['anno_dir']}"]
     if report.get("video_dir"):
         lines.append(f"videos:      {report['video_dir']}")
-    lines.append(f"cameras: {', '.join(report['cameras'])}; genres: "
-                 f"{report['genres'] if isinstance(report['genres'], str) else ', '.join(report['genres'])}; "
-                 f"ignore list: {report['ignore_list']} sequences")
+    lines.append(
+        f"cameras: {', '.join(report['cameras'])}; genres: "
+        f"{report['genres'] if isinstance(report['genres'], str) else ', '.join(report['genres'])}; "
+        f"ignore list: {report['ignore_list']} sequences"
+    )
     lines.append("")
-    header = (f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'smpl':>6}{'videos':>12}{'frames':>9}"
-              f"{'minutes':>9}  genres")
+    header = (
+        f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'smpl':>6}{'videos':>12}{'frames':>9}"
+        f"{'minutes':>9}  genres"
+    )
     lines += [header, "-" * len(header)]
     for split, e in report["splits"].items():
         if "error" in e:
@@ -175,30 +207,43 @@ def render_text(report: dict) -> str:
             continue
         vids = f"{e['videos_present']}/{e['videos_expected']}" if "videos_expected" in e else "-"
         genres = " ".join(f"{g}:{n}" for g, n in e["genres"].items())
-        lines.append(f"{split:<18}{e['selected']:>6}{len(e['ignored']):>9}{e['keypoints2d']:>6}"
-                     f"{e['keypoints3d']:>6}{e['motions']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}"
-                     f"  {genres}")
+        lines.append(
+            f"{split:<18}{e['selected']:>6}{len(e['ignored']):>9}{e['keypoints2d']:>6}"
+            f"{e['keypoints3d']:>6}{e['motions']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}"
+            f"  {genres}"
+        )
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
     for split, e in report["splits"].items():
         if "error" not in e and 0 < len(e.get("annotated", [])) < e["selected"]:
             n = max(e["keypoints2d"], e["keypoints3d"], e["motions"])
-            lines.append(f"annotated in {split} ({n} of {e['selected']}): " + ", ".join(e["annotated"][:5])
-                         + (" ..." if n > 5 else ""))
+            lines.append(
+                f"annotated in {split} ({n} of {e['selected']}): "
+                + ", ".join(e["annotated"][:5])
+                + (" ..." if n > 5 else "")
+            )
         if e.get("videos_missing"):
-            lines.append(f"missing videos in {split} ({e['videos_missing_count']}): "
-                         + ", ".join(e["videos_missing"][:5]) + (" ..." if e["videos_missing_count"] > 5 else ""))
+            lines.append(
+                f"missing videos in {split} ({e['videos_missing_count']}): "
+                + ", ".join(e["videos_missing"][:5])
+                + (" ..." if e["videos_missing_count"] > 5 else "")
+            )
         if e.get("ignored"):
-            lines.append(f"ignored in {split}: {', '.join(e['ignored'][:5])}" + (" ..." if len(e["ignored"]) > 5 else ""))
+            lines.append(
+                f"ignored in {split}: {', '.join(e['ignored'][:5])}" + (" ..." if len(e["ignored"]) > 5 else "")
+            )
     if "frames" in report:
         f = report["frames"]
         lines += ["", f"frames: {f['frames']} JPEGs from {f['videos']} videos"]
         if f.get("duplicated_source_frames") or f.get("skipped_source_frames"):
-            lines.append(f"  source frames shown twice: {f['duplicated_source_frames']}, skipped: "
-                         f"{f['skipped_source_frames']} (59.94 fps sources, dropped or extra frames)")
+            lines.append(
+                f"  source frames shown twice: {f['duplicated_source_frames']}, skipped: "
+                f"{f['skipped_source_frames']} (59.94 fps sources, dropped or extra frames)"
+            )
         if f.get("annotation_frames_without_source"):
-            lines.append(f"  annotation frames with no source frame within half a frame: "
-                         f"{f['annotation_frames_without_source']}")
+            lines.append(
+                f"  annotation frames with no source frame within half a frame: {f['annotation_frames_without_source']}"
+            )
         for video, notes in f["mismatched"].items():
             lines.append(f"  {video}: {'; '.join(notes)}")
     mus = report.get("music") or {}
@@ -215,32 +260,43 @@ def render_text(report: dict) -> str:
     if report.get("beats"):
         lines += ["", f"{'music':<8}{'tempo':>9}{'AIST BPM':>10}{'error %':>9}{'beats':>7}"]
         for music, b in report["beats"].items():
-            lines.append(f"{music:<8}{b['tempo_bpm']:>9.2f}{b.get('music_bpm', '-'):>10}"
-                         f"{b.get('tempo_error_pct', '-'):>9}{b['beats']:>7}")
+            lines.append(
+                f"{music:<8}{b['tempo_bpm']:>9.2f}{b.get('music_bpm', '-'):>10}"
+                f"{b.get('tempo_error_pct', '-'):>9}{b['beats']:>7}"
+            )
     if report.get("reprojection"):
         lines += ["", "reprojection of keypoints3d onto keypoints2d (median px per camera; * = outlier view)"]
         for seq, r in report["reprojection"].items():
-            cams = " ".join(f"{c}:{v:.1f}{'*' if c in r['outliers'] else ''}" for c, v in r["median_px"].items()
-                            if v is not None)
+            cams = " ".join(
+                f"{c}:{v:.1f}{'*' if c in r['outliers'] else ''}" for c, v in r["median_px"].items() if v is not None
+            )
             lines.append(f"  {seq}  {cams}")
     lm = report.get("landmarks")
     if lm and lm.get("status") == "not run":
         lines += ["", f"landmarks: not run ({lm['reason']})"]
     elif lm and lm.get("outputs"):
-        lines += ["", f"landmarks: {lm['outputs']} outputs, {lm['frames']} frames, {lm['frames_with_person']} with a "
-                  f"person, {lm['frames_without_person']} without (NaN rows), {lm['frames_with_several_people']} with "
-                  f"several people (most: {lm['max_people']})"]
+        lines += [
+            "",
+            f"landmarks: {lm['outputs']} outputs, {lm['frames']} frames, {lm['frames_with_person']} with a "
+            f"person, {lm['frames_without_person']} without (NaN rows), {lm['frames_with_several_people']} with "
+            f"several people (most: {lm['max_people']})",
+        ]
         for name, why in list(lm["skipped"].items())[:MAX_LISTED]:
             lines.append(f"  skipped {name}: {why}")
         for name, t in list(lm.get("tracking", {}).items())[:MAX_LISTED]:
-            lines.append(f"  tracked {name}: {t['people_found']} people in {t['people']} slots, {t['track_switches']} "
-                         f"track switches, {t['gaps']} gaps ({t['gaps_interpolated']} interpolated, {t['gaps_long']} "
-                         f"long, longest {t['max_gap_length']} frames), {t['spurious_detections']} spurious detections")
+            lines.append(
+                f"  tracked {name}: {t['people_found']} people in {t['people']} slots, {t['track_switches']} "
+                f"track switches, {t['gaps']} gaps ({t['gaps_interpolated']} interpolated, {t['gaps_long']} "
+                f"long, longest {t['max_gap_length']} frames), {t['spurious_detections']} spurious detections"
+            )
     if report.get("reconstruction"):
         rec = report["reconstruction"]
         summ = rec["summary"]
-        lines += ["", f"reconstruction: {summ['sequences']} sequences triangulated, median reprojection "
-                  f"{summ['triangulation_median_px']} px, SMPL fit {summ['fit_mpjpe_body']} cm (body joints)"]
+        lines += [
+            "",
+            f"reconstruction: {summ['sequences']} sequences triangulated, median reprojection "
+            f"{summ['triangulation_median_px']} px, SMPL fit {summ['fit_mpjpe_body']} cm (body joints)",
+        ]
         if "vs_official_keypoints3d" in summ:
             v = summ["vs_official_keypoints3d"]
             lines.append(f"  against the official keypoints3d: median {v['median']} cm, p95 {v['p95']} cm")
@@ -275,10 +331,13 @@ def render_html(report: dict, beat_plots=(), html_path: str | Path | None = None
     import html
 
     base = Path(html_path).parent if html_path else Path(".")
-    parts = ["<!doctype html><meta charset='utf-8'><title>Rhythm data report</title>",
-             "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em}"
-             "img{max-width:100%;border:1px solid #ddd}</style>",
-             "<h1>Rhythm data report</h1>", f"<pre>{html.escape(render_text(report))}</pre>"]
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>Rhythm data report</title>",
+        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em}"
+        "img{max-width:100%;border:1px solid #ddd}</style>",
+        "<h1>Rhythm data report</h1>",
+        f"<pre>{html.escape(render_text(report))}</pre>",
+    ]
     if beat_plots:
         parts.append("<h2>Beats per music track</h2>")
     for plot in beat_plots:

@@ -25,8 +25,10 @@ from pathlib import Path
 from rhythm.core.options import schema_properties
 from rhythm.pipeline.config import SCHEMA
 
-_BLOCK = re.compile(r"(?m)^(?P<indent>[ \t]*)# BEGIN generated from (?P<cls>[\w.]+).*\n(?P<body>(?:.*\n)*?)"
-                    r"(?P=indent)# END generated\n")
+_BLOCK = re.compile(
+    r"(?m)^(?P<indent>[ \t]*)# BEGIN generated from (?P<cls>[\w.]+).*\n(?P<body>(?:.*\n)*?)"
+    r"(?P=indent)# END generated\n"
+)
 
 
 def options_class(dotted: str):
@@ -36,8 +38,9 @@ def options_class(dotted: str):
 
 def render(cls, indent: str) -> str:
     """One YAML flow mapping (JSON, which YAML reads) per config setting of ``cls``."""
-    return "".join(f"{indent}{name}: {json.dumps(entry, ensure_ascii=False)}\n"
-                   for name, entry in schema_properties(cls).items())
+    return "".join(
+        f"{indent}{name}: {json.dumps(entry, ensure_ascii=False)}\n" for name, entry in schema_properties(cls).items()
+    )
 
 
 def regenerate(text: str) -> str:
@@ -68,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}: {len(generated_classes(new))} generated blocks written")
         return 0
     if new != text:
-        print(f"{path}: generated blocks are out of date: run python -m rhythm.pipeline.schema --write",
-              file=sys.stderr)
+        print(
+            f"{path}: generated blocks are out of date: run python -m rhythm.pipeline.schema --write", file=sys.stderr
+        )
         return 1
     return 0
 

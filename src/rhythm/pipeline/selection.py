@@ -32,9 +32,13 @@ class Selection:
 
 def selection_from_config(config: dict) -> Selection:
     sel = config["selection"]
-    return Selection(splits=list(sel["splits"]), genres=sel.get("genres") or None,
-                     cameras=list(sel["cameras"]), exclude_videos=list(sel.get("exclude_videos") or []),
-                     limit=sel.get("limit"))
+    return Selection(
+        splits=list(sel["splits"]),
+        genres=sel.get("genres") or None,
+        cameras=list(sel["cameras"]),
+        exclude_videos=list(sel.get("exclude_videos") or []),
+        limit=sel.get("limit"),
+    )
 
 
 def select_sequences(anno_dir: str | Path, selection: Selection) -> dict[str, list[str]]:

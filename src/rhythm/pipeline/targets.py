@@ -57,8 +57,9 @@ class Targets:
         return [f"{self.out}/reports/beats/{m}.png" for m in self.plan.music]
 
     def features(self) -> list[str]:
-        return [f"{self.out}/features/{fps}fps/{m}.npy" for fps in self.config["features"]["fps"]
-                for m in self.plan.music]
+        return [
+            f"{self.out}/features/{fps}fps/{m}.npy" for fps in self.config["features"]["fps"] for m in self.plan.music
+        ]
 
     def pose_sequences(self) -> list[str]:
         return self.plan.with_annotations("keypoints3d")
@@ -86,12 +87,15 @@ class Targets:
         """Per-sequence reprojection reports, where the camera settings can be known."""
         if not (self.is_demo or Path(self.config["data"]["anno_dir"], "cameras", "mapping.txt").is_file()):
             return []
-        return [f"{self.out}/reports/reprojection/{s}.json"
-                for s in self.plan.with_annotations("keypoints2d", "keypoints3d")]
+        return [
+            f"{self.out}/reports/reprojection/{s}.json"
+            for s in self.plan.with_annotations("keypoints2d", "keypoints3d")
+        ]
 
     def landmark_arrays(self) -> list[str]:
-        return ([f"{self.out}/landmarks/{v}.npy" for v in self.landmarks.videos]
-                + [f"{self.out}/landmarks/segments/{s}.npy" for s in self.landmarks.segments])
+        return [f"{self.out}/landmarks/{v}.npy" for v in self.landmarks.videos] + [
+            f"{self.out}/landmarks/segments/{s}.npy" for s in self.landmarks.segments
+        ]
 
     def landmark_reports(self) -> list[str]:
         return [str(Path(p).with_suffix(".json")) for p in self.landmark_arrays()]
@@ -104,10 +108,25 @@ class Targets:
 
     def all(self) -> list[str]:
         """Everything ``snakemake`` builds by default."""
-        return (self.frames() + self.coco() + self.rtmpose_configs() + self.audio() + self.beats()
-                + self.beat_plots() + self.poses() + self.features() + self.smpl() + self.audio2pose()
-                + self.overlays() + self.reprojection() + self.reconstruction.targets() + self.landmark_arrays()
-                + self.landmark_validation() + self.data_report() + model_stage.targets(self.config, self.model))
+        return (
+            self.frames()
+            + self.coco()
+            + self.rtmpose_configs()
+            + self.audio()
+            + self.beats()
+            + self.beat_plots()
+            + self.poses()
+            + self.features()
+            + self.smpl()
+            + self.audio2pose()
+            + self.overlays()
+            + self.reprojection()
+            + self.reconstruction.targets()
+            + self.landmark_arrays()
+            + self.landmark_validation()
+            + self.data_report()
+            + model_stage.targets(self.config, self.model)
+        )
 
     def notes(self) -> list[str]:
         """What planning left out and why, for the data report."""

@@ -34,10 +34,10 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from rhythm.core import aist
-from rhythm.reconstruction import triangulation as tri
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json
+from rhythm.core.options import option
+from rhythm.reconstruction import triangulation as tri
 from rhythm.reconstruction.least_squares import robust_levenberg_marquardt
 
 
@@ -47,13 +47,19 @@ class CalibrationOptions:
 
     frame_stride: int = option(10, "every N-th frame of each sequence goes into the adjustment", minimum=1)
     min_confidence: float = option(0.3, "observations below this are not used", cli=False, config=False)
-    distortion_terms: int = option(1, "radial terms refined: 0 (keep the guess's), 1 (k1, as AIST++ has) or 2 "
-                                   "(k1, k2)", choices=(0, 1, 2))
-    loss_scale_px: float = option(10.0, "Cauchy loss scale: residuals beyond this many pixels count less and less",
-                                  exclusive_minimum=0, flag="loss-scale")
+    distortion_terms: int = option(
+        1, "radial terms refined: 0 (keep the guess's), 1 (k1, as AIST++ has) or 2 (k1, k2)", choices=(0, 1, 2)
+    )
+    loss_scale_px: float = option(
+        10.0,
+        "Cauchy loss scale: residuals beyond this many pixels count less and less",
+        exclusive_minimum=0,
+        flag="loss-scale",
+    )
     max_iterations: int = option(100, "Levenberg-Marquardt steps per round", cli=False, config=False)
-    tolerance: float = option(1e-5, "...or until a step lowers the cost by less than this fraction", cli=False,
-                              config=False)
+    tolerance: float = option(
+        1e-5, "...or until a step lowers the cost by less than this fraction", cli=False, config=False
+    )
     gauge_weight: float = option(1e4, "stiffness of the seven gauge residuals", cli=False, config=False)
     focal_prior: float = option(0.05, "relative uncertainty of the guess's focal lengths", exclusive_minimum=0)
     distortion_prior: float = option(0.05, "uncertainty of the guess's radial terms", cli=False, config=False)
@@ -74,26 +80,38 @@ class _Rig:
 
     def __init__(self, cameras: list[aist.Camera], distortion_terms: int):
         # OpenCV's five coefficients (k1, k2, p1, p2, k3), whatever the guess wrote
-        self.cameras = [aist.Camera(c.name, c.size, c.matrix, c.rotation, c.translation,
-                                    np.pad(c.distortions, (0, max(0, 5 - len(c.distortions))))[:5])
-                        for c in cameras]
+        self.cameras = [
+            aist.Camera(
+                c.name,
+                c.size,
+                c.matrix,
+                c.rotation,
+                c.translation,
+                np.pad(c.distortions, (0, max(0, 5 - len(c.distortions))))[:5],
+            )
+            for c in cameras
+        ]
         self.nd = distortion_terms
         self.per_camera = 7 + distortion_terms
 
     def pack(self) -> np.ndarray:
-        return np.concatenate([
-            np.concatenate([c.rotation, c.translation, [(c.matrix[0, 0] + c.matrix[1, 1]) / 2],
-                            c.distortions[:self.nd]]) for c in self.cameras
-        ])
+        return np.concatenate(
+            [
+                np.concatenate(
+                    [c.rotation, c.translation, [(c.matrix[0, 0] + c.matrix[1, 1]) / 2], c.distortions[: self.nd]]
+                )
+                for c in self.cameras
+            ]
+        )
 
     def to_cameras(self, params: np.ndarray) -> list[aist.Camera]:
-        block = params[:len(self.cameras) * self.per_camera].reshape(len(self.cameras), self.per_camera)
+        block = params[: len(self.cameras) * self.per_camera].reshape(len(self.cameras), self.per_camera)
         out = []
         for c, b in zip(self.cameras, block):
             matrix = c.matrix.copy()
             matrix[0, 0] = matrix[1, 1] = b[6]
             dist = c.distortions.copy()
-            dist[:self.nd] = b[7:]
+            dist[: self.nd] = b[7:]
             out.append(aist.Camera(c.name, c.size, matrix, b[:3].copy(), b[3:6].copy(), dist))
         return out
 
@@ -119,13 +137,19 @@ def _gauge(poses: np.ndarray, poses0: np.ndarray) -> np.ndarray:
     rel = rel.reshape(poses.shape[:-1] + (3,))
     spread = np.sqrt(((c - c.mean(-2, keepdims=True)) ** 2).sum(-1).mean(-1))
     spread0 = np.sqrt(((c0 - c0.mean(0)) ** 2).sum(-1).mean())
-    return np.concatenate([(c.mean(-2) - c0.mean(0)) / spread0, rel.mean(-2), (spread / spread0 - 1)[..., None]],
-                          axis=-1).reshape(batch + (7,))
+    return np.concatenate(
+        [(c.mean(-2) - c0.mean(0)) / spread0, rel.mean(-2), (spread / spread0 - 1)[..., None]], axis=-1
+    ).reshape(batch + (7,))
 
 
-def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observations,
-                  options: CalibrationOptions, fix_points: bool = False,
-                  prior: list[aist.Camera] | None = None) -> tuple[list[aist.Camera], np.ndarray, dict]:
+def bundle_adjust(
+    cameras: list[aist.Camera],
+    points: np.ndarray,
+    obs: _Observations,
+    options: CalibrationOptions,
+    fix_points: bool = False,
+    prior: list[aist.Camera] | None = None,
+) -> tuple[list[aist.Camera], np.ndarray, dict]:
     """Refine cameras and points (or the cameras alone against fixed points) on the observations.
 
     The intrinsics are held weakly (``focal_prior``, ``distortion_prior``) to those of ``prior``,
@@ -145,8 +169,13 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
         index = np.full(len(cameras), -1)
         index[active] = np.arange(len(active))
         refined, points, info = bundle_adjust(
-            [cameras[i] for i in active], points, _Observations(index[obs.camera], obs.point, obs.pixels, obs.weight),
-            options, fix_points, None if prior is None else [prior[i] for i in active])
+            [cameras[i] for i in active],
+            points,
+            _Observations(index[obs.camera], obs.point, obs.pixels, obs.weight),
+            options,
+            fix_points,
+            None if prior is None else [prior[i] for i in active],
+        )
         out = list(cameras)
         for i, cam in zip(active, refined):
             out[i] = cam
@@ -165,7 +194,7 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
     prior_cols = (np.arange(len(cameras))[:, None] * per + 6 + np.arange(1 + nd)).ravel()
     prior_values = _Rig(prior or cameras, nd).pack()[prior_cols]
     prior_sigma = np.tile(np.r_[options.focal_prior, np.full(nd, options.distortion_prior)].astype(float), len(cameras))
-    prior_sigma[::1 + nd] *= prior_values[::1 + nd]
+    prior_sigma[:: 1 + nd] *= prior_values[:: 1 + nd]
 
     def project(x: np.ndarray, jacobian: bool):
         pts = points if fix_points else x[n_cam_params:].reshape(-1, 3)
@@ -174,8 +203,9 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
         for cam, (c, sel) in zip(rig.to_cameras(x), enumerate(by_camera)):
             if not len(sel):
                 continue
-            img, jac = cv2.projectPoints(pts[obs.point[sel]], cam.rotation, cam.translation, cam.matrix,
-                                         cam.distortions)
+            img, jac = cv2.projectPoints(
+                pts[obs.point[sel]], cam.rotation, cam.translation, cam.matrix, cam.distortions
+            )
             proj[sel] = img.reshape(-1, 2)
             if jacobian:
                 parts.append((c, sel, jac, cam))
@@ -194,7 +224,7 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
         for c, sel, jac, cam in parts:
             w = np.repeat(obs.weight[sel], 2)[:, None]
             # OpenCV's columns: rvec (3), tvec (3), fx, fy, cx, cy, k1, k2, p1, p2, k3
-            blocks = [jac[:, :6], jac[:, 6:7] + jac[:, 7:8], jac[:, 10:10 + nd]]
+            blocks = [jac[:, :6], jac[:, 6:7] + jac[:, 7:8], jac[:, 10 : 10 + nd]]
             cam_block = np.concatenate(blocks, axis=1) * w
             obs_rows = (2 * sel[:, None] + np.arange(2)).ravel()
             rows.append(np.repeat(obs_rows, per))
@@ -220,17 +250,15 @@ def bundle_adjust(cameras: list[aist.Camera], points: np.ndarray, obs: _Observat
             cols.append(gauge_cols.ravel())
             vals.append(options.gauge_weight * block.ravel())
             n_res += 7
-        return sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                            shape=(n_res, len(x)))
+        return sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_res, len(x)))
 
     start = time.perf_counter()
-    before = np.linalg.norm(residuals(x0)[:2 * n_obs].reshape(-1, 2) / obs.weight[:, None], axis=1)
+    before = np.linalg.norm(residuals(x0)[: 2 * n_obs].reshape(-1, 2) / obs.weight[:, None], axis=1)
     # From a rough guess every residual is large; a loss scale below them would weigh all alike
     # and give no robustness, so the scale starts at the typical residual when that is larger.
     loss_scale = max(options.loss_scale_px, float(np.median(before)))
-    x, iterations = robust_levenberg_marquardt(residuals, jacobian, x0, 2 * n_obs, n_cam_params, loss_scale,
-                                               options)
-    after = residuals(x)[:2 * n_obs].reshape(-1, 2) / obs.weight[:, None]
+    x, iterations = robust_levenberg_marquardt(residuals, jacobian, x0, 2 * n_obs, n_cam_params, loss_scale, options)
+    after = residuals(x)[: 2 * n_obs].reshape(-1, 2) / obs.weight[:, None]
     info = {
         "observations": int(n_obs),
         "points": 0 if fix_points else int(len(points)),
@@ -254,8 +282,9 @@ class _Sequence:
     frames: np.ndarray  # the frames that go into the adjustment
 
 
-def _observe(seqs: list[_Sequence], cameras: list[aist.Camera], use: dict[str, list[int]],
-             options: CalibrationOptions) -> tuple[np.ndarray, _Observations]:
+def _observe(
+    seqs: list[_Sequence], cameras: list[aist.Camera], use: dict[str, list[int]], options: CalibrationOptions
+) -> tuple[np.ndarray, _Observations]:
     """Points triangulated through ``cameras`` from the used views, and the observations of them."""
     all_points, cam_idx, pt_idx, pixels, weight = [], [], [], [], []
     offset = 0
@@ -277,8 +306,7 @@ def _observe(seqs: list[_Sequence], cameras: list[aist.Camera], use: dict[str, l
             pt_idx.append(index[ok])
             pixels.append(kp[v][ok][:, :2])
             weight.append(np.sqrt(conf[v][ok]))
-    obs = _Observations(np.concatenate(cam_idx), np.concatenate(pt_idx), np.concatenate(pixels),
-                        np.concatenate(weight))
+    obs = _Observations(np.concatenate(cam_idx), np.concatenate(pt_idx), np.concatenate(pixels), np.concatenate(weight))
     return np.concatenate(all_points), obs
 
 
@@ -292,8 +320,13 @@ def _check_views(seq: _Sequence, cameras: list[aist.Camera]) -> tuple[tri.ViewCh
     return tri.ViewCheck(kept, dropped, result.report["view_check"]), result
 
 
-def _resect(camera: aist.Camera, guess: aist.Camera, view: int, seqs: list[tuple[_Sequence, np.ndarray, int]],
-            options: CalibrationOptions) -> tuple[aist.Camera, dict]:
+def _resect(
+    camera: aist.Camera,
+    guess: aist.Camera,
+    view: int,
+    seqs: list[tuple[_Sequence, np.ndarray, int]],
+    options: CalibrationOptions,
+) -> tuple[aist.Camera, dict]:
     """Refine one camera alone against fixed points, given per sequence its points (N, 17, 3) and
     the frame offset of the camera's view (its frame ``t + offset`` shows point frame ``t``)."""
     points, pixels, weight = [], [], []
@@ -316,8 +349,11 @@ class Calibration:
     report: dict
 
 
-def calibrate(keypoints: dict[str, aist.Keypoints2D], initial: dict[str, aist.Camera],
-              options: CalibrationOptions = CalibrationOptions()) -> Calibration:
+def calibrate(
+    keypoints: dict[str, aist.Keypoints2D],
+    initial: dict[str, aist.Camera],
+    options: CalibrationOptions = CalibrationOptions(),
+) -> Calibration:
     """Refine the cameras of one setting from the keypoints2d of its sequences.
 
     Round 1 adjusts all views under the robust loss. The triangulation's view check then runs
@@ -330,8 +366,9 @@ def calibrate(keypoints: dict[str, aist.Keypoints2D], initial: dict[str, aist.Ca
     cameras = list(guess)
     view_index = [aist.CAMERAS.index(c) for c in names]
     seqs = [
-        _Sequence(name, np.asarray(kp.keypoints, np.float64)[view_index],
-                  np.arange(0, kp.num_frames, options.frame_stride))
+        _Sequence(
+            name, np.asarray(kp.keypoints, np.float64)[view_index], np.arange(0, kp.num_frames, options.frame_stride)
+        )
         for name, kp in keypoints.items()
     ]
     all_views = {seq.name: list(range(len(names))) for seq in seqs}
@@ -378,8 +415,10 @@ def reprojection_error(keypoints: dict[str, aist.Keypoints2D], cameras: dict[str
     per_seq, errors = {}, []
     for name, kp in keypoints.items():
         result = tri.triangulate_sequence(kp, cameras, tri.TriangulationOptions(optimise=False))
-        per_seq[name] = {"median_px": result.report["reprojection"]["median_px"],
-                         "dropped_views": sorted(result.report["dropped_views"])}
+        per_seq[name] = {
+            "median_px": result.report["reprojection"]["median_px"],
+            "dropped_views": sorted(result.report["dropped_views"]),
+        }
         errors.append(result.report["reprojection"]["median_px"])
     return {"median_px": float(np.median(errors)), "sequences": per_seq}
 
@@ -400,16 +439,18 @@ def compare_cameras(cameras: dict[str, aist.Camera], reference: dict[str, aist.C
     u, sig, vt = np.linalg.svd(b.T @ a)
     sign = np.diag([1, 1, np.sign(np.linalg.det(u @ vt))])
     q = u @ sign @ vt  # world rotation taking the cameras' frame to the reference's
-    scale = (sig * np.diag(sign)).sum() / (a ** 2).sum()
+    scale = (sig * np.diag(sign)).sum() / (a**2).sum()
     aligned = scale * a @ q.T + centres_ref.mean(0)
     # a camera's rotation in the reference frame is R Q^T
     diff = Rotation.from_rotvec(rvecs_ref) * (Rotation.from_rotvec(rvecs) * Rotation.from_matrix(q).inv()).inv()
     out = {}
     for i, n in enumerate(names):
         f, f_ref = cameras[n].matrix[0, 0], reference[n].matrix[0, 0]
-        out[n] = {"rotation_deg": round(float(np.degrees(diff[i].magnitude())), 3),
-                  "centre": round(float(np.linalg.norm(aligned[i] - centres_ref[i])), 2),
-                  "focal_pct": round(float(100 * (f - f_ref) / f_ref), 2)}
+        out[n] = {
+            "rotation_deg": round(float(np.degrees(diff[i].magnitude())), 3),
+            "centre": round(float(np.linalg.norm(aligned[i] - centres_ref[i])), 2),
+            "focal_pct": round(float(100 * (f - f_ref) / f_ref), 2),
+        }
     return out
 
 
@@ -422,10 +463,17 @@ def setting_sequences(anno_dir: str | Path, setting: str) -> list[str]:
     return sorted(s for s, k in mapping.items() if k == setting and aist.keypoints2d_path(anno_dir, s).is_file())
 
 
-def calibrate_files(anno_dir: str | Path, setting: str, out: str | Path, initial: str | Path | None = None,
-                    sequences: list[str] | None = None, max_sequences: int | None = None,
-                    options: CalibrationOptions = CalibrationOptions(), reference: str | Path | None = None,
-                    report_out: str | Path | None = None) -> Calibration:
+def calibrate_files(
+    anno_dir: str | Path,
+    setting: str,
+    out: str | Path,
+    initial: str | Path | None = None,
+    sequences: list[str] | None = None,
+    max_sequences: int | None = None,
+    options: CalibrationOptions = CalibrationOptions(),
+    reference: str | Path | None = None,
+    report_out: str | Path | None = None,
+) -> Calibration:
     """Calibrate one camera setting of an annotation tree; write a setting JSON in the AIST++ format.
 
     ``initial`` is the rough guess (default: the tree's own ``cameras/<setting>.json``). The report
@@ -438,18 +486,24 @@ def calibrate_files(anno_dir: str | Path, setting: str, out: str | Path, initial
     if max_sequences:
         names = names[:max_sequences]
     if not names:
-        raise RhythmInputError(Path(anno_dir) / "cameras" / "mapping.txt",
-                               f"no sequence with keypoints2d is mapped to {setting}")
+        raise RhythmInputError(
+            Path(anno_dir) / "cameras" / "mapping.txt", f"no sequence with keypoints2d is mapped to {setting}"
+        )
     keypoints = {n: aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, n)) for n in names}
     result = calibrate(keypoints, guess, options)
     calibrated = {c.name: c for c in result.cameras}
     result.report["initial"] = str(initial_path)
-    result.report["reprojection_px"] = {"initial": reprojection_error(keypoints, guess),
-                                        "calibrated": reprojection_error(keypoints, calibrated)}
+    result.report["reprojection_px"] = {
+        "initial": reprojection_error(keypoints, guess),
+        "calibrated": reprojection_error(keypoints, calibrated),
+    }
     if reference is not None:
         ref = aist.load_camera_setting(reference)
-        result.report["reference"] = {"file": str(reference), "cameras": compare_cameras(calibrated, ref),
-                                      "initial_cameras": compare_cameras(guess, ref)}
+        result.report["reference"] = {
+            "file": str(reference),
+            "cameras": compare_cameras(calibrated, ref),
+            "initial_cameras": compare_cameras(guess, ref),
+        }
         result.report["reprojection_px"]["reference"] = reprojection_error(keypoints, ref)
     write_json(out, [c.to_json() for c in result.cameras])
     if report_out is not None:

@@ -15,11 +15,20 @@ def triangulate_command(args: argparse.Namespace) -> None:
     from rhythm.reconstruction.triangulation import triangulate_file
 
     opts = from_args(TriangulationOptions, args, **({"optimise": False} if args.no_optimise else {}))
-    result = triangulate_file(args.anno_dir, args.sequence, args.out, opts, cameras_json=args.cameras,
-                              reference=args.reference, report_out=args.report)
+    result = triangulate_file(
+        args.anno_dir,
+        args.sequence,
+        args.out,
+        opts,
+        cameras_json=args.cameras,
+        reference=args.reference,
+        report_out=args.report,
+    )
     rep = result.report
-    print(f"{rep['sequence']}: {rep['frames']} frames from {', '.join(rep['used_views'])}; "
-          f"reprojection median {rep['reprojection']['median_px']} px -> {args.out}")
+    print(
+        f"{rep['sequence']}: {rep['frames']} frames from {', '.join(rep['used_views'])}; "
+        f"reprojection median {rep['reprojection']['median_px']} px -> {args.out}"
+    )
     for view, why in rep["dropped_views"].items():
         print(f"  dropped {view}: {why.get('verdict', why['reason'])}")
     for name, stats in rep.get("reference", {}).items():
@@ -30,9 +39,17 @@ def triangulate_command(args: argparse.Namespace) -> None:
 def calibrate_command(args: argparse.Namespace) -> None:
     from rhythm.reconstruction.calibration import calibrate_files
 
-    result = calibrate_files(args.anno_dir, args.setting, args.out, initial=args.initial, sequences=args.sequences,
-                             max_sequences=args.max_sequences, options=from_args(CalibrationOptions, args),
-                             reference=args.reference, report_out=args.report)
+    result = calibrate_files(
+        args.anno_dir,
+        args.setting,
+        args.out,
+        initial=args.initial,
+        sequences=args.sequences,
+        max_sequences=args.max_sequences,
+        options=from_args(CalibrationOptions, args),
+        reference=args.reference,
+        report_out=args.report,
+    )
     rep = result.report
     errors = "; ".join(f"{k} {v['median_px']:.2f} px" for k, v in rep["reprojection_px"].items())
     print(f"{args.setting}: {len(rep['sequences'])} sequences; median reprojection {errors} -> {args.out}")
@@ -47,11 +64,19 @@ def fit_smpl_command(args: argparse.Namespace) -> None:
     skeleton = PUBLIC_SKELETON
     if args.smpl_model:
         skeleton = skeleton_from_smpl_model(args.smpl_model, args.gender, args.betas)
-    fit = fit_file(args.keypoints3d, args.out, optim=args.optim, skeleton=skeleton,
-                   options=from_args(FitOptions, args), report_out=args.report)
+    fit = fit_file(
+        args.keypoints3d,
+        args.out,
+        optim=args.optim,
+        skeleton=skeleton,
+        options=from_args(FitOptions, args),
+        report_out=args.report,
+    )
     rep = fit.report
-    print(f"{args.out}: {rep['frames']} frames, {rep['skeleton']}, scaling {rep['scaling']:.3f}; "
-          f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s")
+    print(
+        f"{args.out}: {rep['frames']} frames, {rep['skeleton']}, scaling {rep['scaling']:.3f}; "
+        f"mean joint error {rep['mpjpe_body']:.2f} (body), {rep['mpjpe_face']:.2f} (face), {rep['seconds']} s"
+    )
 
 
 def reconstruction_errors_command(args: argparse.Namespace) -> None:
@@ -105,10 +130,17 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="motions pickle (AIST++ format, the SMPL convention)")
     p.add_argument("--report", default=None, help="JSON report: joint errors, scale")
     p.add_argument("--optim", action="store_true", help="fit keypoints3d_optim")
-    p.add_argument("--smpl-model", default=None,
-                   help="SMPL model folder or file (needs the optional smplx package); default: public offsets")
-    p.add_argument("--gender", default="neutral", choices=["neutral", "female", "male"],
-                   help="SMPL model gender (with --smpl-model)")
+    p.add_argument(
+        "--smpl-model",
+        default=None,
+        help="SMPL model folder or file (needs the optional smplx package); default: public offsets",
+    )
+    p.add_argument(
+        "--gender",
+        default="neutral",
+        choices=["neutral", "female", "male"],
+        help="SMPL model gender (with --smpl-model)",
+    )
     p.add_argument("--betas", type=float, nargs="*", default=None, help="body shape of the SMPL model")
     add_options(p, FitOptions)
     p.set_defaults(func=fit_smpl_command)

@@ -30,16 +30,19 @@ def _triangulation_entry(rep: dict) -> dict:
 
 
 def _fitting_entry(rep: dict) -> dict:
-    return {k: rep[k] for k in ("scaling", "mpjpe_body", "p95_body", "mpjpe_face", "skeleton", "source_key")
-            if k in rep}
+    return {
+        k: rep[k] for k in ("scaling", "mpjpe_body", "p95_body", "mpjpe_face", "skeleton", "source_key") if k in rep
+    }
 
 
 def _calibration_entry(rep: dict) -> dict:
     return {
         "sequences": len(rep["sequences"]),
         "reprojection_median_px": {k: v["median_px"] for k, v in rep["reprojection_px"].items()},
-        "dropped_views": {seq: {v: why.get("verdict", why.get("reason")) for v, why in views.items()}
-                          for seq, views in rep["dropped_views"].items()},
+        "dropped_views": {
+            seq: {v: why.get("verdict", why.get("reason")) for v, why in views.items()}
+            for seq, views in rep["dropped_views"].items()
+        },
         "resected": {c: r if isinstance(r, str) else f"{r['median_px_after']} px" for c, r in rep["resected"].items()},
     }
 
@@ -49,8 +52,9 @@ def _median(values) -> float | None:
     return round(float(np.median(values)), 3) if values else None
 
 
-def reconstruction_errors(triangulation: list[str | Path], fitting: list[str | Path],
-                          calibration: list[str | Path]) -> dict:
+def reconstruction_errors(
+    triangulation: list[str | Path], fitting: list[str | Path], calibration: list[str | Path]
+) -> dict:
     """Per sequence and per setting, the errors from the stages' JSON reports, with a summary."""
     sequences: dict[str, dict] = {}
     for path in triangulation:
@@ -61,8 +65,11 @@ def reconstruction_errors(triangulation: list[str | Path], fitting: list[str | P
 
     tri = [s["triangulation"] for s in sequences.values() if "triangulation" in s]
     fits = [s["fitting"] for s in sequences.values() if "fitting" in s]
-    dropped = {name: list(s["triangulation"]["dropped_views"]) for name, s in sequences.items()
-               if s.get("triangulation", {}).get("dropped_views")}
+    dropped = {
+        name: list(s["triangulation"]["dropped_views"])
+        for name, s in sequences.items()
+        if s.get("triangulation", {}).get("dropped_views")
+    }
     summary = {
         "sequences": len(sequences),
         "triangulation_median_px": _median(t["reprojection_px"]["median_px"] for t in tri),
@@ -71,8 +78,10 @@ def reconstruction_errors(triangulation: list[str | Path], fitting: list[str | P
     }
     official = [t["vs_official"]["plain_vs_keypoints3d"] for t in tri if "vs_official" in t]
     if official:
-        summary["vs_official_keypoints3d"] = {"median": _median(o["median"] for o in official),
-                                              "p95": _median(o["p95"] for o in official)}
+        summary["vs_official_keypoints3d"] = {
+            "median": _median(o["median"] for o in official),
+            "p95": _median(o["p95"] for o in official),
+        }
     return {"summary": summary, "sequences": dict(sorted(sequences.items())), "settings": settings}
 
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json, write_pickle
+from rhythm.core.options import option
 from rhythm.core.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
 
 NUM_JOINTS = 24
@@ -43,8 +43,16 @@ BODY_SMPL = tuple(_COCO_FROM_SMPL[c] for c in BODY_COCO)
 FACE_COCO = (0, 1, 2, 3, 4)
 HEAD = 15
 # Limbs whose lengths set the first guess of the scale: (COCO a, COCO b) and (SMPL a, SMPL b).
-_SCALE_LIMBS = (((11, 13), (1, 4)), ((12, 14), (2, 5)), ((13, 15), (4, 7)), ((14, 16), (5, 8)),
-                ((5, 7), (16, 18)), ((6, 8), (17, 19)), ((7, 9), (18, 20)), ((8, 10), (19, 21)))
+_SCALE_LIMBS = (
+    ((11, 13), (1, 4)),
+    ((12, 14), (2, 5)),
+    ((13, 15), (4, 7)),
+    ((14, 16), (5, 8)),
+    ((5, 7), (16, 18)),
+    ((6, 8), (17, 19)),
+    ((7, 9), (18, 20)),
+    ((8, 10), (19, 21)),
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,9 @@ class Skeleton:
 PUBLIC_SKELETON = Skeleton(SMPL_OFFSETS, SMPL_PELVIS_REST.copy())
 
 
-def skeleton_from_smpl_model(model_path: str | Path, gender: str = "neutral",
-                             betas: np.ndarray | None = None) -> Skeleton:
+def skeleton_from_smpl_model(
+    model_path: str | Path, gender: str = "neutral", betas: np.ndarray | None = None
+) -> Skeleton:
     """The rest skeleton of a licensed SMPL model, loaded with the optional ``smplx`` package.
 
     ``model_path`` is what ``smplx.create`` takes: a folder holding ``smpl/SMPL_NEUTRAL.pkl`` (or
@@ -76,13 +85,16 @@ def skeleton_from_smpl_model(model_path: str | Path, gender: str = "neutral",
     try:
         import smplx
     except ImportError:
-        raise RhythmInputError(path, "fitting an SMPL model file needs the optional smplx package "
-                                     "(pip install smplx); without it the public SMPL offsets are used") from None
+        raise RhythmInputError(
+            path,
+            "fitting an SMPL model file needs the optional smplx package "
+            "(pip install smplx); without it the public SMPL offsets are used",
+        ) from None
     model = smplx.create(str(path), model_type="smpl", gender=gender)
     v_template = _numpy(model.v_template)
     if betas is not None:
         b = np.asarray(betas, np.float64).reshape(-1)
-        shapedirs = _numpy(model.shapedirs)[..., :len(b)]
+        shapedirs = _numpy(model.shapedirs)[..., : len(b)]
         v_template = v_template + shapedirs @ b
     joints = _numpy(model.J_regressor) @ v_template
     parents = _numpy(model.parents).astype(int)
@@ -109,19 +121,23 @@ class FitOptions:
 
     face_weight: float = option(0.5, "weight of the face keypoints against the body's", minimum=0)
     smooth_weight: float = option(5.0, "keypoint units per radian of change from the previous frame", minimum=0)
-    root_smooth_weight: float = option(0.1, "per unit of root movement from the previous frame", cli=False,
-                                       config=False)
-    twist_weight: float = option(0.5, "per radian of rotation, for joints the keypoints do see", cli=False,
-                                 config=False)
-    spine_weight: float = option(3.0, "...for spine, neck and head (COCO sees their sum, not each)", cli=False,
-                                 config=False)
-    collar_weight: float = option(10.0, "...for the collars (the shoulders move with the spine too)", cli=False,
-                                  config=False)
-    first_iterations: int = option(40, "Levenberg-Marquardt steps for a frame fitted from a torso guess", cli=False,
-                                   config=False)
+    root_smooth_weight: float = option(
+        0.1, "per unit of root movement from the previous frame", cli=False, config=False
+    )
+    twist_weight: float = option(
+        0.5, "per radian of rotation, for joints the keypoints do see", cli=False, config=False
+    )
+    spine_weight: float = option(
+        3.0, "...for spine, neck and head (COCO sees their sum, not each)", cli=False, config=False
+    )
+    collar_weight: float = option(
+        10.0, "...for the collars (the shoulders move with the spine too)", cli=False, config=False
+    )
+    first_iterations: int = option(
+        40, "Levenberg-Marquardt steps for a frame fitted from a torso guess", cli=False, config=False
+    )
     iterations: int = option(6, "...and for one warm-started from the previous frame", cli=False, config=False)
-    scale_stride: int = option(10, "the scale is refined on a first fit of every N-th frame", cli=False,
-                               config=False)
+    scale_stride: int = option(10, "the scale is refined on a first fit of every N-th frame", cli=False, config=False)
 
 
 # Joints whose rotation moves some COCO keypoint; the others (ankles, feet, wrists, hands) stay at
@@ -180,14 +196,42 @@ def _log(rot: np.ndarray) -> np.ndarray:
     quats = np.empty(cand.shape[:-1] + (4, 4))  # candidate index, (w, x, y, z)
     big = np.sqrt(np.maximum(1 + 2 * cand - tr[..., None], 1e-12)) / 2  # the picked component
     d = 4 * big
-    quats[..., 0, :] = np.stack([big[..., 0], (m[..., 2, 1] - m[..., 1, 2]) / d[..., 0],
-                                 (m[..., 0, 2] - m[..., 2, 0]) / d[..., 0], (m[..., 1, 0] - m[..., 0, 1]) / d[..., 0]], -1)
-    quats[..., 1, :] = np.stack([(m[..., 2, 1] - m[..., 1, 2]) / d[..., 1], big[..., 1],
-                                 (m[..., 0, 1] + m[..., 1, 0]) / d[..., 1], (m[..., 0, 2] + m[..., 2, 0]) / d[..., 1]], -1)
-    quats[..., 2, :] = np.stack([(m[..., 0, 2] - m[..., 2, 0]) / d[..., 2], (m[..., 0, 1] + m[..., 1, 0]) / d[..., 2],
-                                 big[..., 2], (m[..., 1, 2] + m[..., 2, 1]) / d[..., 2]], -1)
-    quats[..., 3, :] = np.stack([(m[..., 1, 0] - m[..., 0, 1]) / d[..., 3], (m[..., 0, 2] + m[..., 2, 0]) / d[..., 3],
-                                 (m[..., 1, 2] + m[..., 2, 1]) / d[..., 3], big[..., 3]], -1)
+    quats[..., 0, :] = np.stack(
+        [
+            big[..., 0],
+            (m[..., 2, 1] - m[..., 1, 2]) / d[..., 0],
+            (m[..., 0, 2] - m[..., 2, 0]) / d[..., 0],
+            (m[..., 1, 0] - m[..., 0, 1]) / d[..., 0],
+        ],
+        -1,
+    )
+    quats[..., 1, :] = np.stack(
+        [
+            (m[..., 2, 1] - m[..., 1, 2]) / d[..., 1],
+            big[..., 1],
+            (m[..., 0, 1] + m[..., 1, 0]) / d[..., 1],
+            (m[..., 0, 2] + m[..., 2, 0]) / d[..., 1],
+        ],
+        -1,
+    )
+    quats[..., 2, :] = np.stack(
+        [
+            (m[..., 0, 2] - m[..., 2, 0]) / d[..., 2],
+            (m[..., 0, 1] + m[..., 1, 0]) / d[..., 2],
+            big[..., 2],
+            (m[..., 1, 2] + m[..., 2, 1]) / d[..., 2],
+        ],
+        -1,
+    )
+    quats[..., 3, :] = np.stack(
+        [
+            (m[..., 1, 0] - m[..., 0, 1]) / d[..., 3],
+            (m[..., 0, 2] + m[..., 2, 0]) / d[..., 3],
+            (m[..., 1, 2] + m[..., 2, 1]) / d[..., 3],
+            big[..., 3],
+        ],
+        -1,
+    )
     q = np.take_along_axis(quats, pick[..., None, None], axis=-2)[..., 0, :]
     q = q * np.where(q[..., :1] < 0, -1.0, 1.0)
     norm_v = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
@@ -227,9 +271,17 @@ class _Frame:
     root: np.ndarray  # (3,) pelvis position, keypoint units
 
 
-def _fit_frame(target: np.ndarray, weights: np.ndarray, start: _Frame, prev: _Frame | None,
-               offsets: np.ndarray, face: np.ndarray, reg: np.ndarray, options: FitOptions,
-               iterations: int) -> tuple[_Frame, float]:
+def _fit_frame(
+    target: np.ndarray,
+    weights: np.ndarray,
+    start: _Frame,
+    prev: _Frame | None,
+    offsets: np.ndarray,
+    face: np.ndarray,
+    reg: np.ndarray,
+    options: FitOptions,
+    iterations: int,
+) -> tuple[_Frame, float]:
     """Levenberg-Marquardt for one frame; returns the fitted frame and its data cost (sum of squares).
 
     Unknowns: a rotation increment per active joint (right-multiplied onto its local rotation) and
@@ -257,9 +309,10 @@ def _fit_frame(target: np.ndarray, weights: np.ndarray, start: _Frame, prev: _Fr
         diff = coco[:, None, :] - pos[None, ACTIVE, :]  # (17, K, 3)
         cols = np.cross(np.swapaxes(glob[ACTIVE], 1, 2)[None], diff[:, :, None, :])  # (17, K, c, xyz)
         jac = np.zeros((17, 3, size))
-        jac[:, :, :3 * n_act] = (np.swapaxes(cols, 2, 3) * _MOVES_ACTIVE[:, :, None, None]).transpose(0, 2, 1, 3) \
-            .reshape(17, 3, 3 * n_act)
-        jac[:, :, 3 * n_act:] = np.eye(3)
+        jac[:, :, : 3 * n_act] = (
+            (np.swapaxes(cols, 2, 3) * _MOVES_ACTIVE[:, :, None, None]).transpose(0, 2, 1, 3).reshape(17, 3, 3 * n_act)
+        )
+        jac[:, :, 3 * n_act :] = np.eye(3)
         jac_w = (jac * w).reshape(51, size)
         jac = jac.reshape(51, size)
         hess = jac.T @ jac_w
@@ -267,18 +320,18 @@ def _fit_frame(target: np.ndarray, weights: np.ndarray, start: _Frame, prev: _Fr
         blocks = [(reg[:, None, None] * _log_jacobian_inv(phi), reg[:, None] * phi)]
         if rel is not None:
             blocks.append((options.smooth_weight * _log_jacobian_inv(rel), options.smooth_weight * rel))
-            hess[3 * n_act:, 3 * n_act:] += options.root_smooth_weight ** 2 * np.eye(3)
-            grad[3 * n_act:] += options.root_smooth_weight ** 2 * (frame.root - prev.root)
+            hess[3 * n_act :, 3 * n_act :] += options.root_smooth_weight**2 * np.eye(3)
+            grad[3 * n_act :] += options.root_smooth_weight**2 * (frame.root - prev.root)
         idx = np.arange(3 * n_act).reshape(n_act, 3)
         for j_prior, r_prior in blocks:
             hess[idx[:, :, None], idx[:, None, :]] += np.swapaxes(j_prior, 1, 2) @ j_prior
-            grad[:3 * n_act] += (np.swapaxes(j_prior, 1, 2) @ r_prior[..., None]).ravel()
+            grad[: 3 * n_act] += (np.swapaxes(j_prior, 1, 2) @ r_prior[..., None]).ravel()
         return hess, grad
 
     def step(frame: _Frame, delta: np.ndarray) -> _Frame:
         rots = frame.rots.copy()
-        rots[ACTIVE] = rots[ACTIVE] @ _exp(delta[:3 * n_act].reshape(n_act, 3))
-        return _Frame(rots, frame.root + delta[3 * n_act:])
+        rots[ACTIVE] = rots[ACTIVE] @ _exp(delta[: 3 * n_act].reshape(n_act, 3))
+        return _Frame(rots, frame.root + delta[3 * n_act :])
 
     frame = start
     cost, state = costs(frame)
@@ -348,8 +401,9 @@ def refine_scale(keypoints: np.ndarray, weights: np.ndarray, frames: list[_Frame
     return float((w * u * y).sum() / (w * u * u).sum())
 
 
-def _fit_sequence(target: np.ndarray, weights: np.ndarray, scale: float, skeleton: Skeleton,
-                  options: FitOptions) -> tuple[list[_Frame], np.ndarray]:
+def _fit_sequence(
+    target: np.ndarray, weights: np.ndarray, scale: float, skeleton: Skeleton, options: FitOptions
+) -> tuple[list[_Frame], np.ndarray]:
     """Fit the frames in order, each warm-started from and smoothed towards the previous one."""
     offsets, face = skeleton.offsets * scale, _FACE_OFFSETS * scale
     reg = _regularisation_weights(options)
@@ -361,8 +415,10 @@ def _fit_sequence(target: np.ndarray, weights: np.ndarray, scale: float, skeleto
             frames.append(prev or _Frame(np.tile(np.eye(3), (NUM_JOINTS, 1, 1)), np.zeros(3)))
             continue
         if prev is None:
-            start, iterations = _torso_start(np.where(weights[t][:, None] > 0, target[t], np.nan), offsets, face), \
-                options.first_iterations
+            start, iterations = (
+                _torso_start(np.where(weights[t][:, None] > 0, target[t], np.nan), offsets, face),
+                options.first_iterations,
+            )
         else:
             start, iterations = prev, options.iterations
         frame, costs[t] = _fit_frame(target[t], weights[t], start, prev, offsets, face, reg, options, iterations)
@@ -380,8 +436,9 @@ class Fit:
     report: dict
 
 
-def fit_skeleton(keypoints: np.ndarray, skeleton: Skeleton = PUBLIC_SKELETON,
-                 options: FitOptions = FitOptions()) -> Fit:
+def fit_skeleton(
+    keypoints: np.ndarray, skeleton: Skeleton = PUBLIC_SKELETON, options: FitOptions = FitOptions()
+) -> Fit:
     """Fit SMPL rotations, root translations and one scale to COCO-17 keypoints (N, 17, 3).
 
     The scale starts from limb lengths and is refined on a first fit of every ``scale_stride``-th
@@ -424,8 +481,20 @@ def keypoint_errors(fitted: np.ndarray, keypoints: np.ndarray) -> dict:
     error over the COCO joints SMPL has (body), over the face points, and per body joint."""
     d = np.linalg.norm(fitted - keypoints, axis=-1)
     body = d[:, list(BODY_COCO)]
-    names = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-             "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+    names = (
+        "left_shoulder",
+        "right_shoulder",
+        "left_elbow",
+        "right_elbow",
+        "left_wrist",
+        "right_wrist",
+        "left_hip",
+        "right_hip",
+        "left_knee",
+        "right_knee",
+        "left_ankle",
+        "right_ankle",
+    )
     return {
         "mpjpe_body": round(float(np.nanmean(body)), 3),
         "p95_body": round(float(np.nanpercentile(body, 95)), 3),
@@ -434,9 +503,14 @@ def keypoint_errors(fitted: np.ndarray, keypoints: np.ndarray) -> dict:
     }
 
 
-def fit_file(keypoints3d: str | Path, out: str | Path, optim: bool = False,
-             skeleton: Skeleton = PUBLIC_SKELETON, options: FitOptions = FitOptions(),
-             report_out: str | Path | None = None) -> Fit:
+def fit_file(
+    keypoints3d: str | Path,
+    out: str | Path,
+    optim: bool = False,
+    skeleton: Skeleton = PUBLIC_SKELETON,
+    options: FitOptions = FitOptions(),
+    report_out: str | Path | None = None,
+) -> Fit:
     """Fit one keypoints3d pickle (``keypoints3d``, or ``keypoints3d_optim`` with ``optim``) and write
     the AIST++ motions pickle; ``smpl_loss`` is the body joints' mean distance to the keypoints."""
     kp = aist.load_keypoints3d(keypoints3d, optim=optim)
@@ -446,12 +520,15 @@ def fit_file(keypoints3d: str | Path, out: str | Path, optim: bool = False,
         raise RhythmInputError(keypoints3d, str(exc)) from None
     fit.report["keypoints3d"] = str(keypoints3d)
     fit.report["source_key"] = "keypoints3d_optim" if optim else "keypoints3d"
-    write_pickle(out, {
-        "smpl_poses": fit.poses,
-        "smpl_trans": fit.trans,
-        "smpl_scaling": np.array([fit.scaling]),
-        "smpl_loss": fit.report["mpjpe_body"],
-    })
+    write_pickle(
+        out,
+        {
+            "smpl_poses": fit.poses,
+            "smpl_trans": fit.trans,
+            "smpl_scaling": np.array([fit.scaling]),
+            "smpl_loss": fit.report["mpjpe_body"],
+        },
+    )
     if report_out is not None:
         write_json(report_out, without_timings(fit.report))
     return fit

@@ -12,16 +12,32 @@ from __future__ import annotations
 import numpy as np
 
 from rhythm.reconstruction.triangulation import (
-    CameraArrays, TriangulationOptions, _gradient, _normal_matrix, project_normalised,
+    CameraArrays,
+    TriangulationOptions,
+    _gradient,
+    _normal_matrix,
+    project_normalised,
 )
 
 # Bones whose length the optimised variant holds constant: legs, arms, hip width and the face.
 # Torso sides, shoulder width and ear-shoulder lengths change with the spine and are left free.
 RIGID_BONES = (
-    (15, 13), (13, 11), (16, 14), (14, 12),  # ankle-knee, knee-hip
-    (5, 7), (7, 9), (6, 8), (8, 10),  # shoulder-elbow, elbow-wrist
+    (15, 13),
+    (13, 11),
+    (16, 14),
+    (14, 12),  # ankle-knee, knee-hip
+    (5, 7),
+    (7, 9),
+    (6, 8),
+    (8, 10),  # shoulder-elbow, elbow-wrist
     (11, 12),  # hip width
-    (0, 1), (0, 2), (1, 2), (1, 3), (2, 4), (0, 3), (0, 4),  # nose, eyes, ears
+    (0, 1),
+    (0, 2),
+    (1, 2),
+    (1, 3),
+    (2, 4),
+    (0, 3),
+    (0, 4),  # nose, eyes, ears
 )
 
 
@@ -47,8 +63,14 @@ def _fill_gaps(points: np.ndarray) -> np.ndarray:
     return out
 
 
-def optimise_sequence(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
-                      options: TriangulationOptions, bones=RIGID_BONES) -> np.ndarray:
+def optimise_sequence(
+    points: np.ndarray,
+    rays: np.ndarray,
+    weights: np.ndarray,
+    cams: CameraArrays,
+    options: TriangulationOptions,
+    bones=RIGID_BONES,
+) -> np.ndarray:
     """Temporally smooth keypoints with near-constant limb lengths, all frames solved together.
 
     Minimises, over all N x J x 3 coordinates at once,
@@ -80,10 +102,13 @@ def optimise_sequence(points: np.ndarray, rays: np.ndarray, weights: np.ndarray,
     cols = np.broadcast_to(block[:, None, None] + np.arange(3)[None, None, :], (n * j, 3, 3)).ravel()
     a_idx, b_idx = np.array(bones).T
     frame_base = (np.arange(n) * j)[:, None]
-    bone_cols = np.concatenate([
-        ((frame_base + a_idx)[..., None] * 3 + np.arange(3)),
-        ((frame_base + b_idx)[..., None] * 3 + np.arange(3)),
-    ], axis=-1).ravel()
+    bone_cols = np.concatenate(
+        [
+            ((frame_base + a_idx)[..., None] * 3 + np.arange(3)),
+            ((frame_base + b_idx)[..., None] * 3 + np.arange(3)),
+        ],
+        axis=-1,
+    ).ravel()
     bone_rows = np.repeat(np.arange(n * len(bones)), 6)
 
     for _ in range(options.optimise_iterations):
@@ -101,8 +126,9 @@ def optimise_sequence(points: np.ndarray, rays: np.ndarray, weights: np.ndarray,
         length = np.linalg.norm(diff, axis=-1)
         unit = diff / np.maximum(length, 1e-9)[..., None] / options.bone_sigma
         bone_res = (length - lengths) / options.bone_sigma
-        bone_jac = sp.csr_array((np.concatenate([unit, -unit], axis=-1).ravel(), (bone_rows, bone_cols)),
-                                shape=(n * len(bones), size))
+        bone_jac = sp.csr_array(
+            (np.concatenate([unit, -unit], axis=-1).ravel(), (bone_rows, bone_cols)), shape=(n * len(bones), size)
+        )
         hess = hess + (bone_jac.T @ bone_jac)
         grad = grad + bone_jac.T @ bone_res.ravel()
 

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from rhythm.reconstruction.calibration import CalibrationOptions
 
 
-def robust_levenberg_marquardt(residuals, jacobian, x0: np.ndarray, n_robust: int, n_cam: int,
-                               loss_scale: float, options: CalibrationOptions) -> tuple[np.ndarray, int]:
+def robust_levenberg_marquardt(
+    residuals, jacobian, x0: np.ndarray, n_robust: int, n_cam: int, loss_scale: float, options: CalibrationOptions
+) -> tuple[np.ndarray, int]:
     """Levenberg-Marquardt with a Cauchy loss on pairs of residuals and a sparse direct solve.
 
     The first ``n_robust`` residuals come in (u, v) pairs, one per observation, each under the
@@ -28,7 +29,7 @@ def robust_levenberg_marquardt(residuals, jacobian, x0: np.ndarray, n_robust: in
     """
     import scipy.sparse as sp
 
-    scale2 = loss_scale ** 2
+    scale2 = loss_scale**2
 
     def weights_and_cost(r: np.ndarray) -> tuple[np.ndarray, float]:
         sq = (r[:n_robust].reshape(-1, 2) ** 2).sum(axis=1)

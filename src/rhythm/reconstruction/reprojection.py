@@ -9,8 +9,9 @@ import numpy as np
 from rhythm.core import aist
 
 
-def reprojection_errors(anno_dir: str | Path, sequence: str, optim: bool = False,
-                        min_confidence: float = 0.3, outlier_factor: float = 3.0) -> dict:
+def reprojection_errors(
+    anno_dir: str | Path, sequence: str, optim: bool = False, min_confidence: float = 0.3, outlier_factor: float = 3.0
+) -> dict:
     """Median pixel distance per camera; cameras above ``outlier_factor`` x the median of medians
     (and above 10 px) are flagged as outliers (unsynced or miscalibrated views)."""
     seq = aist.sequence_name(sequence)

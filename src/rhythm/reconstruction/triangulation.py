@@ -34,34 +34,39 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.options import option
 from rhythm.core.io import without_timings, write_json, write_pickle
+from rhythm.core.options import option
 
 
 @dataclass(frozen=True)
 class TriangulationOptions:
     """``rhythm triangulate`` and the config's ``reconstruction.triangulation:`` (:mod:`rhythm.core.options`)."""
 
-    min_confidence: float = option(0.05, "observations below this confidence are not used at all", cli=False,
-                                   config=False)
+    min_confidence: float = option(
+        0.05, "observations below this confidence are not used at all", cli=False, config=False
+    )
     refine_iterations: int = option(5, "Gauss-Newton steps on the reprojection error", cli=False, config=False)
-    view_factor: float = option(3.0, "drop a view whose leave-one-out error is this many times the typical one",
-                                exclusive_minimum=1)
+    view_factor: float = option(
+        3.0, "drop a view whose leave-one-out error is this many times the typical one", exclusive_minimum=1
+    )
     view_min_px: float = option(10.0, "...and above this many pixels", minimum=0)
     view_judge_confidence: float = option(0.3, "observations that count when judging a view", cli=False, config=False)
     min_views: int = option(3, "never drop views below this many", cli=False, config=False)
-    max_offset_frames: int = option(600, "search range for the frame offset of a dropped view", cli=False,
-                                    config=False)
-    outlier_factor: float = option(8.0, "drop observations whose residual is this many times the median",
-                                   exclusive_minimum=1)
+    max_offset_frames: int = option(600, "search range for the frame offset of a dropped view", cli=False, config=False)
+    outlier_factor: float = option(
+        8.0, "drop observations whose residual is this many times the median", exclusive_minimum=1
+    )
     outlier_min_px: float = option(10.0, "...and above this many pixels", cli=False, config=False)
     optimise: bool = option(True, "also keypoints3d_optim: smooth, constant limb lengths")
-    pixel_sigma: float = option(4.0, "optimised variant: pixels of reprojection error per unit of cost",
-                                exclusive_minimum=0)
-    accel_sigma: float = option(0.5, "optimised variant: acceleration (units per frame^2) per unit of cost",
-                                exclusive_minimum=0)
-    bone_sigma: float = option(0.5, "optimised variant: bone length change (units) per unit of cost",
-                               exclusive_minimum=0)
+    pixel_sigma: float = option(
+        4.0, "optimised variant: pixels of reprojection error per unit of cost", exclusive_minimum=0
+    )
+    accel_sigma: float = option(
+        0.5, "optimised variant: acceleration (units per frame^2) per unit of cost", exclusive_minimum=0
+    )
+    bone_sigma: float = option(
+        0.5, "optimised variant: bone length change (units) per unit of cost", exclusive_minimum=0
+    )
     optimise_iterations: int = option(5, "Gauss-Newton steps of the optimised variant", cli=False, config=False)
 
 
@@ -125,12 +130,15 @@ def reprojection_px(points: np.ndarray, rays: np.ndarray, cams: CameraArrays) ->
 # and its Gram matrix R^T M(p) R, M(p) = [[1, 0, -x], [0, 1, -y], [-x, -y, x^2 + y^2]], is linear in
 # (1, x, y, x^2 + y^2). Summing over views is then one matrix product per coefficient instead of a
 # 3x3 product per observation: the difference between seconds and a fraction of one.
-_GRAM_BASIS = np.array([
-    [[1, 0, 0], [0, 1, 0], [0, 0, 0]],
-    [[0, 0, -1], [0, 0, 0], [-1, 0, 0]],
-    [[0, 0, 0], [0, 0, -1], [0, -1, 0]],
-    [[0, 0, 0], [0, 0, 0], [0, 0, 1]],
-], dtype=np.float64)
+_GRAM_BASIS = np.array(
+    [
+        [[1, 0, 0], [0, 1, 0], [0, 0, 0]],
+        [[0, 0, -1], [0, 0, 0], [-1, 0, 0]],
+        [[0, 0, 0], [0, 0, -1], [0, -1, 0]],
+        [[0, 0, 0], [0, 0, 0], [0, 0, 1]],
+    ],
+    dtype=np.float64,
+)
 
 
 def _normal_matrix(xy: np.ndarray, scale: np.ndarray, cams: CameraArrays) -> np.ndarray:
@@ -176,8 +184,9 @@ def triangulate_dlt(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays) -
     return points
 
 
-def refine_points(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
-                  iterations: int) -> np.ndarray:
+def refine_points(
+    points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, iterations: int
+) -> np.ndarray:
     """Gauss-Newton on the weighted pixel reprojection error, all points at once (3x3 solves)."""
     f = cams.focals
     obs = np.nan_to_num(rays)
@@ -202,15 +211,17 @@ def triangulate(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, itera
 
 def subset(cams: CameraArrays, views) -> CameraArrays:
     views = list(views)
-    return CameraArrays([cams.names[v] for v in views], cams.rotations[views], cams.translations[views],
-                        cams.focals[views])
+    return CameraArrays(
+        [cams.names[v] for v in views], cams.rotations[views], cams.translations[views], cams.focals[views]
+    )
 
 
 # ----------------------------------------------------------------------------- view check
 
 
-def leave_one_out_errors(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, views: list[int],
-                         judge: np.ndarray, iterations: int = 2) -> dict[int, float]:
+def leave_one_out_errors(
+    rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, views: list[int], judge: np.ndarray, iterations: int = 2
+) -> dict[int, float]:
     """Median pixel error of each view against the points triangulated from the other ``views``.
 
     ``judge`` (V, N, J) marks the observations confident enough to judge a view by.
@@ -219,7 +230,7 @@ def leave_one_out_errors(rays: np.ndarray, weights: np.ndarray, cams: CameraArra
     for v in views:
         others = [u for u in views if u != v]
         pts = triangulate(rays[others], weights[others], subset(cams, others), iterations)
-        err = reprojection_px(pts, rays[v:v + 1], subset(cams, [v]))[0]
+        err = reprojection_px(pts, rays[v : v + 1], subset(cams, [v]))[0]
         ok = judge[v] & np.isfinite(err)
         errors[v] = float(np.median(err[ok])) if ok.any() else float("nan")
     return errors
@@ -232,8 +243,14 @@ class ViewCheck:
     rounds: list[dict]  # per round, every view's leave-one-out error
 
 
-def select_views(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, judge: np.ndarray,
-                 options: TriangulationOptions, min_observations: int = 10) -> ViewCheck:
+def select_views(
+    rays: np.ndarray,
+    weights: np.ndarray,
+    cams: CameraArrays,
+    judge: np.ndarray,
+    options: TriangulationOptions,
+    min_observations: int = 10,
+) -> ViewCheck:
     """Drop, one at a time, the view that disagrees most with the others, while one clearly does.
 
     A view is dropped when its leave-one-out median error is above ``view_factor`` times the
@@ -252,19 +269,34 @@ def select_views(rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, judg
         typical = float(np.nanmedian(list(errors.values())))
         limit = max(options.view_min_px, options.view_factor * typical)
         worst = max(kept, key=lambda v: -np.inf if np.isnan(errors[v]) else errors[v])
-        rounds.append({"leave_one_out_px": {cams.names[v]: round(e, 3) for v, e in errors.items()},
-                       "typical_px": round(typical, 3), "limit_px": round(limit, 3)})
+        rounds.append(
+            {
+                "leave_one_out_px": {cams.names[v]: round(e, 3) for v, e in errors.items()},
+                "typical_px": round(typical, 3),
+                "limit_px": round(limit, 3),
+            }
+        )
         if not errors[worst] > limit:
             break
         rounds[-1]["dropped"] = cams.names[worst]
-        dropped[worst] = {"reason": "disagrees with the other views", "leave_one_out_px": round(errors[worst], 3),
-                          "typical_px": round(typical, 3), "limit_px": round(limit, 3)}
+        dropped[worst] = {
+            "reason": "disagrees with the other views",
+            "leave_one_out_px": round(errors[worst], 3),
+            "typical_px": round(typical, 3),
+            "limit_px": round(limit, 3),
+        }
         kept.remove(worst)
     return ViewCheck(kept, dropped, rounds)
 
 
-def frame_offset(points: np.ndarray, rays: np.ndarray, judge: np.ndarray, cam: CameraArrays,
-                 max_offset: int, min_overlap: float = 0.25) -> dict:
+def frame_offset(
+    points: np.ndarray,
+    rays: np.ndarray,
+    judge: np.ndarray,
+    cam: CameraArrays,
+    max_offset: int,
+    min_overlap: float = 0.25,
+) -> dict:
     """The frame shift at which one view's observations best fit the points of the other views.
 
     View frame ``t + offset`` is compared with point frame ``t``. A view that is merely out of
@@ -278,9 +310,9 @@ def frame_offset(points: np.ndarray, rays: np.ndarray, judge: np.ndarray, cam: C
     best = {"offset_frames": 0, "median_px": float("inf")}
     at_zero = float("nan")
     for shift in range(-min(max_offset, n - min_frames), min(max_offset, n - min_frames) + 1):
-        pts = proj[max(0, -shift):n - max(0, shift)]
-        seen = obs[max(0, shift):n - max(0, -shift)]
-        ok = judge[0, max(0, shift):n - max(0, -shift)]
+        pts = proj[max(0, -shift) : n - max(0, shift)]
+        seen = obs[max(0, shift) : n - max(0, -shift)]
+        ok = judge[0, max(0, shift) : n - max(0, -shift)]
         err = np.linalg.norm(pts - seen, axis=-1)
         ok = ok & np.isfinite(err)
         if not ok.any():
@@ -290,15 +322,19 @@ def frame_offset(points: np.ndarray, rays: np.ndarray, judge: np.ndarray, cam: C
             at_zero = med
         if med < best["median_px"]:
             best = {"offset_frames": shift, "median_px": med}
-    return {"offset_frames": best["offset_frames"], "median_px_at_offset": round(best["median_px"], 3),
-            "median_px_in_sync": round(at_zero, 3)}
+    return {
+        "offset_frames": best["offset_frames"],
+        "median_px_at_offset": round(best["median_px"], 3),
+        "median_px_in_sync": round(at_zero, 3),
+    }
 
 
 # ----------------------------------------------------------------------------- outliers
 
 
-def reject_outliers(points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays,
-                    options: TriangulationOptions) -> np.ndarray:
+def reject_outliers(
+    points: np.ndarray, rays: np.ndarray, weights: np.ndarray, cams: CameraArrays, options: TriangulationOptions
+) -> np.ndarray:
     """Weights with the outlying observations set to zero.
 
     The limit is ``outlier_factor`` x the median residual, and at least ``outlier_min_px``. A
@@ -334,8 +370,11 @@ class Triangulation:
     report: dict = field(default_factory=dict)
 
 
-def triangulate_sequence(keypoints2d: aist.Keypoints2D, cameras: dict[str, aist.Camera],
-                         options: TriangulationOptions = TriangulationOptions()) -> Triangulation:
+def triangulate_sequence(
+    keypoints2d: aist.Keypoints2D,
+    cameras: dict[str, aist.Camera],
+    options: TriangulationOptions = TriangulationOptions(),
+) -> Triangulation:
     """keypoints3d (and the optimised variant) of one sequence, with a report of what was dropped."""
     from rhythm.reconstruction.keypoints3d_optim import optimise_sequence  # here: that module imports this one
 
@@ -362,10 +401,16 @@ def triangulate_sequence(keypoints2d: aist.Keypoints2D, cameras: dict[str, aist.
     for v, why in check.dropped.items():
         dropped[names[v]] = why
         if "leave_one_out_px" in why:
-            offset = frame_offset(points, rays[v:v + 1], judge[v:v + 1], subset(cams, [v]), options.max_offset_frames)
+            offset = frame_offset(
+                points, rays[v : v + 1], judge[v : v + 1], subset(cams, [v]), options.max_offset_frames
+            )
             in_sync = offset["median_px_at_offset"] <= why["limit_px"]
-            why.update(offset, verdict=f"out of sync by {offset['offset_frames']:+d} frames" if in_sync
-                       else "inconsistent at every frame offset (calibration, resolution or another take)")
+            why.update(
+                offset,
+                verdict=f"out of sync by {offset['offset_frames']:+d} frames"
+                if in_sync
+                else "inconsistent at every frame offset (calibration, resolution or another take)",
+            )
 
     err_all = reprojection_px(points, rays, cams)
     rejected = (weights[views] > 0) & (inlier_weights == 0)
@@ -410,8 +455,11 @@ def distance_stats(points: np.ndarray, reference: np.ndarray) -> dict:
     n = min(len(points), len(reference))
     d = np.linalg.norm(points[:n] - reference[:n], axis=-1)
     d = d[np.isfinite(d)]
-    return {"median": round(float(np.median(d)), 4), "p95": round(float(np.percentile(d, 95)), 4),
-            "mean": round(float(d.mean()), 4)}
+    return {
+        "median": round(float(np.median(d)), 4),
+        "p95": round(float(np.percentile(d, 95)), 4),
+        "mean": round(float(d.mean()), 4),
+    }
 
 
 def compare_with_reference(result: Triangulation, reference_pkl: str | Path) -> dict:
@@ -431,10 +479,15 @@ def compare_with_reference(result: Triangulation, reference_pkl: str | Path) -> 
     return out
 
 
-def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
-                     options: TriangulationOptions = TriangulationOptions(),
-                     cameras_json: str | Path | None = None, reference: str | Path | None = None,
-                     report_out: str | Path | None = None) -> Triangulation:
+def triangulate_file(
+    anno_dir: str | Path,
+    sequence: str,
+    out: str | Path,
+    options: TriangulationOptions = TriangulationOptions(),
+    cameras_json: str | Path | None = None,
+    reference: str | Path | None = None,
+    report_out: str | Path | None = None,
+) -> Triangulation:
     """Triangulate one sequence of an annotation tree and write the AIST++ keypoints3d pickle.
 
     The pickle has ``keypoints3d`` and ``keypoints3d_optim`` (the plain result again when not
@@ -445,8 +498,9 @@ def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
     kp2d = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, seq))
     cameras = aist.load_camera_setting(cameras_json) if cameras_json else aist.load_cameras(anno_dir, seq)
     if sum(c in cameras for c in aist.CAMERAS) < 2:
-        raise RhythmInputError(cameras_json or Path(anno_dir) / "cameras",
-                               f"fewer than two of {', '.join(aist.CAMERAS)} for {seq}")
+        raise RhythmInputError(
+            cameras_json or Path(anno_dir) / "cameras", f"fewer than two of {', '.join(aist.CAMERAS)} for {seq}"
+        )
     try:
         result = triangulate_sequence(kp2d, cameras, options)
     except ValueError as exc:  # a keypoint no two views ever see
@@ -455,11 +509,14 @@ def triangulate_file(anno_dir: str | Path, sequence: str, out: str | Path,
     if reference is not None:
         result.report["reference"] = {"file": str(reference), **compare_with_reference(result, reference)}
     optim = result.keypoints3d_optim if result.keypoints3d_optim is not None else result.keypoints3d
-    write_pickle(out, {
-        "keypoints3d": result.keypoints3d,
-        "keypoints3d_optim": optim,
-        "dropped_views": sorted(result.report["dropped_views"]),
-    })
+    write_pickle(
+        out,
+        {
+            "keypoints3d": result.keypoints3d,
+            "keypoints3d_optim": optim,
+            "dropped_views": sorted(result.report["dropped_views"]),
+        },
+    )
     if report_out is not None:
         write_json(report_out, without_timings(result.report))
     return result

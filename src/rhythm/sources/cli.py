@@ -16,8 +16,10 @@ def demo_data_command(args: argparse.Namespace) -> None:
     from rhythm.sources import demo
 
     summary = demo.generate(args.out, from_args(DemoRecipe, args), anno_dir=args.anno_dir, video_dir=args.video_dir)
-    print(f"demo dataset: {len(summary['sequences'])} sequences, {len(summary['videos'])} videos, "
-          f"{summary['num_frames']} frames each -> {args.out}")
+    print(
+        f"demo dataset: {len(summary['sequences'])} sequences, {len(summary['videos'])} videos, "
+        f"{summary['num_frames']} frames each -> {args.out}"
+    )
 
 
 def standins_command(args: argparse.Namespace) -> None:
@@ -101,17 +103,34 @@ def register(sub) -> None:
     p.add_argument("--video", action="append", help="video name, e.g. gBR_sBM_c01_d04_mBR0_ch01 (repeatable)")
     p.add_argument("--split", default=None, choices=aist.SPLITS, help="every video of this split (needs --anno-dir)")
     p.add_argument("--cameras", nargs="+", default=list(aist.CAMERAS), help="cameras of --split (default all)")
-    p.add_argument("--genres", nargs="+", default=None, choices=list(aist.GENRES), metavar="GENRE",
-                   help="only videos of these genres, e.g. gLH (the Audio2Pose tool's LA-style hip-hop)")
+    p.add_argument(
+        "--genres",
+        nargs="+",
+        default=None,
+        choices=list(aist.GENRES),
+        metavar="GENRE",
+        help="only videos of these genres, e.g. gLH (the Audio2Pose tool's LA-style hip-hop)",
+    )
     p.add_argument("--anno-dir", default=None, help="annotations: check each video's frame count against them")
     p.add_argument("--out", "--download_folder", dest="out", required=True, help="folder for <video>.mp4")
     add_options(p, DownloadOptions)
-    p.add_argument("--jobs", "--num-processes", "--num_processes", "--numProcesses", dest="jobs", type=int, default=1,
-                   help="parallel downloads (the AIST++ scripts' --num_processes / --numProcesses)")
+    p.add_argument(
+        "--jobs",
+        "--num-processes",
+        "--num_processes",
+        "--numProcesses",
+        dest="jobs",
+        type=int,
+        default=1,
+        help="parallel downloads (the AIST++ scripts' --num_processes / --numProcesses)",
+    )
     p.add_argument("--manual-dest", default=None, help="where a 404 message says to put a hand-downloaded file")
     p.add_argument("--overwrite", action="store_true", help="download again even if the file exists")
-    p.add_argument("--accept-terms-of-use", action="store_true",
-                   help="you have read and accept https://aistdancedb.ongaaccel.jp/terms_of_use/")
+    p.add_argument(
+        "--accept-terms-of-use",
+        action="store_true",
+        help="you have read and accept https://aistdancedb.ongaaccel.jp/terms_of_use/",
+    )
     p.set_defaults(func=download_command)
 
     p = sub.add_parser("link-video", help="check a source video and link it into the results")
@@ -121,7 +140,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("inspect", help="keys, shapes, dtypes and ranges of an AIST++ pickle (and a plot)")
     p.add_argument("file", help="an AIST++ pickle (keypoints2d, keypoints3d or motions)")
-    p.add_argument("--plot", default=None, help="also draw a keypoints pickle to this PNG: keypoints2d as one panel "
-                   "per camera on a blank 1920x1080 frame, keypoints3d in 3D (the old visualizeKeypoints.py)")
+    p.add_argument(
+        "--plot",
+        default=None,
+        help="also draw a keypoints pickle to this PNG: keypoints2d as one panel "
+        "per camera on a blank 1920x1080 frame, keypoints3d in 3D (the old visualizeKeypoints.py)",
+    )
     p.add_argument("--frame", type=int, default=0, help="the frame to draw with --plot")
     p.set_defaults(func=inspect_command)

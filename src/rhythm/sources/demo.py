@@ -20,10 +20,10 @@ from tqdm import tqdm
 
 from rhythm.core import aist
 from rhythm.core.ffmpeg import bundled_ffmpeg_exe
-from rhythm.core.options import option
 from rhythm.core.io import atomic_path, write_json, write_pickle, write_text
-from rhythm.video.render import encode_video, look_at_camera, render_view
+from rhythm.core.options import option
 from rhythm.core.skeleton import forward_kinematics, smpl_joints, smpl_to_coco17, smpl_translation
+from rhythm.video.render import encode_video, look_at_camera, render_view
 
 SAMPLE_RATE = 44100
 MUSIC_OFFSET_S = 0.25  # first beat of every demo song
@@ -66,12 +66,18 @@ class DemoRecipe:
     duration_s: float = option(5.0, "seconds of each basic (sBM) sequence", minimum=1, maximum=60, flag="duration")
     width: int = option(320, "video width in pixels", minimum=64, maximum=1920)
     height: int = option(180, "video height in pixels", minimum=64, maximum=1080)
-    cameras: tuple[str, ...] = option(("c01", "c02", "c03"), "cameras rendered as videos (all nine have keypoints2d)",
-                                      choices=aist.CAMERAS)
+    cameras: tuple[str, ...] = option(
+        ("c01", "c02", "c03"), "cameras rendered as videos (all nine have keypoints2d)", choices=aist.CAMERAS
+    )
     base_sequences: tuple[str, ...] = option(DEMO_SEQUENCES, "the basic sequences", cli=False, config=False)
-    advanced_s: float = option(0.0, f"> 0: also {DEMO_ADVANCED}, an advanced (sFM) dance of mBR0 this many seconds "
-                               "long, longer than the basic ones (as AIST++'s music ids serve both)", minimum=0,
-                               maximum=120, flag="advanced")
+    advanced_s: float = option(
+        0.0,
+        f"> 0: also {DEMO_ADVANCED}, an advanced (sFM) dance of mBR0 this many seconds "
+        "long, longer than the basic ones (as AIST++'s music ids serve both)",
+        minimum=0,
+        maximum=120,
+        flag="advanced",
+    )
 
     @property
     def sequences(self) -> tuple[str, ...]:
@@ -117,8 +123,15 @@ def demo_cameras(width: int, height: int) -> list[aist.Camera]:
     focal = 1310.0 * width / 1920.0  # the real c01's field of view
     target = np.array([0.0, 100.0, 0.0])
     return [
-        look_at_camera(aist.CAMERAS[i], np.array([450.0 * np.sin(ang), 150.0, 450.0 * np.cos(ang)]), target,
-                       focal, width, height, distortions=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]))
+        look_at_camera(
+            aist.CAMERAS[i],
+            np.array([450.0 * np.sin(ang), 150.0, 450.0 * np.cos(ang)]),
+            target,
+            focal,
+            width,
+            height,
+            distortions=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]),
+        )
         for i, ang in enumerate(angles)
     ]
 
@@ -214,7 +227,7 @@ def synth_song(music: str, duration_s: float, sample_rate: int = SAMPLE_RATE) ->
         i = int(round(at_s * sample_rate))
         if i < n:
             m = min(len(sound), n - i)
-            out[i:i + m] += sound[:m]
+            out[i : i + m] += sound[:m]
 
     tk = np.arange(int(0.25 * sample_rate)) / sample_rate
     kick = np.sin(2 * np.pi * (45 * tk + 90 * (1 - np.exp(-tk * 30)) / 30)) * np.exp(-tk * 14)
@@ -252,8 +265,13 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
         sf.write(tmp, samples, sample_rate, subtype="PCM_16")
 
 
-def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: bool = True,
-             anno_dir: str | Path | None = None, video_dir: str | Path | None = None) -> dict:
+def generate(
+    out_dir: str | Path,
+    recipe: DemoRecipe = DemoRecipe(),
+    progress: bool = True,
+    anno_dir: str | Path | None = None,
+    video_dir: str | Path | None = None,
+) -> dict:
     """Write the demo AIST++ tree: ``<out>/annotations/...``, ``<out>/videos/*.mp4``, ``<out>/music/*.wav``.
 
     ``anno_dir`` and ``video_dir`` put annotations and videos elsewhere than under ``out_dir``.
@@ -278,25 +296,34 @@ def generate(out_dir: str | Path, recipe: DemoRecipe = DemoRecipe(), progress: b
         n = recipe.frames_of(seq)
         motion = dance_motion(seq, n, recipe.seed)
         _, coco = motion_keypoints3d(motion)
-        write_pickle(aist.motion_path(anno, seq), {
-            "smpl_poses": motion.poses.astype(np.float32),
-            "smpl_trans": motion.trans.astype(np.float32),
-            "smpl_scaling": np.array([motion.scaling], np.float32),
-            "smpl_loss": float(motion.loss or 0.0),
-        })
-        write_pickle(aist.keypoints3d_path(anno, seq), {
-            "keypoints3d": coco + rng.normal(0, 0.3, coco.shape),  # triangulation noise
-            "keypoints3d_optim": coco.copy(),
-        })
+        write_pickle(
+            aist.motion_path(anno, seq),
+            {
+                "smpl_poses": motion.poses.astype(np.float32),
+                "smpl_trans": motion.trans.astype(np.float32),
+                "smpl_scaling": np.array([motion.scaling], np.float32),
+                "smpl_loss": float(motion.loss or 0.0),
+            },
+        )
+        write_pickle(
+            aist.keypoints3d_path(anno, seq),
+            {
+                "keypoints3d": coco + rng.normal(0, 0.3, coco.shape),  # triangulation noise
+                "keypoints3d_optim": coco.copy(),
+            },
+        )
         kp2d = np.empty((9, n, 17, 3), np.float32)
         for v, cam in enumerate(cams):
             kp2d[v, :, :, :2] = np.round(cam.project(coco) + rng.normal(0, 0.7, (n, 17, 2)))
             kp2d[v, :, :, 2] = rng.uniform(0.55, 0.98, (n, 17))
-        write_pickle(aist.keypoints2d_path(anno, seq), {
-            "keypoints2d": kp2d,
-            "det_scores": rng.uniform(0.6, 0.8, (9, n)).astype(np.float32),
-            "timestamps": np.round(np.arange(n) * 1e6 / aist.FPS).astype(np.int64),
-        })
+        write_pickle(
+            aist.keypoints2d_path(anno, seq),
+            {
+                "keypoints2d": kp2d,
+                "det_scores": rng.uniform(0.6, 0.8, (9, n)).astype(np.float32),
+                "timestamps": np.round(np.arange(n) * 1e6 / aist.FPS).astype(np.int64),
+            },
+        )
         song = music_dir / f"{aist.parse_name(seq).music}.wav"
         for video in aist.video_names(seq, recipe.cameras):
             cam = rendered[aist.parse_name(video).camera]
@@ -332,9 +359,13 @@ class Duet:
         return np.concatenate([pix, np.full(pix.shape[:-1] + (1,), 0.9)], axis=-1)
 
 
-def duet(recipe: DemoRecipe = DemoRecipe(), offsets=((-80.0, 0.0, 50.0), (70.0, 0.0, -60.0)),
-         sequences=("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02"), width: int = 640,
-         height: int = 360) -> Duet:
+def duet(
+    recipe: DemoRecipe = DemoRecipe(),
+    offsets=((-80.0, 0.0, 50.0), (70.0, 0.0, -60.0)),
+    sequences=("gBR_sBM_cAll_d01_mBR0_ch01", "gBR_sBM_cAll_d02_mBR0_ch02"),
+    width: int = 640,
+    height: int = 360,
+) -> Duet:
     """Two of the demo's dancers side by side, one nearer the front camera (c01) than the other."""
     cams = demo_cameras(width, height)
     n = recipe.num_frames

@@ -12,7 +12,8 @@ file must be a readable video whose frame count matches its annotations. Transie
 where to get the file by hand and exactly where to put it, as the original prep scripts' downloader did.
 
 Parallelism is Snakemake's (one job per video, ``--resources downloads=4`` caps how many at
-once), or ``rhythm download --jobs N`` outside Snakemake: what Audio2Pose's ``--num_processes`` and the prep scripts' ``--numProcesses`` did.
+once), or ``rhythm download --jobs N`` outside Snakemake: what Audio2Pose's ``--num_processes``
+and the prep scripts' ``--numProcesses`` did.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pathlib import Path
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.http import fetch_with_retries
-from rhythm.core.options import option
 from rhythm.core.ffmpeg import probe_video
+from rhythm.core.http import fetch_with_retries
 from rhythm.core.io import atomic_path
+from rhythm.core.options import option
 
 BASE_URL = "https://aistdancedb.ongaaccel.jp/v1.0.0/video/10M/"
 SITE_URL = "https://aistdancedb.ongaaccel.jp/"
@@ -67,8 +68,10 @@ def require_terms(accepted: bool) -> None:
 
 
 def manual_instructions(video: str, dest: Path) -> str:
-    return (f"download {video}.mp4 by hand from the AIST Dance Video Database ({SITE_URL}, after accepting its "
-            f"terms of use) and put it at {dest.resolve()}; then run again")
+    return (
+        f"download {video}.mp4 by hand from the AIST Dance Video Database ({SITE_URL}, after accepting its "
+        f"terms of use) and put it at {dest.resolve()}; then run again"
+    )
 
 
 def _looks_like_html(path: Path) -> bool:
@@ -87,13 +90,20 @@ def check_video(path: Path, video: str, expected_frames: int | None, max_mismatc
     if expected_frames is not None:
         have = int(info.stream_duration_s * aist.FPS + 1e-6)
         if abs(have - expected_frames) > max_mismatch:
-            raise RhythmInputError(source, f"the download has {have} frames at 60 fps, but the annotations of "
-                                   f"{video} have {expected_frames}")
+            raise RhythmInputError(
+                source,
+                f"the download has {have} frames at 60 fps, but the annotations of {video} have {expected_frames}",
+            )
 
 
-def download_video(video: str, out_dir: str | Path, options: DownloadOptions = DownloadOptions(),
-                   expected_frames: int | None = None, manual_dest: str | Path | None = None,
-                   log=print) -> Path:
+def download_video(
+    video: str,
+    out_dir: str | Path,
+    options: DownloadOptions = DownloadOptions(),
+    expected_frames: int | None = None,
+    manual_dest: str | Path | None = None,
+    log=print,
+) -> Path:
     """Download ``<video>.mp4`` into ``out_dir``; returns its path. Existing complete files are kept.
 
     ``manual_dest`` is where a 404 message tells the user to put a hand-downloaded copy (default:
@@ -104,13 +114,23 @@ def download_video(video: str, out_dir: str | Path, options: DownloadOptions = D
     with atomic_path(dest) as part:
         part.unlink()  # atomic_path made an empty file; a missing one means "nothing downloaded yet"
         try:
-            fetch_with_retries(url, part, retries=options.retries, backoff_s=options.backoff_s,
-                               timeout_s=options.timeout_s, name=video, log=log,
-                               by_hand=manual_instructions(video, Path(manual_dest or dest)))
+            fetch_with_retries(
+                url,
+                part,
+                retries=options.retries,
+                backoff_s=options.backoff_s,
+                timeout_s=options.timeout_s,
+                name=video,
+                log=log,
+                by_hand=manual_instructions(video, Path(manual_dest or dest)),
+            )
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                raise VideoNotFound(url, "HTTP 404, the server does not have this video: "
-                                    + manual_instructions(video, Path(manual_dest or dest))) from None
+                raise VideoNotFound(
+                    url,
+                    "HTTP 404, the server does not have this video: "
+                    + manual_instructions(video, Path(manual_dest or dest)),
+                ) from None
             raise RhythmInputError(url, f"HTTP {exc.code} {exc.reason}") from None
         check_video(part, video, expected_frames, options.max_mismatch, url)
     return dest

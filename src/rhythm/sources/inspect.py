@@ -17,9 +17,15 @@ def describe_pickle(path: str | Path) -> str:
         arr = np.asarray(value)
         if arr.dtype.kind in "biuf" and arr.size:
             finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-            rng = f"min {finite.min():.4g}  max {finite.max():.4g}  mean {finite.mean():.4g}" if finite.size else "all NaN"
+            rng = (
+                f"min {finite.min():.4g}  max {finite.max():.4g}  mean {finite.mean():.4g}"
+                if finite.size
+                else "all NaN"
+            )
             nan = int(np.isnan(arr).sum()) if arr.dtype.kind == "f" else 0
-            lines.append(f"  {key:<20} {str(arr.shape):<18} {str(arr.dtype):<8} {rng}" + (f"  NaN {nan}" if nan else ""))
+            lines.append(
+                f"  {key:<20} {str(arr.shape):<18} {str(arr.dtype):<8} {rng}" + (f"  NaN {nan}" if nan else "")
+            )
         else:
             lines.append(f"  {key:<20} {type(value).__name__}: {str(value)[:60]}")
     return "\n".join(lines) + "\n"
@@ -84,13 +90,23 @@ def plot_keypoints(path: str | Path, out: str | Path, frame: int = 0, size: tupl
                 raise RhythmInputError(path, f"frame {frame} is outside its {len(kp)} frames")
             pts = kp[frame]
             for i, (a, b) in enumerate(COCO_LIMBS):  # x, z on the floor, y up
-                ax.plot(pts[[a, b], 0], pts[[a, b], 2], pts[[a, b], 1], "-", color=colour, lw=1.5,
-                        label=key if i == 0 else None)
+                ax.plot(
+                    pts[[a, b], 0],
+                    pts[[a, b], 2],
+                    pts[[a, b], 1],
+                    "-",
+                    color=colour,
+                    lw=1.5,
+                    label=key if i == 0 else None,
+                )
         ax.set(xlabel="x", ylabel="z", zlabel="y (up)")
         lo, hi = np.array(ax.get_xlim3d()), np.array(ax.get_ylim3d())
         ax.set_box_aspect((np.ptp(lo), np.ptp(hi), np.ptp(ax.get_zlim3d())))  # equal scale on every axis
         ax.legend(loc="upper right", fontsize=8)
-        kind, shape = "keypoints3d", np.asarray(data["keypoints3d" if "keypoints3d" in data else "keypoints3d_optim"]).shape
+        kind, shape = (
+            "keypoints3d",
+            np.asarray(data["keypoints3d" if "keypoints3d" in data else "keypoints3d_optim"]).shape,
+        )
     fig.suptitle(f"{path.stem}, frame {frame}", fontsize=9)
     fig.tight_layout()
     with atomic_path(out) as tmp:

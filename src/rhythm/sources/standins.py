@@ -62,13 +62,15 @@ def write_standin_tree(out: str | Path, num_videos: int = NUM_VIDEOS) -> dict:
         members = [s for s in sequences if int(aist.parse_name(s).dancer[1:]) in dancers]
         write_text(anno / "splits" / f"{split}.txt", "".join(f"{s}\n" for s in members))
     n = len(sequences)
-    cut = {"crossmodal_test": sequences[: max(1, n // 70)], "crossmodal_val": sequences[n // 70: 2 * max(1, n // 70)],
-           "crossmodal_train": sequences[2 * max(1, n // 70):]}
+    cut = {
+        "crossmodal_test": sequences[: max(1, n // 70)],
+        "crossmodal_val": sequences[n // 70 : 2 * max(1, n // 70)],
+        "crossmodal_train": sequences[2 * max(1, n // 70) :],
+    }
     for split, members in cut.items():
         write_text(anno / "splits" / f"{split}.txt", "".join(f"{s}\n" for s in members))
     write_text(anno / "ignore_list.txt", "".join(f"{s}\n" for s in sequences[7::31]))
-    write_text(anno / "cameras" / "mapping.txt",
-               "".join(f"{s} setting{1 + i % 10}\n" for i, s in enumerate(sequences)))
+    write_text(anno / "cameras" / "mapping.txt", "".join(f"{s} setting{1 + i % 10}\n" for i, s in enumerate(sequences)))
     for k in range(1, 11):
         (anno / "cameras" / f"setting{k}.json").touch()
     return {"sequences": len(sequences), "videos": len(videos), "anno_dir": str(anno), "video_dir": str(videos_dir)}

@@ -51,27 +51,38 @@ def annotation_size(text: str) -> tuple[int, int]:
 def overlay_command(args: argparse.Namespace) -> None:
     from rhythm.video.overlays import OUTSIDE_WARNING, render_overlays
 
-    opts = from_args(OverlayOptions, args, annotation_size=args.annotation_size,
-                     **({"video": False} if args.no_video else {}))
+    opts = from_args(
+        OverlayOptions, args, annotation_size=args.annotation_size, **({"video": False} if args.no_video else {})
+    )
     result = render_overlays(args.frames, args.anno_dir, args.out, opts, audio_source=args.audio)
     video = f", overlay.mp4 of {result['frames']} frames" if result["video_written"] else ""
     print(f"{result['video']}: {result['pngs']} PNG frames{video} -> {args.out}")
     if result["outside_fraction"] > OUTSIDE_WARNING:
-        print(f"warning: {result['keypoints_outside']} of {result['keypoints_drawn']} drawn keypoints "
-              f"({100 * result['outside_fraction']:.1f} %) fall outside the {result['video']} frames: were the "
-              "annotations made for another resolution? Rescale them with --annotation-size WxH", file=sys.stderr)
+        print(
+            f"warning: {result['keypoints_outside']} of {result['keypoints_drawn']} drawn keypoints "
+            f"({100 * result['outside_fraction']:.1f} %) fall outside the {result['video']} frames: were the "
+            "annotations made for another resolution? Rescale them with --annotation-size WxH",
+            file=sys.stderr,
+        )
 
 
 def register(sub) -> None:
     p = sub.add_parser("frames", help="extract frames: aligned with the 60 fps AIST++ annotations, or of any video")
     p.add_argument("video", help="the video (an AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4 with --anno-dir)")
     p.add_argument("--out", required=True, help="folder for <frame:06d>.jpg and frame_mapping.json")
-    p.add_argument("--anno-dir", default=None,
-                   help="AIST++ annotations: frame i is annotation frame i of the video's sequence (the video must "
-                   "have an AIST++ name); without it any video is extracted at --fps")
-    p.add_argument("--fps", type=float, default=None,
-                   help="output frame rate, rounding down as ffmpeg's fps filter (default: 60 with --anno-dir, else "
-                   "the video's own)")
+    p.add_argument(
+        "--anno-dir",
+        default=None,
+        help="AIST++ annotations: frame i is annotation frame i of the video's sequence (the video must "
+        "have an AIST++ name); without it any video is extracted at --fps",
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="output frame rate, rounding down as ffmpeg's fps filter (default: 60 with --anno-dir, else "
+        "the video's own)",
+    )
     add_options(p, FrameOptions)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=frames_command)
@@ -92,8 +103,13 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="folder for <frame:06d>.png and overlay.mp4")
     add_options(p, OverlayOptions)
     p.add_argument("--no-video", action="store_true", help="PNG frames only (the same as --video false)")
-    p.add_argument("--annotation-size", type=annotation_size, default=None, metavar="WxH",
-                   help="the frame size the keypoints were made for (default: the source video's); they are "
-                   "rescaled to the frames")
+    p.add_argument(
+        "--annotation-size",
+        type=annotation_size,
+        default=None,
+        metavar="WxH",
+        help="the frame size the keypoints were made for (default: the source video's); they are "
+        "rescaled to the frames",
+    )
     p.add_argument("--audio", default=None, help="mux the audio of this file into overlay.mp4")
     p.set_defaults(func=overlay_command)

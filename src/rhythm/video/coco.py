@@ -17,10 +17,10 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.video.frames import load_mapping
-from rhythm.core.options import option
 from rhythm.core.io import atomic_dir, read_json, write_json, write_text
+from rhythm.core.options import option
 from rhythm.core.skeleton import COCO_KEYPOINTS, COCO_SKELETON
+from rhythm.video.frames import load_mapping
 
 CATEGORY = {
     "id": 1,
@@ -35,18 +35,28 @@ CATEGORY = {
 class CocoOptions:
     """``rhythm coco`` and the config's ``coco:`` section (:mod:`rhythm.core.options`)."""
 
-    stride: int = option(1, "every N-th frame of each video into the COCO files (consecutive 60 fps frames are "
-                         "near-duplicates)", minimum=1)
-    visible_threshold: float = option(0.3, "keypoint confidence at or above which it is visible (v=2)", minimum=0,
-                                      maximum=1)
-    labeled_threshold: float = option(0.05, "keypoint confidence at or above which (and below visible) it is "
-                                      "labelled but occluded (v=1)", minimum=0, maximum=1)
-    margin: float = option(0.15, "box margin around the labelled keypoints, as a fraction of their extent",
-                           minimum=0, maximum=1)
+    stride: int = option(
+        1,
+        "every N-th frame of each video into the COCO files (consecutive 60 fps frames are near-duplicates)",
+        minimum=1,
+    )
+    visible_threshold: float = option(
+        0.3, "keypoint confidence at or above which it is visible (v=2)", minimum=0, maximum=1
+    )
+    labeled_threshold: float = option(
+        0.05,
+        "keypoint confidence at or above which (and below visible) it is labelled but occluded (v=1)",
+        minimum=0,
+        maximum=1,
+    )
+    margin: float = option(
+        0.15, "box margin around the labelled keypoints, as a fraction of their extent", minimum=0, maximum=1
+    )
     link: str = option("hardlink", "how images enter the dataset (never copied)", choices=("hardlink", "symlink"))
     min_keypoints: int = option(1, "drop instances with fewer labelled keypoints", cli=False, config=False)
-    min_det_score: float = option(0.0, "drop frames whose detection score is lower (ghosts, misses)", minimum=0,
-                                  maximum=1)
+    min_det_score: float = option(
+        0.0, "drop frames whose detection score is lower (ghosts, misses)", minimum=0, maximum=1
+    )
 
 
 def keypoint_instance(kp: np.ndarray, width: int, height: int, options: CocoOptions) -> dict | None:
@@ -105,15 +115,18 @@ def build_split(
             kp = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, name.sequence))
             view = kp.view(name.camera)
             # keypoints are in source pixels; frames may have been resized
-            scale = np.array([mapping["width"] / mapping["source_width"],
-                              mapping["height"] / mapping["source_height"], 1.0])
+            scale = np.array(
+                [mapping["width"] / mapping["source_width"], mapping["height"] / mapping["source_height"], 1.0]
+            )
             for entry in mapping["frames"]:
                 a = entry["annotation_index"]
                 if a % options.stride:  # by annotation frame, so frames extracted with a stride keep theirs
                     continue
                 if a >= view.shape[0]:
-                    raise RhythmInputError(aist.keypoints2d_path(anno_dir, name.sequence),
-                                           f"has {view.shape[0]} frames; {video} frame {a} has no keypoints")
+                    raise RhythmInputError(
+                        aist.keypoints2d_path(anno_dir, name.sequence),
+                        f"has {view.shape[0]} frames; {video} frame {a} has no keypoints",
+                    )
                 det_score = float(kp.det_scores[aist.CAMERAS.index(name.camera), a])
                 if not det_score >= options.min_det_score:  # NaN scores fail too
                     continue
@@ -123,10 +136,17 @@ def build_split(
                 image_id = len(images) + 1
                 file_name = f"{video}_{entry['index']:06d}.jpg"
                 _link(Path(frames_dir) / entry["file"], tmp / "images" / file_name, options.link)
-                images.append({"id": image_id, "file_name": file_name, "width": mapping["width"],
-                               "height": mapping["height"], "video": video, "frame_index": entry["index"]})
-                annotations.append({"id": len(annotations) + 1, "image_id": image_id, **inst,
-                                    "det_score": det_score})
+                images.append(
+                    {
+                        "id": image_id,
+                        "file_name": file_name,
+                        "width": mapping["width"],
+                        "height": mapping["height"],
+                        "video": video,
+                        "frame_index": entry["index"],
+                    }
+                )
+                annotations.append({"id": len(annotations) + 1, "image_id": image_id, **inst, "det_score": det_score})
         coco = {
             "info": {"description": f"AIST++ {split} keypoints for RTMPose, written by Rhythm"},
             "images": images,
@@ -196,7 +216,12 @@ test_evaluator = val_evaluator
 def write_mmpose_config(path: str | Path, split: str, data_root: str | Path, train_split: str = "train") -> None:
     """``rtmpose_<split>.py``: train on ``train_split``, validate and test on ``split``."""
     path = Path(path)
-    write_text(path, _MMPOSE_CONFIG.format(
-        split=split, train_split=train_split, data_root=Path(data_root).resolve().as_posix(),
-        config_name=path.name,
-    ))
+    write_text(
+        path,
+        _MMPOSE_CONFIG.format(
+            split=split,
+            train_split=train_split,
+            data_root=Path(data_root).resolve().as_posix(),
+            config_name=path.name,
+        ),
+    )

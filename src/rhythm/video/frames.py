@@ -43,17 +43,26 @@ ALIGN_MODES = ("fps", "timestamps")
 class FrameOptions:
     """``rhythm frames`` and the config's ``frames:`` section (:mod:`rhythm.core.options`)."""
 
-    fps: float | None = option(aist.FPS, "output frame rate, rounding down as ffmpeg's fps filter (None: the "
-                               "source's own)", cli=False, config=False)
-    align: str = option("fps", "fps: exactly 60 fps, rounding down (the AIST++ API); timestamps: the source frame "
-                        "nearest each annotation", choices=ALIGN_MODES)
+    fps: float | None = option(
+        aist.FPS,
+        "output frame rate, rounding down as ffmpeg's fps filter (None: the source's own)",
+        cli=False,
+        config=False,
+    )
+    align: str = option(
+        "fps",
+        "fps: exactly 60 fps, rounding down (the AIST++ API); timestamps: the source frame nearest each annotation",
+        choices=ALIGN_MODES,
+    )
     quality: int = option(95, "JPEG quality 1-100 (libjpeg-turbo; 95 matches ffmpeg -q:v 2)", minimum=1, maximum=100)
     stride: int = option(1, "keep every N-th annotation frame", minimum=1)
-    indices: tuple[int, ...] | None = option(None, "keep only these annotation frames (after the stride)", cli=False,
-                                             config=False)
+    indices: tuple[int, ...] | None = option(
+        None, "keep only these annotation frames (after the stride)", cli=False, config=False
+    )
     max_mismatch: int = option(0, "frames the video may differ from its annotations before it is an error", minimum=0)
-    width: int | None = option(None, "resize to this width (the aspect ratio is kept when height is not given)",
-                               minimum=16)
+    width: int | None = option(
+        None, "resize to this width (the aspect ratio is kept when height is not given)", minimum=16
+    )
     height: int | None = option(None, "resize to this height", minimum=16)
     workers: int = option(0, "JPEG encoding threads (0: one per available core)", config=False)
 
@@ -86,8 +95,9 @@ def align_fps(frame_times: np.ndarray, stream_duration_s: float, fps: float) -> 
     return Alignment(np.maximum(source, 0), count)
 
 
-def align_timestamps(frame_times: np.ndarray, annotation_times: np.ndarray, stream_duration_s: float,
-                     source_fps: float) -> Alignment:
+def align_timestamps(
+    frame_times: np.ndarray, annotation_times: np.ndarray, stream_duration_s: float, source_fps: float
+) -> Alignment:
     """Each annotation frame gets the source frame nearest to its timestamp (seconds from the first)."""
     times = np.asarray(frame_times)
     ann = np.asarray(annotation_times, dtype=np.float64)
@@ -113,8 +123,13 @@ def source_changes(alignment: Alignment, num_source_frames: int) -> dict:
     }
 
 
-def plan_alignment(info: VideoInfo, options: FrameOptions, num_annotation_frames: int | None,
-                   annotation_times: np.ndarray | None, video: Path) -> Alignment:
+def plan_alignment(
+    info: VideoInfo,
+    options: FrameOptions,
+    num_annotation_frames: int | None,
+    annotation_times: np.ndarray | None,
+    video: Path,
+) -> Alignment:
     """Align the video with its annotations and check the frame counts agree (within ``max_mismatch``)."""
     if info.num_frames == 0:
         raise RhythmInputError(video, "the video has no frames")
@@ -145,11 +160,14 @@ def plan_alignment(info: VideoInfo, options: FrameOptions, num_annotation_frames
     al = Alignment(al.source_index[:count], count, tuple(notes), al.without_source)
     changes = source_changes(al, info.num_frames)
     if changes["duplicated_source_frames"] or changes["skipped_source_frames"]:
-        notes.append(f"{changes['duplicated_source_frames']} source frame(s) shown twice, "
-                     f"{changes['skipped_source_frames']} skipped")
+        notes.append(
+            f"{changes['duplicated_source_frames']} source frame(s) shown twice, "
+            f"{changes['skipped_source_frames']} skipped"
+        )
     if al.without_source:
-        notes.append(f"{al.without_source} annotation frame(s) have no source frame within half a frame; "
-                     "the nearest is used")
+        notes.append(
+            f"{al.without_source} annotation frame(s) have no source frame within half a frame; the nearest is used"
+        )
     return Alignment(al.source_index, count, tuple(notes), al.without_source)
 
 
@@ -198,14 +216,21 @@ def full_range_planes(frame, size: tuple[int, int], out: np.ndarray) -> tuple[np
     if frame.format.name in ("yuv420p", "yuvj420p") and (frame.width, frame.height) == size:
         tables = (None, None, None) if full_range else (_LUMA_TO_FULL, _CHROMA_TO_FULL, _CHROMA_TO_FULL)
     else:
-        frame = VideoReformatter().reformat(frame, width, height, "yuv420p", interpolation="BICUBIC",
-                                            src_color_range="JPEG" if full_range else None,
-                                            dst_color_range="JPEG", threads=1)
+        frame = VideoReformatter().reformat(
+            frame,
+            width,
+            height,
+            "yuv420p",
+            interpolation="BICUBIC",
+            src_color_range="JPEG" if full_range else None,
+            dst_color_range="JPEG",
+            threads=1,
+        )
         tables = (None, None, None)
     shapes = ((height, width), (height // 2, width // 2), (height // 2, width // 2))
     planes, offset = [], 0
     for k, (shape, table) in enumerate(zip(shapes, tables)):
-        dst = out[offset: offset + shape[0] * shape[1]].reshape(shape)
+        dst = out[offset : offset + shape[0] * shape[1]].reshape(shape)
         src = plane_array(frame, k)
         if table is None:
             np.copyto(dst, src)
@@ -216,8 +241,14 @@ def full_range_planes(frame, size: tuple[int, int], out: np.ndarray) -> tuple[np
     return planes[0], planes[1], planes[2]
 
 
-def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, int], quality: int,
-                  workers: int, progress: bool = False) -> None:
+def encode_frames(
+    video: Path,
+    targets: dict[int, list[Path]],
+    size: tuple[int, int],
+    quality: int,
+    workers: int,
+    progress: bool = False,
+) -> None:
     """Decode ``video`` once and write the source frames in ``targets`` (source index -> files) as JPEGs.
 
     The decoder runs in this process (:mod:`rhythm.core.decoding`) while ``workers`` threads widen each
@@ -245,9 +276,19 @@ def encode_frames(video: Path, targets: dict[int, list[Path]], size: tuple[int, 
             if yuv:
                 data = simplejpeg.encode_jpeg_yuv_planes(*full_range_planes(frame, size, buf), quality=quality)
             else:
-                bgr = VideoReformatter().reformat(frame, width, height, "bgr24", interpolation="BICUBIC",
-                                                  src_color_range="JPEG" if frame.color_range == 2 else None,
-                                                  threads=1).to_ndarray()
+                bgr = (
+                    VideoReformatter()
+                    .reformat(
+                        frame,
+                        width,
+                        height,
+                        "bgr24",
+                        interpolation="BICUBIC",
+                        src_color_range="JPEG" if frame.color_range == 2 else None,
+                        threads=1,
+                    )
+                    .to_ndarray()
+                )
                 data = simplejpeg.encode_jpeg(bgr, quality=quality, colorspace="BGR", colorsubsampling="420")
         finally:
             buffers.put(buf)
@@ -360,15 +401,29 @@ def load_mapping(frames_dir: str | Path) -> dict:
     return mapping
 
 
-def extract_for_video(video: str | Path, anno_dir: str | Path, out_dir: str | Path,
-                      options: FrameOptions = FrameOptions(), progress: bool = False) -> dict:
+def extract_for_video(
+    video: str | Path,
+    anno_dir: str | Path,
+    out_dir: str | Path,
+    options: FrameOptions = FrameOptions(),
+    progress: bool = False,
+) -> dict:
     """Extract an AIST++ video's frames aligned with its sequence's keypoints2d."""
     try:
         seq = aist.sequence_name(Path(video).stem)
     except ValueError:
-        raise RhythmInputError(video, "not an AIST++ video name (like gBR_sBM_c01_d04_mBR0_ch01.mp4): --anno-dir "
-                                      "finds the keypoints by that name; leave --anno-dir out to extract any "
-                                      "video") from None
+        raise RhythmInputError(
+            video,
+            "not an AIST++ video name (like gBR_sBM_c01_d04_mBR0_ch01.mp4): --anno-dir "
+            "finds the keypoints by that name; leave --anno-dir out to extract any "
+            "video",
+        ) from None
     kp = aist.load_keypoints2d(aist.keypoints2d_path(anno_dir, seq))
-    return extract_frames(video, out_dir, num_annotation_frames=kp.num_frames,
-                          timestamps_us=kp.timestamps, options=options, progress=progress)
+    return extract_frames(
+        video,
+        out_dir,
+        num_annotation_frames=kp.num_frames,
+        timestamps_us=kp.timestamps,
+        options=options,
+        progress=progress,
+    )

@@ -20,10 +20,10 @@ from tqdm import tqdm
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.ffmpeg import ffmpeg_exe
-from rhythm.video.frames import load_mapping
-from rhythm.core.options import option
 from rhythm.core.io import atomic_dir, atomic_path, read_npy
+from rhythm.core.options import option
 from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, SMPL_BONES, smpl_joints
+from rhythm.video.frames import load_mapping
 
 # SMPL bones coloured as the COCO limbs: left side warm, right side cool, the spine in between.
 _SMPL_LEFT, _SMPL_RIGHT = {1, 4, 7, 10, 13, 16, 18, 20, 22}, {2, 5, 8, 11, 14, 17, 19, 21, 23}
@@ -36,19 +36,32 @@ SMPL_BONE_COLOURS = tuple(
 class OverlayOptions:
     """``rhythm overlay`` and the config's ``overlays:`` section (:mod:`rhythm.core.options`)."""
 
-    mode: str = option("2d", "2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera; smpl: "
-                       "the 24 joints of a motions pickle through the camera (the AIST++ API's SMPL view)",
-                       choices=("2d", "3d", "smpl"))
+    mode: str = option(
+        "2d",
+        "2d: the view's keypoints2d; 3d: keypoints3d projected through the view's camera; smpl: "
+        "the 24 joints of a motions pickle through the camera (the AIST++ API's SMPL view)",
+        choices=("2d", "3d", "smpl"),
+    )
     min_confidence: float = option(0.1, "keypoints scoring below this are not drawn", minimum=0, maximum=1)
     limit: int = option(20, "PNG frames to write (0: all); overlay.mp4 has every frame", minimum=0)
     video: bool = option(True, "also write overlay.mp4 (every frame, with the source's audio)", config=False)
-    annotation_size: tuple[int, int] | None = option(None, "(width, height) the keypoints were made for (None: the "
-                                                     "source video's); they are rescaled to the frames", cli=False,
-                                                     config=False)
-    motions: str | None = option(None, "smpl mode: a motions pickle (AIST++ format, e.g. rhythm fit-smpl's; default: "
-                                 "the annotations' motions/<sequence>.pkl)", config=False)
-    smpl_model: str | None = option(None, "smpl mode: an SMPL model folder or file (needs the optional smplx "
-                                    "package): draws the mesh too", config=False)
+    annotation_size: tuple[int, int] | None = option(
+        None,
+        "(width, height) the keypoints were made for (None: the source video's); they are rescaled to the frames",
+        cli=False,
+        config=False,
+    )
+    motions: str | None = option(
+        None,
+        "smpl mode: a motions pickle (AIST++ format, e.g. rhythm fit-smpl's; default: "
+        "the annotations' motions/<sequence>.pkl)",
+        config=False,
+    )
+    smpl_model: str | None = option(
+        None,
+        "smpl mode: an SMPL model folder or file (needs the optional smplx package): draws the mesh too",
+        config=False,
+    )
 
 
 OUTSIDE_WARNING = 0.05  # warn when more than this fraction of the drawn keypoints fall outside the frame
@@ -65,8 +78,16 @@ def outside_fraction(kp: np.ndarray, width: int, height: int, min_confidence: fl
 
 # One colour (BGR) per tracked person, far apart in hue: a swap of identities shows as a colour change.
 TRACK_COLOURS = (
-    (0, 200, 255), (255, 128, 0), (60, 220, 60), (220, 60, 220), (40, 40, 255),
-    (255, 230, 0), (160, 160, 255), (0, 140, 110), (210, 210, 210), (130, 40, 190),
+    (0, 200, 255),
+    (255, 128, 0),
+    (60, 220, 60),
+    (220, 60, 220),
+    (40, 40, 255),
+    (255, 230, 0),
+    (160, 160, 255),
+    (0, 140, 110),
+    (210, 210, 210),
+    (130, 40, 190),
 )
 
 
@@ -75,8 +96,14 @@ def track_colour(index: int) -> tuple[int, int, int]:
     return TRACK_COLOURS[index % len(TRACK_COLOURS)]
 
 
-def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1,
-                  colour: tuple[int, int, int] | None = None, limbs=COCO_LIMBS, limb_colours=COCO_LIMB_COLORS) -> np.ndarray:
+def draw_skeleton(
+    img: np.ndarray,
+    kp: np.ndarray,
+    min_confidence: float = 0.1,
+    colour: tuple[int, int, int] | None = None,
+    limbs=COCO_LIMBS,
+    limb_colours=COCO_LIMB_COLORS,
+) -> np.ndarray:
     """Draw one person (J, 2 or 3) on ``img`` in place; returns ``img``. COCO-17 by default; the SMPL
     skeleton with ``limbs=SMPL_BONES, limb_colours=SMPL_BONE_COLOURS``.
 
@@ -90,15 +117,22 @@ def draw_skeleton(img: np.ndarray, kp: np.ndarray, min_confidence: float = 0.1,
     colours = limb_colours if colour is None else (tuple(colour),) * len(limbs)
     for (a, b), limb_colour in zip(limbs, colours):
         if ok[a] and ok[b]:
-            cv2.line(img, tuple(np.round(kp[a, :2]).astype(int)), tuple(np.round(kp[b, :2]).astype(int)),
-                     limb_colour, thickness + 1, cv2.LINE_AA)
+            cv2.line(
+                img,
+                tuple(np.round(kp[a, :2]).astype(int)),
+                tuple(np.round(kp[b, :2]).astype(int)),
+                limb_colour,
+                thickness + 1,
+                cv2.LINE_AA,
+            )
     for i in np.flatnonzero(ok):
         cv2.circle(img, tuple(np.round(kp[i, :2]).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
     return img
 
 
-def draw_tracked_people(img: np.ndarray, people: np.ndarray, min_confidence: float = 0.1,
-                        labels: bool = True) -> np.ndarray:
+def draw_tracked_people(
+    img: np.ndarray, people: np.ndarray, min_confidence: float = 0.1, labels: bool = True
+) -> np.ndarray:
     """Draw one frame of tracked people (N, K, C) on ``img`` in place, person ``n`` in ``track_colour(n)``.
 
     ``people`` is a frame of :func:`rhythm.people.tracking.track_people`'s keypoints (in the image's
@@ -123,8 +157,9 @@ def draw_tracked_people(img: np.ndarray, people: np.ndarray, min_confidence: flo
             scale = max(0.5, img.shape[1] / 1280)
             top = xyc[ok][np.argmin(xyc[ok, 1])]
             org = (int(round(top[0])) - int(8 * scale), int(round(top[1])) - int(12 * scale))
-            cv2.putText(img, str(n), org, cv2.FONT_HERSHEY_SIMPLEX, scale, track_colour(n), max(1, int(2 * scale)),
-                        cv2.LINE_AA)
+            cv2.putText(
+                img, str(n), org, cv2.FONT_HERSHEY_SIMPLEX, scale, track_colour(n), max(1, int(2 * scale)), cv2.LINE_AA
+            )
     return img
 
 
@@ -151,9 +186,14 @@ def overlay_keypoints(anno_dir: str | Path, video: str, mode: str, motions: str 
     raise ValueError(f"overlay mode must be '2d', '3d' or 'smpl', not {mode!r}")
 
 
-def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str | Path,
-                    options: OverlayOptions = OverlayOptions(), audio_source: str | Path | None = None,
-                    progress: bool = True) -> dict:
+def render_overlays(
+    frames_dir: str | Path,
+    anno_dir: str | Path,
+    out_dir: str | Path,
+    options: OverlayOptions = OverlayOptions(),
+    audio_source: str | Path | None = None,
+    progress: bool = True,
+) -> dict:
     """Write ``out_dir/<index:06d>.png`` (first ``limit`` frames) and ``out_dir/overlay.mp4``."""
     import cv2
 
@@ -168,8 +208,9 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
     if options.mode == "smpl" and options.smpl_model:
         name = aist.parse_name(video)
         camera = aist.load_cameras(anno_dir, name.sequence)[name.camera]
-        mesh = smpl_mesh_pixels(options.motions or aist.motion_path(anno_dir, name.sequence), camera,
-                                options.smpl_model)
+        mesh = smpl_mesh_pixels(
+            options.motions or aist.motion_path(anno_dir, name.sequence), camera, options.smpl_model
+        )
     made_for = options.annotation_size or (mapping["source_width"], mapping["source_height"])
     scale = np.array([mapping["width"] / made_for[0], mapping["height"] / made_for[1], 1])
     used = [e["annotation_index"] for e in mapping["frames"] if e["annotation_index"] < len(kp)]
@@ -201,32 +242,64 @@ def render_overlays(frames_dir: str | Path, anno_dir: str | Path, out_dir: str |
                 err = encoder.stderr.read().decode(errors="replace")
                 if encoder.wait() != 0:
                     raise RhythmInputError(out_dir / "overlay.mp4", f"ffmpeg failed: {err[-300:]}")
-    return {"video": video, "pngs": n_png, "frames": len(entries), "video_written": options.video,
-            "keypoints_drawn": drawn, "keypoints_outside": outside,
-            "outside_fraction": round(outside / drawn, 4) if drawn else 0.0}
+    return {
+        "video": video,
+        "pngs": n_png,
+        "frames": len(entries),
+        "video_written": options.video,
+        "keypoints_drawn": drawn,
+        "keypoints_outside": outside,
+        "outside_fraction": round(outside / drawn, 4) if drawn else 0.0,
+    }
 
 
 def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> subprocess.Popen:
     fps = mapping["fps"] / mapping.get("stride", 1)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-           "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{mapping['width']}x{mapping['height']}",
-           "-r", f"{fps:g}", "-i", "pipe:0"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-s",
+        f"{mapping['width']}x{mapping['height']}",
+        "-r",
+        f"{fps:g}",
+        "-i",
+        "pipe:0",
+    ]
     if audio_source is not None:
-        cmd += ["-ss", f"{audio_offset_s:.6f}", "-i", str(audio_source), "-map", "0:v", "-map", "1:a?", "-c:a", "aac",
-                "-shortest"]
+        cmd += [
+            "-ss",
+            f"{audio_offset_s:.6f}",
+            "-i",
+            str(audio_source),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a?",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str | Path,
-                            min_confidence: float = 0.1) -> dict:
+def render_landmark_overlay(
+    video: str | Path, landmarks: str | Path, out: str | Path, min_confidence: float = 0.1
+) -> dict:
     """An MP4 of ``video``'s sampled frames with its landmarks drawn, each tracked person in one colour.
 
     ``landmarks`` is a landmarks stage output (``(T, K, C)`` or ``(T, N, K, C)``, normalised) with its
     ``.json`` report beside it, which names the source frames; the first 17 keypoints must be the
     COCO body (true of the stage's selections ``dance85``, ``wholebody133`` and ``body17``).
     """
-    import cv2
 
     from rhythm.core.ffmpeg import probe_video, read_raw_frames
     from rhythm.core.io import read_json
@@ -260,7 +333,9 @@ def render_landmark_overlay(video: str | Path, landmarks: str | Path, out: str |
     return {"video": Path(video).stem, "frames": len(people), "people": people.shape[1]}
 
 
-def smpl_mesh_pixels(motions: str | Path, camera: aist.Camera, model_path: str | Path, gender: str = "neutral") -> np.ndarray:
+def smpl_mesh_pixels(
+    motions: str | Path, camera: aist.Camera, model_path: str | Path, gender: str = "neutral"
+) -> np.ndarray:
     """The SMPL mesh's vertices (N, V, 2) in ``camera``'s pixels, posed by a motions pickle with a licensed
     SMPL model (the optional ``smplx`` package), in the SMPL convention as the AIST++ API poses it."""
     from rhythm.core.errors import RhythmInputError
@@ -272,14 +347,20 @@ def smpl_mesh_pixels(motions: str | Path, camera: aist.Camera, model_path: str |
         import smplx
         import torch
     except ImportError:
-        raise RhythmInputError(path, "drawing the SMPL mesh needs the optional smplx package (pip install smplx); "
-                                     "without --smpl-model the joints are drawn") from None
+        raise RhythmInputError(
+            path,
+            "drawing the SMPL mesh needs the optional smplx package (pip install smplx); "
+            "without --smpl-model the joints are drawn",
+        ) from None
     motion = aist.load_motion(motions)
     model = smplx.create(str(path), model_type="smpl", gender=gender, batch_size=len(motion.poses))
     poses = torch.as_tensor(motion.poses, dtype=torch.float32)
     with torch.no_grad():
-        out = model(global_orient=poses[:, :3], body_pose=poses[:, 3:],
-                    transl=torch.as_tensor(motion.trans / motion.scaling, dtype=torch.float32))
+        out = model(
+            global_orient=poses[:, :3],
+            body_pose=poses[:, 3:],
+            transl=torch.as_tensor(motion.trans / motion.scaling, dtype=torch.float32),
+        )
     vertices = out.vertices.numpy().astype(np.float64) * motion.scaling
     return camera.project(vertices)
 

@@ -43,8 +43,7 @@ SMPL_STYLE = SkeletonStyle(
     24,
     tuple((a, b) for a, b in SMPL_BONES if b not in (22, 23)),  # hands: too short to see
     tuple(
-        _LEFT if b in _SMPL_LEFT else _RIGHT if b in _SMPL_RIGHT else _MID
-        for a, b in SMPL_BONES if b not in (22, 23)
+        _LEFT if b in _SMPL_LEFT else _RIGHT if b in _SMPL_RIGHT else _MID for a, b in SMPL_BONES if b not in (22, 23)
     ),
     (16, 17, 2, 1),
     (15,),
@@ -61,13 +60,20 @@ def style_for(points: np.ndarray) -> SkeletonStyle:
     raise ValueError(f"cannot draw a skeleton of {joints} joints (17 COCO or 24 SMPL)")
 
 
-def look_at_camera(name: str, centre: np.ndarray, target: np.ndarray, focal: float, width: int, height: int,
-                   distortions: np.ndarray | None = None) -> aist.Camera:
+def look_at_camera(
+    name: str,
+    centre: np.ndarray,
+    target: np.ndarray,
+    focal: float,
+    width: int,
+    height: int,
+    distortions: np.ndarray | None = None,
+) -> aist.Camera:
     """A pinhole camera at ``centre`` (cm, y up) looking at ``target``, image x to the right."""
     import cv2
 
     centre = np.asarray(centre, dtype=np.float64)
-    forward = (np.asarray(target, dtype=np.float64) - centre)
+    forward = np.asarray(target, dtype=np.float64) - centre
     forward /= np.linalg.norm(forward)
     right = np.cross(forward, [0.0, 1.0, 0.0])
     right /= np.linalg.norm(right)
@@ -84,13 +90,15 @@ def look_at_camera(name: str, centre: np.ndarray, target: np.ndarray, focal: flo
     )
 
 
-def front_camera(width: int = 640, height: int = 360, distance_cm: float = 420.0,
-                 elevation_cm: float = 140.0) -> aist.Camera:
+def front_camera(
+    width: int = 640, height: int = 360, distance_cm: float = 420.0, elevation_cm: float = 140.0
+) -> aist.Camera:
     """The fixed camera generated dances are shown from: 4.2 m in front of the origin, a little above
     hip height, the real c01's field of view (3 m across at the dancer: room to travel a metre)."""
     focal = 1310.0 * width / 1920.0
-    return look_at_camera("front", np.array([0.0, elevation_cm, distance_cm]), np.array([0.0, 90.0, 0.0]),
-                          focal, width, height)
+    return look_at_camera(
+        "front", np.array([0.0, elevation_cm, distance_cm]), np.array([0.0, 90.0, 0.0]), focal, width, height
+    )
 
 
 def floor_lines(cam: aist.Camera, extent_cm: float = 300.0, step_cm: float = 50.0) -> list[np.ndarray]:
@@ -150,9 +158,15 @@ def render_view(cam: aist.Camera, keypoints3d: np.ndarray) -> np.ndarray:
     return frames
 
 
-def encode_video(frames: np.ndarray | Iterable[np.ndarray], audio: str | Path | None, out: str | Path,
-                 fps: float = aist.FPS, num_frames: int | None = None, size: tuple[int, int] | None = None,
-                 ffmpeg: str | None = None) -> None:
+def encode_video(
+    frames: np.ndarray | Iterable[np.ndarray],
+    audio: str | Path | None,
+    out: str | Path,
+    fps: float = aist.FPS,
+    num_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+    ffmpeg: str | None = None,
+) -> None:
     """H.264 MP4 (yuv420p) from BGR frames, with ``audio`` (any file ffmpeg reads) muxed as AAC and cut
     to the video's duration; written atomically. Frames may be an array (T, H, W, 3) or an iterable,
     which then needs ``num_frames`` and ``size`` (width, height). ``ffmpeg``: the binary (default:
@@ -166,14 +180,51 @@ def encode_video(frames: np.ndarray | Iterable[np.ndarray], audio: str | Path | 
         w, h = size
     with atomic_path(out) as tmp:
         cmd = [
-            ffmpeg or ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "pipe:0",
+            ffmpeg or ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            f"{fps:g}",
+            "-i",
+            "pipe:0",
         ]
         if audio is not None:
-            cmd += ["-t", f"{num_frames / fps:.6f}", "-i", str(audio), "-map", "0:v", "-map", "1:a",
-                    "-c:a", "aac", "-b:a", "128k"]
-        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-                "-movflags", "+faststart", str(tmp)]
+            cmd += [
+                "-t",
+                f"{num_frames / fps:.6f}",
+                "-i",
+                str(audio),
+                "-map",
+                "0:v",
+                "-map",
+                "1:a",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+            ]
+        cmd += [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(tmp),
+        ]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         written = 0
         try:
@@ -194,14 +245,22 @@ def encode_video(frames: np.ndarray | Iterable[np.ndarray], audio: str | Path | 
             raise RhythmInputError(out, f"expected {num_frames} frames, got {written}")
 
 
-def render_dance(points_m: np.ndarray, audio: str | Path | None, out: str | Path, fps: float = aist.FPS,
-                 width: int = 640, height: int = 360, progress: bool = False) -> dict:
+def render_dance(
+    points_m: np.ndarray,
+    audio: str | Path | None,
+    out: str | Path,
+    fps: float = aist.FPS,
+    width: int = 640,
+    height: int = 360,
+    progress: bool = False,
+) -> dict:
     """MP4 of a dance (T, 24 or 17, 3) in metres, y up, from :func:`front_camera`, with the music."""
     from tqdm import tqdm
 
     points_cm = np.asarray(points_m, dtype=np.float64) * 100.0
     cam = front_camera(width, height)
-    frames = tqdm(iter_frames(cam, points_cm), total=len(points_cm), desc="render", disable=not progress,
-                  mininterval=2.0)
+    frames = tqdm(
+        iter_frames(cam, points_cm), total=len(points_cm), desc="render", disable=not progress, mininterval=2.0
+    )
     encode_video(frames, audio, out, fps, num_frames=len(points_cm), size=(width, height))
     return {"video": str(out), "frames": len(points_cm), "fps": fps, "width": width, "height": height}

@@ -27,14 +27,33 @@ import numpy as np
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import write_text
 from rhythm.people.formats.common import (
-    NUM_KEYPOINTS, Detections, Person, _box, _coco_keypoints, _collect, _describe, _floats, _load_json, _mean_score,
-    _optional_number, _people_arrays, _present, _track_id, _written_keypoints, frame_number,
+    NUM_KEYPOINTS,
+    Detections,
+    Person,
+    _box,
+    _coco_keypoints,
+    _collect,
+    _describe,
+    _floats,
+    _load_json,
+    _mean_score,
+    _optional_number,
+    _people_arrays,
+    _present,
+    _track_id,
+    _written_keypoints,
+    frame_number,
 )
 from rhythm.people.formats.openpose import _openpose_person
 
 # AlphaPose keypoint counts whose first 17 are COCO-17 in COCO order.
-ALPHAPOSE_LAYOUTS = {17: "COCO-17", 26: "Halpe-26", 68: "Halpe-68 (body + hands)", 133: "COCO-WholeBody-133",
-                     136: "Halpe-136"}
+ALPHAPOSE_LAYOUTS = {
+    17: "COCO-17",
+    26: "Halpe-26",
+    68: "Halpe-68 (body + hands)",
+    133: "COCO-WholeBody-133",
+    136: "Halpe-136",
+}
 
 
 # ----------------------------------------------------------------------------- AlphaPose
@@ -62,8 +81,11 @@ def read_alphapose(path: str | Path, first_frame_number: int = 0) -> Detections:
 def _alphapose_entry(path: Path, i: int, entry: Any) -> tuple[int, Person, int]:
     """(frame number, person, keypoint count) of one entry of alphapose-results.json."""
     if not isinstance(entry, dict) or "image_id" not in entry or "keypoints" not in entry:
-        raise RhythmInputError(path, f"entry {i}: expected {{\"image_id\", \"keypoints\", \"score\", ...}} as "
-                                     f"AlphaPose writes, found {_describe(entry)}")
+        raise RhythmInputError(
+            path,
+            f'entry {i}: expected {{"image_id", "keypoints", "score", ...}} as '
+            f"AlphaPose writes, found {_describe(entry)}",
+        )
     image_id = entry["image_id"]
     number = image_id if isinstance(image_id, int) and not isinstance(image_id, bool) else frame_number(image_id)
     if number is None:
@@ -71,8 +93,11 @@ def _alphapose_entry(path: Path, i: int, entry: Any) -> tuple[int, Person, int]:
     flat = _floats(path, f"entry {i} keypoints", entry["keypoints"])
     k = flat.size // 3
     if flat.ndim != 1 or flat.size % 3 or k not in ALPHAPOSE_LAYOUTS:
-        raise RhythmInputError(path, f"entry {i}: {flat.size} keypoint values; expected x, y, score for "
-                                     f"{', '.join(map(str, ALPHAPOSE_LAYOUTS))} keypoints (COCO, Halpe, WholeBody)")
+        raise RhythmInputError(
+            path,
+            f"entry {i}: {flat.size} keypoint values; expected x, y, score for "
+            f"{', '.join(map(str, ALPHAPOSE_LAYOUTS))} keypoints (COCO, Halpe, WholeBody)",
+        )
     rows = flat.reshape(k, 3)[:NUM_KEYPOINTS]
     kp = _coco_keypoints(rows[:, :2], rows[:, 2])
     score = _optional_number(path, f"entry {i} score", entry.get("score"))
@@ -98,8 +123,11 @@ def _read_alphapose_per_image(path: Path, data: dict, first_frame_number: int) -
         number = frame_number(image_id)
         people = frame.get("people", frame.get("bodies")) if isinstance(frame, dict) else None
         if number is None or not isinstance(people, list):
-            raise RhythmInputError(path, f"{image_id!r}: expected AlphaPose's list of detections, or per image "
-                                         "{\"people\": [...]} (--format open) or {\"bodies\": [...]} (--format cmu)")
+            raise RhythmInputError(
+                path,
+                f"{image_id!r}: expected AlphaPose's list of detections, or per image "
+                '{"people": [...]} (--format open) or {"bodies": [...]} (--format cmu)',
+            )
         persons = []
         for j, p in enumerate(people):
             values = p.get("pose_keypoints_2d", p.get("joints")) if isinstance(p, dict) else None
@@ -109,15 +137,17 @@ def _read_alphapose_per_image(path: Path, data: dict, first_frame_number: int) -
             if person is not None:
                 persons.append(person)
         numbered.append((number, image_id, persons))
-    return _collect(path, "alphapose", "AlphaPose COCO-18 (--format open/cmu)", numbered, first_frame_number,
-                    "image_id")
+    return _collect(
+        path, "alphapose", "AlphaPose COCO-18 (--format open/cmu)", numbered, first_frame_number, "image_id"
+    )
 
 
 # ----------------------------------------------------------------------------- writers (export)
 
 
-def write_alphapose(path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray | None = None,
-                    track_ids: np.ndarray | None = None) -> None:
+def write_alphapose(
+    path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray | None = None, track_ids: np.ndarray | None = None
+) -> None:
     """Write ``alphapose-results.json`` as AlphaPose does for a video (``image_id`` ``<frame>.jpg``).
 
     ``keypoints`` (T, 17, 3) of one camera, or (T, P, 17, 3) for several people; ``det_scores``
@@ -133,11 +163,14 @@ def write_alphapose(path: str | Path, keypoints: np.ndarray, det_scores: np.ndar
             if not _present(kp[t, p]):
                 continue
             x1, y1, x2, y2 = (float(v) for v in _box(kp[t, p]))
-            entries.append({
-                "image_id": f"{t}.jpg", "category_id": 1,
-                "keypoints": [float(v) for v in _written_keypoints(kp[t, p]).reshape(-1)],
-                "score": float(det[t, p]),
-                "box": [x1, y1, float(np.float32(x2 - x1)), float(np.float32(y2 - y1))],
-                "idx": [0.0] if ids is None else int(ids[t, p]),
-            })
+            entries.append(
+                {
+                    "image_id": f"{t}.jpg",
+                    "category_id": 1,
+                    "keypoints": [float(v) for v in _written_keypoints(kp[t, p]).reshape(-1)],
+                    "score": float(det[t, p]),
+                    "box": [x1, y1, float(np.float32(x2 - x1)), float(np.float32(y2 - y1))],
+                    "idx": [0.0] if ids is None else int(ids[t, p]),
+                }
+            )
     write_text(path, json.dumps(entries))

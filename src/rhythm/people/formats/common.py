@@ -122,16 +122,23 @@ def _flat_numbers(value: Any) -> list[float]:
     return [math.nan]
 
 
-def _collect(source: Path, fmt: str, layout: str, numbered: list[tuple[int, Path | str, list[Person]]],
-             first_frame_number: int, what: str) -> Detections:
+def _collect(
+    source: Path,
+    fmt: str,
+    layout: str,
+    numbered: list[tuple[int, Path | str, list[Person]]],
+    first_frame_number: int,
+    what: str,
+) -> Detections:
     """Detections from (frame number, where it came from, people); one frame named twice is an error."""
     frames: dict[int, list[Person]] = {}
     named: dict[int, Path | str] = {}
     for number, origin, people in numbered:
         index = number - first_frame_number
         if index < 0:
-            raise RhythmInputError(source, f"{what} {origin!s} is frame {number}, before the first frame number "
-                                           f"{first_frame_number}")
+            raise RhythmInputError(
+                source, f"{what} {origin!s} is frame {number}, before the first frame number {first_frame_number}"
+            )
         if index in named and named[index] != origin:
             raise RhythmInputError(source, f"{what}s {named[index]!s} and {origin!s} both name frame {number}")
         named[index] = origin

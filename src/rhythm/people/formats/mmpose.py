@@ -24,15 +24,44 @@ import numpy as np
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import atomic_dir, write_text
 from rhythm.people.formats.common import (
-    NUM_KEYPOINTS, Detections, Person, _box, _coco_keypoints, _collect, _describe, _floats, _load_json, _mean_score,
-    _optional_number, _people_arrays, _present, _written_keypoints, frame_number,
+    NUM_KEYPOINTS,
+    Detections,
+    Person,
+    _box,
+    _coco_keypoints,
+    _collect,
+    _describe,
+    _floats,
+    _load_json,
+    _mean_score,
+    _optional_number,
+    _people_arrays,
+    _present,
+    _written_keypoints,
+    frame_number,
 )
 
 # MMPose keypoint counts whose first 17 are COCO-17 in COCO order.
 MMPOSE_LAYOUTS = {17: "COCO-17", 26: "Halpe-26", 133: "COCO-WholeBody-133", 136: "Halpe-136"}
-_COCO_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-               "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-               "right_knee", "left_ankle", "right_ankle")
+_COCO_NAMES = (
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
 
 
 # ----------------------------------------------------------------------------- MMPose
@@ -61,8 +90,14 @@ def _read_mmpose_frames(path: Path, data: Any, first: int, layout: str) -> Detec
     if not isinstance(data, list):
         raise RhythmInputError(path, f"expected MMPose's list of frames or of instances, found {_describe(data)}")
     if data and all(isinstance(f, dict) and "instances" in f for f in data):
-        numbered = [(_mmpose_frame_id(path, i, f), f"{i} (frame_id {f.get('frame_id')})",
-                     _mmpose_instances(path, f"frame {i}", f["instances"])) for i, f in enumerate(data)]
+        numbered = [
+            (
+                _mmpose_frame_id(path, i, f),
+                f"{i} (frame_id {f.get('frame_id')})",
+                _mmpose_instances(path, f"frame {i}", f["instances"]),
+            )
+            for i, f in enumerate(data)
+        ]
         return _collect(path, "mmpose", f"{layout} (video)", numbered, first, "frame")
     people = _mmpose_instances(path, "image", data)
     return _collect(path, "mmpose", f"{layout} (one image)", [(first, path.name, people)], first, "image")
@@ -84,8 +119,9 @@ def _read_mmpose_images(folder: Path, first: int) -> Detections:
     for path in files:
         number = frame_number(path.name)
         if number is None:
-            raise RhythmInputError(path, "no frame number in the file name (expected the image's name, like "
-                                         "000123.json)")
+            raise RhythmInputError(
+                path, "no frame number in the file name (expected the image's name, like 000123.json)"
+            )
         data = _load_json(path)
         if not isinstance(data, list):
             raise RhythmInputError(path, f"expected MMPose's list of instances for one image, found {_describe(data)}")
@@ -101,15 +137,19 @@ def _mmpose_instances(path: Path, where: str, instances: Any) -> list[Person]:
 
 def _mmpose_person(path: Path, where: str, inst: Any) -> Person:
     if not isinstance(inst, dict) or "keypoints" not in inst or "keypoint_scores" not in inst:
-        raise RhythmInputError(path, f"{where}: expected {{\"keypoints\", \"keypoint_scores\", \"bbox\", "
-                                     f"\"bbox_score\"}}, found {_describe(inst)}")
+        raise RhythmInputError(
+            path, f'{where}: expected {{"keypoints", "keypoint_scores", "bbox", "bbox_score"}}, found {_describe(inst)}'
+        )
     xy = _floats(path, f"{where} keypoints", inst["keypoints"])
     scores = _floats(path, f"{where} keypoint_scores", inst["keypoint_scores"])
     if xy.ndim == 2 and xy.shape[1] == 3:
         raise RhythmInputError(path, f"{where}: 3-D keypoints (x, y, z); give a 2-D model's predictions")
     if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] not in MMPOSE_LAYOUTS or scores.shape != (xy.shape[0],):
-        raise RhythmInputError(path, f"{where}: keypoints {xy.shape} with scores {scores.shape}; expected (K, 2) and "
-                                     f"(K,) for K in {', '.join(map(str, MMPOSE_LAYOUTS))}")
+        raise RhythmInputError(
+            path,
+            f"{where}: keypoints {xy.shape} with scores {scores.shape}; expected (K, 2) and "
+            f"(K,) for K in {', '.join(map(str, MMPOSE_LAYOUTS))}",
+        )
     kp = _coco_keypoints(xy[:NUM_KEYPOINTS], scores[:NUM_KEYPOINTS])
     score = _optional_number(path, f"{where} bbox_score", inst.get("bbox_score"))
     box = _mmpose_box(path, where, inst.get("bbox"))
@@ -134,15 +174,19 @@ def _check_mmpose_meta(path: Path, meta: Any) -> None:
     first = tuple(str(names.get(str(i), "")) for i in range(NUM_KEYPOINTS))
     if first != _COCO_NAMES:
         dataset = meta.get("dataset_name", "?")
-        raise RhythmInputError(path, f"keypoints of {dataset} do not start with COCO-17 (nose, left_eye, ...); "
-                                     "give a COCO, Halpe or COCO-WholeBody model's predictions")
+        raise RhythmInputError(
+            path,
+            f"keypoints of {dataset} do not start with COCO-17 (nose, left_eye, ...); "
+            "give a COCO, Halpe or COCO-WholeBody model's predictions",
+        )
 
 
 # ----------------------------------------------------------------------------- writers (export)
 
 
-def write_mmpose(path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray | None = None,
-                 layout: str = "video") -> None:
+def write_mmpose(
+    path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray | None = None, layout: str = "video"
+) -> None:
     """Write MMPose inferencer predictions: ``layout="video"`` one JSON ``[{"frame_id", "instances"}]``
     with every frame; ``"images"`` a folder of ``<frame:06d>.json``, each a list of instances.
 
@@ -150,8 +194,10 @@ def write_mmpose(path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray
     keypoints' extent. A keypoint not found is written 0, 0 with score 0.
     """
     kp, det = _people_arrays(keypoints, det_scores)
-    frames = [[_mmpose_instance(kp[t, p], det[t, p]) for p in range(kp.shape[1]) if _present(kp[t, p])]
-              for t in range(kp.shape[0])]
+    frames = [
+        [_mmpose_instance(kp[t, p], det[t, p]) for p in range(kp.shape[1]) if _present(kp[t, p])]
+        for t in range(kp.shape[0])
+    ]
     if layout == "video":
         write_text(path, json.dumps([{"frame_id": t, "instances": f} for t, f in enumerate(frames)], indent=2))
     elif layout == "images":
@@ -164,7 +210,9 @@ def write_mmpose(path: str | Path, keypoints: np.ndarray, det_scores: np.ndarray
 
 def _mmpose_instance(kp: np.ndarray, score: float) -> dict:
     written = _written_keypoints(kp)
-    return {"keypoints": [[float(x), float(y)] for x, y in written[:, :2]],
-            "keypoint_scores": [float(s) for s in written[:, 2]],
-            "bbox": [[float(v) for v in _box(kp)]],
-            "bbox_score": float(score)}
+    return {
+        "keypoints": [[float(x), float(y)] for x, y in written[:, :2]],
+        "keypoint_scores": [float(s) for s in written[:, 2]],
+        "bbox": [[float(v) for v in _box(kp)]],
+        "bbox_score": float(score),
+    }

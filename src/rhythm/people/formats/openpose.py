@@ -17,16 +17,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import atomic_dir
 from rhythm.people.formats.common import (
-    Detections, Person, _coco_keypoints, _collect, _describe, _floats, _load_json, _mean_score, _people_arrays,
-    _present, _track_id, _written_keypoints, frame_number,
+    Detections,
+    Person,
+    _coco_keypoints,
+    _collect,
+    _describe,
+    _floats,
+    _load_json,
+    _mean_score,
+    _people_arrays,
+    _present,
+    _track_id,
+    _written_keypoints,
+    frame_number,
 )
 
 # OpenPose body models: index of each COCO-17 keypoint (nose, left eye, right eye, left ear, right
@@ -39,16 +51,24 @@ OPENPOSE_MODELS = {
 }
 OPENPOSE_DEFAULT_MODEL = {25: "BODY_25", 18: "COCO", 135: "BODY_135"}
 OPENPOSE_VERSION = "1.3"
-_OPENPOSE_EMPTY_PARTS = ("face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
-                         "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
+_OPENPOSE_EMPTY_PARTS = (
+    "face_keypoints_2d",
+    "hand_left_keypoints_2d",
+    "hand_right_keypoints_2d",
+    "pose_keypoints_3d",
+    "face_keypoints_3d",
+    "hand_left_keypoints_3d",
+    "hand_right_keypoints_3d",
+)
 _OPENPOSE_NAME = re.compile(r"^(?P<prefix>.*?)_?(?P<number>\d+)_keypoints(?:_\d+)?\.json$")
 
 
 # ----------------------------------------------------------------------------- OpenPose
 
 
-def read_openpose(source: str | Path | Sequence[str | Path], model: str | None = None,
-                  first_frame_number: int = 0) -> Detections:
+def read_openpose(
+    source: str | Path | Sequence[str | Path], model: str | None = None, first_frame_number: int = 0
+) -> Detections:
     """Read OpenPose ``--write_json`` output: a folder of ``*_keypoints.json``, a list of them, or one.
 
     ``model``: BODY_25, COCO, BODY_25B or BODY_135; by default from the number of keypoints
@@ -92,16 +112,20 @@ def _one_video(folder: Path, files: list[Path]) -> None:
     prefixes = {m.group("prefix") for m in (_OPENPOSE_NAME.match(f.name) for f in files) if m}
     if len(prefixes) > 1:
         shown = ", ".join(sorted(prefixes)[:3])
-        raise RhythmInputError(folder, f"holds the keypoints of {len(prefixes)} videos or image sets ({shown}...); "
-                                       "give one video's folder or files")
+        raise RhythmInputError(
+            folder,
+            f"holds the keypoints of {len(prefixes)} videos or image sets ({shown}...); "
+            "give one video's folder or files",
+        )
 
 
 def _openpose_frame_number(path: Path) -> int:
     m = _OPENPOSE_NAME.match(path.name)
     number = int(m.group("number")) if m else frame_number(path.name)
     if number is None:
-        raise RhythmInputError(path, "no frame number in the file name (OpenPose writes "
-                                     "<video>_000000000123_keypoints.json)")
+        raise RhythmInputError(
+            path, "no frame number in the file name (OpenPose writes <video>_000000000123_keypoints.json)"
+        )
     return number
 
 
@@ -109,7 +133,7 @@ def _openpose_frame(path: Path, model: str | None) -> tuple[list[Person], set[st
     """The people of one OpenPose frame file, and the body model(s) they were read as."""
     data = _load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("people"), list):
-        raise RhythmInputError(path, f"expected OpenPose's {{\"version\", \"people\": [...]}}, found {_describe(data)}")
+        raise RhythmInputError(path, f'expected OpenPose\'s {{"version", "people": [...]}}, found {_describe(data)}')
     people, used = [], set()
     for j, p in enumerate(data["people"]):
         if not isinstance(p, dict) or "pose_keypoints_2d" not in p:
@@ -129,8 +153,11 @@ def _openpose_model(path: Path, j: int, values: Any) -> str:
     count = len(values) // 3 if isinstance(values, list) else -1
     if not isinstance(values, list) or len(values) % 3 or count not in OPENPOSE_DEFAULT_MODEL:
         size = len(values) if isinstance(values, list) else _describe(values)
-        raise RhythmInputError(path, f"person {j}: pose_keypoints_2d has {size} values; expected x, y, c for "
-                                     "25 (BODY_25), 18 (COCO) or 135 (BODY_135) keypoints")
+        raise RhythmInputError(
+            path,
+            f"person {j}: pose_keypoints_2d has {size} values; expected x, y, c for "
+            "25 (BODY_25), 18 (COCO) or 135 (BODY_135) keypoints",
+        )
     return OPENPOSE_DEFAULT_MODEL[count]
 
 
@@ -139,8 +166,9 @@ def _openpose_person(path: Path, where: str, values: Any, model: str, person_id:
     count, index = OPENPOSE_MODELS[model]
     flat = _floats(path, f"{where} pose_keypoints_2d", values)
     if flat.ndim != 1 or flat.size != 3 * count:
-        raise RhythmInputError(path, f"{where}: pose_keypoints_2d has {flat.size} values; {model} has "
-                                     f"{count} keypoints of x, y, c")
+        raise RhythmInputError(
+            path, f"{where}: pose_keypoints_2d has {flat.size} values; {model} has {count} keypoints of x, y, c"
+        )
     rows = flat.reshape(count, 3)[list(index)]
     kp = _coco_keypoints(rows[:, :2], rows[:, 2])
     if not np.isfinite(kp[:, :2]).any():
@@ -162,8 +190,13 @@ def openpose_file_name(video: str, frame: int) -> str:
     return f"{video}_{frame:012d}_keypoints.json"
 
 
-def write_openpose(folder: str | Path, keypoints: np.ndarray, video: str = "video", model: str = "BODY_25",
-                   track_ids: np.ndarray | None = None) -> None:
+def write_openpose(
+    folder: str | Path,
+    keypoints: np.ndarray,
+    video: str = "video",
+    model: str = "BODY_25",
+    track_ids: np.ndarray | None = None,
+) -> None:
     """Write OpenPose ``--write_json`` output for a video: one compact file per frame (people
     ``[]`` when nobody), the folder replaced as a whole.
 
@@ -178,8 +211,11 @@ def write_openpose(folder: str | Path, keypoints: np.ndarray, video: str = "vide
     count, index = OPENPOSE_MODELS[model]
     with atomic_dir(folder) as tmp:
         for t in range(kp.shape[0]):
-            people = [_openpose_person_json(kp[t, p], count, index, -1 if ids is None else int(ids[t, p]))
-                      for p in range(kp.shape[1]) if _present(kp[t, p])]
+            people = [
+                _openpose_person_json(kp[t, p], count, index, -1 if ids is None else int(ids[t, p]))
+                for p in range(kp.shape[1])
+                if _present(kp[t, p])
+            ]
             text = '{"version":' + OPENPOSE_VERSION + ',"people":[' + ",".join(people) + "]}"
             (tmp / openpose_file_name(video, t)).write_text(text)
 
