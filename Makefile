@@ -14,7 +14,7 @@ help:
 	@echo "make demo       run the whole workflow on the demo dataset (results/demo/)"
 	@echo "make test       all tests, integration included"
 	@echo "make test-fast  unit tests only: not slow, workflow, slurm or openmmlab (no OpenMMLab build)"
-	@echo "make lint       snakemake --lint"
+	@echo "make lint       ruff, snakefmt, mypy, the schema check and snakemake --lint"
 	@echo "make dag        render the DAG pictures into docs/"
 	@echo "make bench      run benchmarks/"
 	@echo "make setup-openmmlab  the MMPose/MMDetection/MMCV stack of the landmarks' mmpose backend (make test does it)"
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/python -m pip install -q --upgrade "pip>=23"
 	# torch first, pinned to the CPU build (constraints.txt); then the project and its test tools
 	$(VENV)/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
-	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model,slurm,landmarks]"
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e ".[test,model,slurm,landmarks,lint]"
 	@touch $@
 
 setup: $(STAMP)
@@ -53,7 +53,13 @@ test: setup setup-openmmlab setup-system
 test-fast: setup
 	pytest -q -m "not slow and not workflow and not slurm and not openmmlab"
 
+# ruff (lint + format check), snakefmt, mypy on src/, the schema's generated blocks, snakemake --lint
 lint: setup
+	ruff check .
+	ruff format --check .
+	snakefmt --check Snakefile workflow/
+	mypy
+	python -m rhythm.pipeline.schema --check
 	snakemake --lint
 
 dag: setup

@@ -62,14 +62,15 @@ def describe_error(exc: BaseException) -> str:
         hint = INSTALL_HINTS.get(top, f"pip install {top}")
         return f"{top} is not installed; install {hint}"
     if isinstance(exc, OSError) and exc.filename:
-        what = {
+        by_errno: dict[int | None, str] = {
             13: "permission denied; choose a writable location",
             28: "no space left on the device",
             2: "not found",
             20: "a file stands where a folder is needed",
             21: "is a folder, not a file",
             17: "already exists",
-        }.get(exc.errno, exc.strerror or type(exc).__name__)
+        }
+        what = by_errno.get(exc.errno, exc.strerror or type(exc).__name__)
         return f"{exc.filename}: {what}"
     return f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
 

@@ -189,6 +189,19 @@ def test_manifest_reads_ours_and_the_seeds_columns(tmp_path):
     seed = tmp_path / "seed.csv"
     seed.write_text("VIDEO_NAME,SENTENCE_NAME,START_REALIGNED,END_REALIGNED\nabc123,abc123-007,1.2,3.4\n")
     assert read_manifest(seed)[0] == type(segs[0])("abc123-007", "abc123", 1.2, 3.4)
+    tabs = tmp_path / "how2sign.csv"  # tab-separated, with a free-text column full of commas and quotes
+    tabs.write_text(
+        "VIDEO_ID\tVIDEO_NAME\tSENTENCE_ID\tSENTENCE_NAME\tSTART_REALIGNED\tEND_REALIGNED\tSENTENCE\n"
+        "--7E2sU6zP4\t--7E2sU6zP4-5-rgb_front\t--7E2sU6zP4_10\t--7E2sU6zP4_10-5-rgb_front\t129.06\t142.48\t"
+        'And so, "hi", I said, 007\n'
+    )
+    (seg,) = read_manifest(tabs)
+    assert (seg.name, seg.video, seg.start_s, seg.end_s) == (
+        "--7E2sU6zP4_10-5-rgb_front",
+        "--7E2sU6zP4-5-rgb_front",
+        129.06,
+        142.48,
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("video,start\nx,1\n")
     with pytest.raises(RhythmInputError, match="missing end"):

@@ -20,6 +20,7 @@ import pytest
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.people import detections as D
+from rhythm.people.cli import register_import_keypoints
 from rhythm.people.tracking import TrackOptions
 
 DATA = Path(__file__).parents[1] / "data" / "detections"
@@ -37,7 +38,7 @@ def run_import(argv: list[str]) -> None:
     """``rhythm import-keypoints ...`` through the parser that register() adds."""
     parser = argparse.ArgumentParser(prog="rhythm")
     sub = parser.add_subparsers(dest="command", required=True)
-    D.register(sub)
+    register_import_keypoints(sub)
     args = parser.parse_args(["import-keypoints", *argv])
     args.func(args)
 
@@ -383,7 +384,7 @@ def test_cli_writes_a_file_aist_reads(real, tmp_path, capsys):
 
 def test_every_cli_argument_has_a_help_line():
     sub = argparse.ArgumentParser().add_subparsers()
-    parser = D.register(sub)
+    parser = register_import_keypoints(sub)
     for action in parser._actions:
         assert action.help, f"{action.option_strings or action.dest} has no help"
     assert parser.prog.endswith("import-keypoints")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
@@ -91,6 +92,13 @@ def test_audio_beats_poses_reports(wf):
     assert "landmarks: not run (landmarks.enabled is auto" in text and "rhythm models fetch" in text
     html = (out / "reports/data_report.html").read_text()
     assert html.count("<img src='beats/") == 4
+    # the QA table: one row per sequence, everything built for each
+    table = pd.read_csv(out / "reports/sequences.csv").set_index("sequence")
+    assert len(table) == 7 and (table["videos_with_frames"] == 3).all() and table["pose_npy"].all()
+    assert (table["overlays"] == 1).all() and (table["reprojection_median_px"] < 2.0).all()
+    assert (table["tempo_bpm"] - table["music_bpm"]).abs().max() < 2.0
+    splits = pd.read_csv(out / "reports/splits.csv").set_index("split")
+    assert splits.loc["pose_train", "ignored"] == 1 and splits["frames"].sum() == 4200
 
 
 def test_audio2pose_outputs(wf):

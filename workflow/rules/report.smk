@@ -22,6 +22,8 @@ rule data_report:
             category="Data report",
         ),
         html="results/{dataset}/reports/data_report.html",
+        splits_csv="results/{dataset}/reports/splits.csv",
+        sequences_csv="results/{dataset}/reports/sequences.csv",
     log:
         "logs/data_report/{dataset}.log",
     conda:
@@ -44,4 +46,5 @@ rule data_report:
         " --frames {input.frames:q} --beats {input.beats:q} --music {input.music:q} --poses {input.poses:q} --coco {input.coco:q}"
         " --overlays {input.overlays:q} --reprojection {input.reprojection:q} {params.reconstruction}"
         " --landmarks {input.landmarks:q} {params.landmarks_skipped} {params.notes} --beat-plots {input.beat_plots:q}"
-        " --out-json {output.json:q} --out-text {output.text:q} --out-html {output.html:q} > {log:q} 2>&1"
+        " --out-json {output.json:q} --out-text {output.text:q} --out-html {output.html:q}"
+        " --out-splits-csv {output.splits_csv:q} --out-sequences-csv {output.sequences_csv:q} > {log:q} 2>&1"

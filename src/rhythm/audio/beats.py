@@ -199,9 +199,8 @@ def beats_for_file(
     except ValueError:  # not an AIST music id: no prior
         pass
     wav, sr = load_wav(audio) if audio.suffix.lower() == ".wav" else _decode(audio)
-    slowest = (
-        (options.start_bpm or prior) * (1 - options.prior_width) if (options.start_bpm or prior) else options.min_bpm
-    )
+    start_bpm = options.start_bpm or prior
+    slowest = start_bpm * (1 - options.prior_width) if start_bpm else options.min_bpm
     need_s = 2 * 60.0 / slowest
     if len(wav) < need_s * sr:
         raise RhythmInputError(

@@ -31,7 +31,7 @@ def analysis_window_s() -> float:
     """
     import librosa
 
-    freqs = librosa.cqt_frequencies(n_bins=84, fmin=librosa.note_to_hz("C1"), bins_per_octave=12)
+    freqs = librosa.cqt_frequencies(n_bins=84, fmin=float(librosa.note_to_hz("C1")), bins_per_octave=12)
     lengths, _ = librosa.filters.wavelet_lengths(freqs=freqs, sr=HOP * 60, filter_scale=1, gamma=0)
     return float(lengths.max() / (HOP * 60))
 

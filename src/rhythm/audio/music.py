@@ -17,6 +17,7 @@ paired with its music: the Audio2Pose layout, the loaders, the model).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def extract_music(
     *,
     music: str | None = None,
     anno_dir: str | Path | None = None,
-    sequences: list[str] = (),
+    sequences: Sequence[str] = (),
     max_mismatch: int = 0,
     sample_rate: int = SAMPLE_RATE,
     allow_silence: bool = False,

@@ -35,7 +35,7 @@ def decoded_frames(video: str | Path, sources: list[int]) -> Iterator[tuple[int,
     if not sources:
         return
     pending = iter(sources)
-    want = next(pending)
+    want: int | None = next(pending)
     decoded = 0
     try:
         container = av.open(str(video))
@@ -66,4 +66,6 @@ def decoded_frames(video: str | Path, sources: list[int]) -> Iterator[tuple[int,
 def plane_array(frame: av.VideoFrame, index: int) -> np.ndarray:
     """Plane ``index`` of a decoded frame as a (rows, columns) uint8 view, without the line padding."""
     plane = frame.planes[index]
-    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+    # numpy's stubs take only the builtin buffers, not any object with __buffer__ (av's planes have one)
+    flat = np.frombuffer(plane, np.uint8)  # type: ignore[call-overload]
+    return flat.reshape(plane.height, plane.line_size)[:, : plane.width]

@@ -3,6 +3,9 @@
 The system ffmpeg is used when it is on PATH (or named by ``RHYTHM_FFMPEG``); otherwise the static
 binary bundled in the ``imageio-ffmpeg`` wheel, so that nothing needs root. That binary ships no
 ffprobe, so :func:`probe_video` reads what ``ffmpeg -i`` prints and lists packets by stream copy.
+The command lines Rhythm runs to encode (:func:`h264_command`) and to decode raw frames
+(:func:`read_raw_frames`) are built with ffmpeg-python; audio and frame extraction decode in
+process with PyAV instead (:mod:`rhythm.audio.wav`, :mod:`rhythm.core.decoding`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,72 @@ def run_ffmpeg(args: list[str], *, source: str | Path | None = None, input: byte
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-2:]
         raise RhythmInputError(source or "ffmpeg", "ffmpeg could not read it: " + " | ".join(tail)[-300:])
     return proc.stdout if stdout else proc.stderr.decode(errors="replace")
+
+
+QUIET = ("-hide_banner", "-nostdin", "-loglevel", "error")  # every ffmpeg Rhythm runs: errors only
+
+
+def h264_command(
+    out: str | Path,
+    size: tuple[int, int],
+    fps: float,
+    *,
+    crf: int = 20,
+    faststart: bool = False,
+    audio: str | Path | None = None,
+    audio_start_s: float | None = None,
+    audio_duration_s: float | None = None,
+    audio_optional: bool = False,
+    audio_bitrate: str | None = None,
+    shortest: bool = False,
+    ffmpeg: str | None = None,
+) -> list[str]:
+    """The ffmpeg command that encodes raw BGR frames of ``size`` (width, height) read from stdin into
+    an H.264 (yuv420p) MP4 at ``out``, with the audio of ``audio`` (any file ffmpeg reads) as AAC.
+
+    ``audio_start_s`` / ``audio_duration_s`` cut the audio input; ``audio_optional`` maps its audio
+    only if it has some (``1:a?``); ``shortest`` ends at the shorter stream. Built with ffmpeg-python.
+    """
+    import ffmpeg as ffmpeg_python
+
+    width, height = size
+    frames = ffmpeg_python.input("pipe:0", f="rawvideo", pix_fmt="bgr24", s=f"{width}x{height}", r=f"{fps:g}")
+    streams = [frames["v"]]
+    options: dict[str, object] = {"c:v": "libx264", "preset": "veryfast", "crf": crf, "pix_fmt": "yuv420p"}
+    if faststart:
+        options["movflags"] = "+faststart"
+    if audio is not None:
+        cut = {}
+        if audio_start_s is not None:
+            cut["ss"] = f"{audio_start_s:.6f}"
+        if audio_duration_s is not None:
+            cut["t"] = f"{audio_duration_s:.6f}"
+        streams.append(ffmpeg_python.input(str(audio), **cut)["a?" if audio_optional else "a"])
+        options["c:a"] = "aac"
+        if audio_bitrate:
+            options["b:a"] = audio_bitrate
+        if shortest:
+            options["shortest"] = None
+    command = ffmpeg_python.output(*streams, str(out), **options).global_args(*QUIET).overwrite_output()
+    return command.compile(cmd=ffmpeg or ffmpeg_exe())
+
+
+class FrameEncoder:
+    """Raw BGR frames piped into one ffmpeg process (a command of :func:`h264_command`)."""
+
+    def __init__(self, cmd: list[str]):
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert proc.stdin is not None and proc.stderr is not None  # both piped
+        self.proc, self._stdin, self._stderr = proc, proc.stdin, proc.stderr
+
+    def write(self, frame: np.ndarray) -> None:
+        self._stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+
+    def close(self) -> tuple[int, str]:
+        """End the input and wait for ffmpeg: (its exit code, its messages)."""
+        self._stdin.close()
+        err = self._stderr.read().decode(errors="replace")
+        return self.proc.wait(), err
 
 
 def bundled_ffmpeg_exe() -> str:
@@ -227,32 +296,18 @@ def read_raw_frames(video: str | Path, sources: list[int], size: tuple[int, int]
     frame_bytes = width * height * 3
     select = _select_filter(sources)
     filters = ([f"select='{select}'"] if select else []) + [f"scale={width}:{height}"]
-    cmd = [
-        ffmpeg_exe(),
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-i",
-        str(video),
-        "-map",
-        "0:v:0",
-        "-vf",
-        ",".join(filters),
-        "-fps_mode",
-        "passthrough",
-        "-pix_fmt",
-        "bgr24",
-        "-frames:v",
-        str(len(sources) if select else sources[-1] + 1),
-        "-f",
-        "rawvideo",
-        "pipe:1",
-    ]
+    import ffmpeg as ffmpeg_python
+
+    frames = str(len(sources) if select else sources[-1] + 1)
+    decode = ffmpeg_python.input(str(video))["v:0"].output(
+        "pipe:1", vf=",".join(filters), fps_mode="passthrough", pix_fmt="bgr24", f="rawvideo", **{"frames:v": frames}
+    )
+    cmd = decode.global_args(*QUIET).compile(cmd=ffmpeg_exe())
     pending = iter(sources)
     want = next(pending, None)
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr)
+        assert proc.stdout is not None  # piped
         decoded = 0
         try:
             while want is not None:

@@ -20,9 +20,10 @@ def stage_options(args: argparse.Namespace, settings: LandmarkSettings):
     from rhythm.landmarks.stage import LandmarkOptions
 
     keypoints = args.keypoints if not args.keypoints[0].isdigit() else [int(k) for k in args.keypoints.split(",")]
+    fps_low, fps_high = settings.accept_fps_within  # nargs=2: a (low, high) pair
     sampling = SamplingOptions(
         reduce_fps_to=settings.reduce_fps_to or None,
-        accept_fps_within=tuple(settings.accept_fps_within),
+        accept_fps_within=(fps_low, fps_high),
         frame_skip=settings.frame_skip,
     )
     camera, floor_y = landmark_camera(args)

@@ -20,6 +20,7 @@ MMDetection 3.3.0 does for RTMDet at test time, so that both backends give the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,7 +45,9 @@ class RTMDetParams:
 
     @classmethod
     def from_dict(cls, d: dict) -> RTMDetParams:
-        known = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in cls.__dataclass_fields__}
+        known: dict[str, Any] = {
+            k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in cls.__dataclass_fields__
+        }
         return cls(**known)
 
     def to_dict(self) -> dict:

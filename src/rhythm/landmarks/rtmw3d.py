@@ -21,6 +21,7 @@ the mmpose 1.3.2 wheel. Importing this module needs the OpenMMLab stack
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -86,10 +87,11 @@ class SimCC3DLabel(BaseKeypointCodec):
         super().__init__()
         if use_dark:
             raise NotImplementedError("SimCC3DLabel: DARK refinement is not implemented (RTMW3D does not use it)")
-        sigma = (float(sigma),) * 3 if np.isscalar(sigma) else tuple(float(s) for s in sigma)
+        # float(sigma): numpy's stubs narrow a scalar to generic | complex | str | bytes | memoryview
+        sigma = (float(sigma),) * 3 if np.isscalar(sigma) else tuple(float(s) for s in sigma)  # type: ignore[arg-type]
         root = tuple(root_index) if isinstance(root_index, (tuple, list)) else (int(root_index),)
         self.params = simcc.SimCC3DParams(
-            input_size=tuple(input_size),
+            input_size=cast("tuple[int, int, int]", tuple(input_size)),  # (width, height, depth)
             split_ratio=float(simcc_split_ratio),
             z_range=simcc.Z_RANGE if z_range is None else float(z_range),
             sigma=sigma,
@@ -121,6 +123,7 @@ class SimCC3DLabel(BaseKeypointCodec):
             )
         if keypoints_visible is None:
             keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        lifting_target: np.ndarray | list[None]
         if keypoints_3d is not None:
             root_z = keypoints_3d[..., self.root_index, 2].mean(1)
             z_rel = keypoints_3d[..., 2] - root_z[:, None]
@@ -177,7 +180,7 @@ class RTMW3DHead(BaseHead):
         super().__init__(init_cfg if init_cfg is not None else self.default_init_cfg)
         if isinstance(in_channels, (tuple, list)):
             raise ValueError("RTMW3DHead takes one in_channels value (the stride-32 map's)")
-        gau = dict(
+        gau: dict[str, Any] = dict(
             hidden_dims=256,
             s=128,
             expansion_factor=2,
@@ -278,16 +281,18 @@ class RTMW3DHead(BaseHead):
         weights = torch.cat([lab.keypoint_weights for lab in labels])
         weight_z = torch.cat([lab.weight_z for lab in labels])
         with_z = [bool(lab.with_z_label[0]) for lab in labels]
-        losses = {}
+        losses: dict[str, Tensor] = {}
         for loss_fn in self.loss_module:
-            if loss_fn.loss_name in ("loss_bone", "loss_mpjpe"):
-                losses[loss_fn.loss_name] = loss_fn(_argmax_coords(pred, with_z), _argmax_coords(gt, with_z), weights)
+            # torch's stubs type a Module's attributes as Tensor | Module; loss_name is the loss's str name
+            name: str = loss_fn.loss_name  # type: ignore[assignment]
+            if name in ("loss_bone", "loss_mpjpe"):
+                losses[name] = loss_fn(_argmax_coords(pred, with_z), _argmax_coords(gt, with_z), weights)
             else:
-                losses[loss_fn.loss_name] = loss_fn(pred, gt, torch.stack([weights, weights, weight_z]))
+                losses[name] = loss_fn(pred, gt, torch.stack([weights, weights, weight_z]))
         return losses
 
 
-def _argmax_coords(simcc_xyz: tuple[Tensor, Tensor, Tensor], with_z: list[bool]) -> Tensor:
+def _argmax_coords(simcc_xyz: Sequence[Tensor], with_z: list[bool]) -> Tensor:
     """(N, K, 3) bin indices of the maxima; z is 0 for samples without depth labels."""
     x, y, z = simcc_xyz
     zbin = z.argmax(-1) * torch.tensor(with_z, device=z.device, dtype=z.dtype)[:, None].to(torch.long)
@@ -367,6 +372,7 @@ class TopdownPoseEstimator3D(TopdownPoseEstimator):
         return batch_data_samples
 
 
+_cls: type
 for _cls in (SimCC3DLabel,):
     _register(KEYPOINT_CODECS, _cls)
 for _cls in (RTMW3DHead, KLDiscretLossWithWeight, TopdownPoseEstimator3D):

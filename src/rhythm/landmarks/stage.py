@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +36,10 @@ from rhythm.core.ffmpeg import probe_video, read_raw_frames
 from rhythm.core.io import write_json, write_npy
 from rhythm.landmarks.keypoints import DANCE_85
 from rhythm.landmarks.sampling import SamplingOptions, SkipSegment, sample_frames
+
+if TYPE_CHECKING:
+    from rhythm.core import aist
+    from rhythm.people.track_types import TrackOptions
 
 POLICIES = ("skip", "best", "track", "people")
 
@@ -47,12 +52,12 @@ class LandmarkOptions:
     add_visible: bool = True  # ADD_VISIBLE: the last channel, the keypoint score
     kpt_threshold: float = 0.3  # KPT_THR: keypoints scoring below it get NaN coordinates (their score is kept)
     remove_z: bool = False  # REMOVE_Z (the original Stage 4): drop the depth channel for 2D-only consumers
-    camera: object = None  # an aist.Camera of the video: z becomes camera depth, people placed on the floor
+    camera: aist.Camera | None = None  # an aist.Camera of the video: z becomes camera depth, people placed on the floor
     floor_y: float = 0.0  # the floor's height in the camera's world units (with ``camera``)
     units_per_metre: float = 100.0  # of the camera's world (AIST++: cm)
     batch_frames: int = 16  # frames decoded and sent to the backend at once
     track_min_iou: float = 0.1  # track: below this overlap the tracked person is lost
-    tracking: object = None  # people: rhythm.people.tracking.TrackOptions (max_people, gaps, smoothing)
+    tracking: TrackOptions | None = None  # people: rhythm.people.tracking.TrackOptions (max_people, gaps, smoothing)
 
     def __post_init__(self):
         if self.policy not in POLICIES:
@@ -162,7 +167,8 @@ def run_landmarks(
     people = np.zeros(n, np.int64)
     found_people: list[list] = [[] for _ in range(n)]  # per frame, the backend's people we keep
     previous = None
-    batch_frames, batch_rows = [], []
+    batch_frames: list[np.ndarray] = []
+    batch_rows: list[int] = []
     start = time.perf_counter()
     bar = tqdm(total=n, desc=f"landmarks {video.stem}", disable=not progress, mininterval=5)
 
@@ -261,7 +267,7 @@ def _tracked_rows(
     result = track_people(frames, track_options, fps=fps)
     kp = result.keypoints  # (T, N, 133, 4): x, y (px), z, score; NaN where nobody
     sel = np.asarray(options.keypoints)
-    rows = np.full(kp.shape[:2] + (len(sel), 4), np.nan, np.float32)
+    rows: np.ndarray = np.full(kp.shape[:2] + (len(sel), 4), np.nan, np.float32)
     rows[..., 0] = kp[:, :, sel, 0] / width
     rows[..., 1] = kp[:, :, sel, 1] / height
     rows[..., 2] = kp[:, :, sel, 2]
@@ -358,41 +364,50 @@ class Segment:
 
 def read_manifest(path: str | Path) -> list[Segment]:
     """Segments from a CSV with columns video, start, end and optionally name (Stage 3b's
-    VIDEO_NAME, SENTENCE_NAME, START/END columns are read too). Unnamed segments are
-    ``<video>-<k:03d>``, numbered per video as Stage 3b's sentence names were."""
-    import csv
+    VIDEO_NAME, SENTENCE_NAME, START/END columns are read too; comma- or tab-separated, other
+    columns ignored). Unnamed segments are ``<video>-<k:03d>``, numbered per video as Stage 3b's
+    sentence names were."""
     import re
+
+    import pandas as pd
 
     path = Path(path)
     if not path.is_file():
         raise RhythmInputError(path, "manifest not found")
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = {h.strip().lower(): h for h in (reader.fieldnames or [])}
-        cols = {key: next((header[a] for a in aliases if a in header), None) for key, aliases in _COLUMNS.items()}
-        missing = [k for k in ("video", "start", "end") if cols[k] is None]
-        if missing:
-            raise RhythmInputError(
-                path,
-                f"manifest needs columns video, start, end; missing {', '.join(missing)} "
-                f"(has {', '.join(reader.fieldnames or [])})",
-            )
-        segments, counts = [], {}
-        for lineno, row in enumerate(reader, 2):
-            video = Path(row[cols["video"]].strip()).stem
-            try:
-                start, end = float(row[cols["start"]]), float(row[cols["end"]])
-            except (TypeError, ValueError):
-                raise RhythmInputError(path, f"line {lineno}: start and end must be seconds") from None
-            if end <= start:
-                raise RhythmInputError(path, f"line {lineno}: end ({end}) is not after start ({start})")
-            k = counts.get(video, 0)
-            counts[video] = k + 1
-            name = (row.get(cols["name"]) or "").strip() if cols["name"] else ""
-            name = name or f"{video}-{k:03d}"
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-                raise RhythmInputError(path, f"line {lineno}: segment name {name!r} is not a safe file name")
-            segments.append(Segment(name, video, start, end))
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        sep = "\t" if "\t" in fh.readline() else ","  # How2Sign-style manifests are tab-separated
+    try:  # every cell as text: video names and segment names stay exactly as written
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        table = pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise RhythmInputError(path, f"not a readable CSV ({exc})") from None
+    header = {str(h).strip().lower(): h for h in table.columns}
+    cols = {key: next((header[a] for a in aliases if a in header), None) for key, aliases in _COLUMNS.items()}
+    missing = [k for k in ("video", "start", "end") if cols[k] is None]
+    if missing:
+        raise RhythmInputError(
+            path,
+            f"manifest needs columns video, start, end; missing {', '.join(missing)} "
+            f"(has {', '.join(map(str, table.columns))})",
+        )
+    segments: list[Segment] = []
+    counts: dict[str, int] = {}
+    for lineno, row in enumerate(table.to_dict("records"), 2):
+        video = Path(row[cols["video"]].strip()).stem
+        try:
+            start, end = float(row[cols["start"]]), float(row[cols["end"]])
+        except (TypeError, ValueError):
+            raise RhythmInputError(path, f"line {lineno}: start and end must be seconds") from None
+        if end <= start:
+            raise RhythmInputError(path, f"line {lineno}: end ({end}) is not after start ({start})")
+        k = counts.get(video, 0)
+        counts[video] = k + 1
+        name = (row.get(cols["name"]) or "").strip() if cols["name"] else ""
+        name = name or f"{video}-{k:03d}"
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise RhythmInputError(path, f"line {lineno}: segment name {name!r} is not a safe file name")
+        segments.append(Segment(name, video, start, end))
     names = [s.name for s in segments]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,9 @@ def check_array(
     score (default: with 4 channels, or 3 when z was removed).
     """
     has_score = channels == 4 if has_score is None else has_score
-    errors, warnings = [], []
-    stats = {"shape": list(arr.shape)}
+    errors: list[str] = []
+    warnings: list[str] = []
+    stats: dict[str, Any] = {"shape": list(arr.shape)}
     if arr.dtype != np.float32:
         errors.append(f"dtype {arr.dtype}, expected float32")
     if arr.ndim not in (3, 4) or arr.shape[-2:] != (num_keypoints, channels):

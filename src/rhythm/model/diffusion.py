@@ -148,13 +148,15 @@ def sample_timeline(
         return torch.randn((length, motion_dim), generator=generator, device="cpu").to(device, music.dtype)
 
     if known is not None:
+        if known_mask is None:
+            raise ValueError("known frames need a known_mask")
         known_mask = known_mask.to(torch.bool)
     x = noise()
     pairs = diffusion.ddim_times(sampling_steps)
     abar = diffusion.alphas_cumprod.to(device)
     for t, t_next in tqdm(pairs, desc="denoising", disable=not progress, mininterval=2.0):
         x0 = predict(x, t)
-        if known is not None:
+        if known is not None and known_mask is not None:  # both or neither (checked above)
             x0 = torch.where(known_mask, known, x0)
         if t_next < 0:
             x = x0
@@ -164,6 +166,6 @@ def sample_timeline(
         sigma = eta * ((1 - a_next) / (1 - a) * (1 - a / a_next)).clamp(min=0).sqrt()
         c = (1 - a_next - sigma**2).clamp(min=0).sqrt()
         x = a_next.sqrt() * x0 + c * eps + sigma * noise()
-        if known is not None:
+        if known is not None and known_mask is not None:
             x = torch.where(known_mask, a_next.sqrt() * known + (1 - a_next).sqrt() * noise(), x)
     return x

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -265,7 +266,8 @@ def evaluate(
             raise RhythmInputError(beats_dir / f"{music}.json", f"no beats for {music} (needed by {where.name})")
         return all_beats[music]
 
-    pred_clips, full = [], {}
+    pred_clips: list[Clip] = []
+    full: dict[str, list[np.ndarray]] = {}
     for path in map(Path, generated):
         music = path.name.split(".")[0]
         for joints in load_generated(path):
@@ -292,7 +294,7 @@ def evaluate(
     for k in range(max(1, baseline_draws)):
         baseline = random_clips(train_motions, len(pred_clips), clip, seed + k)
         draws.append(clip_scores(baseline, gt_clips, smpl, reference, pred_beats=[c.beats for c in pred_clips]))
-    baseline_scores = {}
+    baseline_scores: dict[str, Any] = {}
     for key, value in draws[0].items():
         values = [d[key] for d in draws]
         numbers = [v for v in values if isinstance(v, float)]
@@ -335,24 +337,25 @@ def evaluate(
         for m, js in full.items()
     }
     # the same questions of the test ground truth: what a perfect imitation would score
-    gt_other = [
+    gt_other_all = [
         bas_against([c for c in gt_clips if aist.parse_name(c.source).music == m], b)
         for m in {aist.parse_name(c.source).music for c in gt_clips}
         for o, b in all_beats.items()
         if o != m
     ]
-    gt_other = [v for v in gt_other if v is not None]
+    gt_other = [v for v in gt_other_all if v is not None]
     music_matters["ground_truth_bas_own_music"] = model_scores["bas_gt"]
     music_matters["ground_truth_bas_other_tracks"] = float(np.mean(gt_other)) if gt_other else None
 
     def locking(joints_by_music: dict[str, list[np.ndarray]]) -> tuple[float | None, float | None]:
-        own, other = [], []
+        own_all: list[float | None] = []
+        other_all: list[float | None] = []
         for m, js in joints_by_music.items():
             for j in js:
-                own.append(beat_locking(j, all_beats[m]))
-                other += [beat_locking(j, b) for o, b in all_beats.items() if o != m]
-        own = [v for v in own if v is not None]
-        other = [v for v in other if v is not None]
+                own_all.append(beat_locking(j, all_beats[m]))
+                other_all += [beat_locking(j, b) for o, b in all_beats.items() if o != m]
+        own = [v for v in own_all if v is not None]
+        other = [v for v in other_all if v is not None]
         return (float(np.mean(own)) if own else None, float(np.mean(other)) if other else None)
 
     music_matters["beat_locking_own_music"], music_matters["beat_locking_other_tracks"] = locking(full)

@@ -25,6 +25,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -91,9 +92,9 @@ def music_features(
         if feats.ndim != 2 or feats.shape[1] != 35:
             raise RhythmInputError(path, f"expected (T, 35) music features, got {feats.shape}")
         return feats
-    wav, sr = wav if wav is not None else load_audio(audio)
+    samples, sr = wav if wav is not None else load_audio(audio)
     music = music_id(audio)
-    feats = audio_features(wav, sr, fps, float(aist.music_bpm(music)) if music else None)
+    feats = audio_features(samples, sr, fps, float(aist.music_bpm(music)) if music else None)
     if len(feats) < 2:
         raise RhythmInputError(audio, "too short to dance to")
     return feats
@@ -264,7 +265,7 @@ def generate(
     paths = write_motion(out_dir, stem, motion)
     paths["samples"] = out_dir / f"{stem}.samples.npy"
     write_npy(paths["samples"], np.stack([m["joints"] for m in motions]))
-    summary = {
+    summary: dict[str, Any] = {
         "audio": str(audio),
         "checkpoint": str(checkpoint),
         "checkpoint_step": model.step,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import linalg
@@ -276,9 +277,9 @@ def physical_foot_contact(joints: np.ndarray, fps: int = FPS, *, up_axis: str = 
 def dance_metrics(
     predicted: Sequence[np.ndarray],
     ground_truth: Sequence[np.ndarray],
-    music_beats: Sequence[Sequence[float]] | None = None,
+    music_beats: Sequence[Sequence[float] | np.ndarray] | None = None,
     *,
-    ground_truth_beats: Sequence[Sequence[float]] | None = None,
+    ground_truth_beats: Sequence[Sequence[float] | np.ndarray] | None = None,
     fps: int = FPS,
     reference: bool = True,
     max_frames: int | None = None,
@@ -314,7 +315,7 @@ def dance_metrics(
 
     kin = feature_scores(np.stack([kinetic(m) for m in pred]), np.stack([kinetic(m) for m in gt]))
     geo = feature_scores(np.stack([geometric_features(m) for m in pred]), np.stack([geometric_features(m) for m in gt]))
-    out = {
+    out: dict[str, Any] = {
         "fid_k": kin["fid"],
         "fid_g": geo["fid"],
         "div_k": kin["div"],

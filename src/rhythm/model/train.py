@@ -19,6 +19,9 @@ an already finished run.
 
 On a GPU the batch is ``gpu_batch_size`` (learning rate scaled by the square root of the batch
 ratio) and the network runs under bfloat16 autocast (``amp``); on a CPU, ``batch_size`` in float32.
+
+(Over 500 lines on purpose: :class:`Trainer` is one state machine, whose saving, resuming and
+restoring of every generator must be read together to see that a restarted run is bit-identical.)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import math
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -192,7 +196,7 @@ class Trainer:
         train_names = run.sequences("train")
         if not train_names:
             raise RhythmInputError(run.results, f"no training sequences in split(s) {', '.join(self.cfg.train_splits)}")
-        load = dict(
+        load: dict[str, Any] = dict(
             rep_name=self.cfg.representation,
             fps=self.cfg.fps,
             pose_units_per_metre=run.pose_units_per_metre,
@@ -225,7 +229,7 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.history: list[dict] = []
-        self.best = {"step": None, "val_loss": None, "file": None}
+        self.best: dict[str, Any] = {"step": None, "val_loss": None, "file": None}
         self.resumed_from: str | None = None
 
     # ------------------------------------------------------------------ state
@@ -322,7 +326,8 @@ class Trainer:
     def train_step(self) -> dict:
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.lr, self.tc.warmup_steps, self.tc.steps, self.tc.min_lr_ratio)
-        batch = self.train_data.sample(self.np_rng, self.batch_size, tuple(self.tc.stretch))
+        stretch_low, stretch_high = self.tc.stretch
+        batch = self.train_data.sample(self.np_rng, self.batch_size, (stretch_low, stretch_high))
         x0, music, genre = self._tensors(batch)
         self.net.train()
         loss, terms = denoising_loss(

@@ -115,7 +115,9 @@ class DanceWindows(Dataset):
         self.spec = spec
         self.root_joints = [11, 12] if motion == "keypoints3d" else [0]  # hip midpoint / SMPL pelvis
         self.items: list[tuple[int, int]] = []
-        self.motions, self.music, self.names = [], [], []
+        self.motions: list[np.ndarray] = []
+        self.music: list[np.ndarray] = []
+        self.names: list[str] = []
         step = 60 // spec.fps
         for seq in sequences:
             aligned = load_aligned_sequence(self.results, seq, motion, music_fps=spec.fps)

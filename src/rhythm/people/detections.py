@@ -53,17 +53,15 @@ digits and no person score.
 
 from __future__ import annotations
 
-import argparse
 import glob
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from rhythm.core.aist import CAMERAS, load_camera_setting, load_keypoints2d
+from rhythm.core.aist import CAMERAS
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import write_json, write_pickle
 from rhythm.people.formats.alphapose import ALPHAPOSE_LAYOUTS, read_alphapose, write_alphapose
@@ -152,12 +150,18 @@ def _tool_ids_consistent(frames: list[list[Person]]) -> bool:
     return True
 
 
+def _tool_id(person: Person) -> int:
+    if person.track_id is None:  # callers check _tool_ids_consistent first
+        raise ValueError("a person without a tool id")
+    return person.track_id
+
+
 def _people_by_tool_ids(frames: list[list[Person]], options: TrackOptions) -> People:
-    ids = sorted({p.track_id for people in frames for p in people})  # type: ignore[type-var]
+    ids = sorted({_tool_id(p) for people in frames for p in people})
     index = {tid: np.full(len(frames), -1, dtype=np.int64) for tid in ids}
     for t, people in enumerate(frames):
         for i, p in enumerate(people):
-            index[p.track_id][t] = i  # type: ignore[index]
+            index[_tool_id(p)][t] = i
     totals = {tid: sum(frames[t][i].score for t, i in enumerate(idx) if i >= 0) for tid, idx in index.items()}
     kept = sorted(ids, key=lambda tid: -totals[tid])[: options.max_people]
     ordered = sorted(kept, key=lambda tid: _order_key(frames, index[tid], options.order))
@@ -397,196 +401,6 @@ def _remove_stale_people(out: Path, count: int) -> None:
             path.unlink(missing_ok=True)
 
 
-# ----------------------------------------------------------------------------- command line
-
-
-_TRACK_SCOPE = {"max_people": "several people (tracker or tool ids)", "order": "several people (tracker or tool ids)"}
-_TRACK_FLAGS = (
-    "max_people",
-    "min_box_score",
-    "min_keypoint_score",
-    "min_hits",
-    "iou_weight",
-    "keypoint_sigma",
-    "min_similarity",
-    "max_gap",
-    "stitch_distance",
-    "order",
-)
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``import-keypoints`` to an argparse subparsers object; returns its parser."""
-    p = subparsers.add_parser(
-        "import-keypoints",
-        help="AlphaPose, OpenPose or MMPose 2D keypoints as AIST++ keypoints2d pickles",
-        description="Read one camera's detections as the tool wrote them and write AIST++ keypoints2d "
-        "(COCO-17, NaN where nobody was found). Several people: identities by the tool's own track "
-        "ids when it tracked, else by rhythm's tracker.",
-    )
-    p.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="INPUT",
-        help="alphapose-results.json, OpenPose's --write_json folder, or MMPose's predictions .json "
-        "(or per-image folder); one per camera with --camera",
-    )
-    p.add_argument("--format", required=True, choices=FORMATS, dest="fmt", help="the tool that wrote INPUT")
-    p.add_argument("--out", required=True, help="keypoints2d pickle to write (with --people all: OUT_p0.pkl, ...)")
-    p.add_argument(
-        "--camera",
-        nargs="+",
-        default=None,
-        choices=CAMERAS,
-        metavar="CAM",
-        help="camera of each INPUT (c01..c09): writes all nine views, the others NaN, as AIST++ "
-        "annotations are (default: one view, (1, T, 17, 3))",
-    )
-    p.add_argument("--fps", type=float, default=FPS, help=f"frame rate of the timestamps (default: {FPS:g})")
-    p.add_argument(
-        "--people",
-        choices=PEOPLE,
-        default="best",
-        help="best: the person with the highest total score (default); all: one pickle per person",
-    )
-    p.add_argument(
-        "--frames",
-        type=int,
-        default=None,
-        help="number of frames T, padding with NaN after the last detection (default: up to it)",
-    )
-    p.add_argument(
-        "--first-frame-number",
-        type=int,
-        default=None,
-        help="the number that names frame 0 in file names or frame_id (default: 0; MMPose demo files 1)",
-    )
-    p.add_argument(
-        "--openpose-model",
-        choices=tuple(OPENPOSE_MODELS),
-        default=None,
-        help="OpenPose body model (default: by keypoint count, 25 BODY_25, 18 COCO, 135 BODY_135)",
-    )
-    p.add_argument("--report", default=None, help="JSON report: frames, people found, how identities were kept")
-    p.add_argument(
-        "--setting",
-        default=None,
-        help="the camera setting JSON (AIST++ format) of the INPUT's camera (--camera): every person is "
-        "placed where their feet meet the floor, written to OUT_positions.npy (T, N, 3) in the "
-        "setting's world units; without it the report keeps their depth order from the feet",
-    )
-    p.add_argument(
-        "--floor-y",
-        type=float,
-        default=0.0,
-        help="the floor's height in the setting's world units (AIST++: about 64 cm; see "
-        "rhythm.people.grounding.floor_from_keypoints3d)",
-    )
-    _add_track_flags(p)
-    p.set_defaults(func=import_keypoints_command)
-    return p
-
-
-def _add_track_flags(p: argparse.ArgumentParser) -> None:
-    by_name = {f.name: f for f in fields(TrackOptions)}
-    for name in _TRACK_FLAGS:
-        f = by_name[name]
-        p.add_argument(
-            "--" + name.replace("_", "-"),
-            type=type(f.default),
-            default=f.default,
-            choices=f.metadata["choices"],
-            help=f"{_TRACK_SCOPE.get(name, 'tracking (several people, no tool ids)')}: {f.metadata['help']} "
-            f"(default: {f.default})",
-        )
-
-
-def import_keypoints_command(args: argparse.Namespace) -> None:
-    """The ``import-keypoints`` handler: read, find people, write, print one line per output."""
-    if args.camera is None and len(args.inputs) > 1:
-        raise SystemExit("several INPUTs need --camera, one camera each")
-    if args.frames is not None and args.frames < 1:
-        raise SystemExit("--frames must be at least 1")
-    if args.fps <= 0:
-        raise SystemExit("--fps must be positive")
-    try:
-        options = TrackOptions(**{name: getattr(args, name) for name in _TRACK_FLAGS})
-    except ValueError as exc:
-        raise SystemExit(f"{exc}") from None
-    imports = [
-        read_detections(path, args.fmt, first_frame_number=args.first_frame_number, openpose_model=args.openpose_model)
-        for path in args.inputs
-    ]
-    if args.setting and (not args.camera or len(args.camera) != 1):
-        raise SystemExit("--setting places the people of one camera: name it with --camera")
-    try:
-        paths, report = write_keypoints2d(
-            args.out, imports, args.people, args.fps, options, args.frames, args.camera, args.report
-        )
-    except ValueError as exc:
-        raise SystemExit(f"{exc}") from None
-    _print_summary(paths, report)
-    if len(args.inputs) == 1 and (args.setting or len(paths) > 1):
-        placed = place_people(
-            paths,
-            args.camera[0] if args.camera else None,
-            args.setting,
-            args.floor_y,
-            Path(args.out).with_name(Path(args.out).stem + "_positions.npy"),
-        )
-        if args.report:
-            from rhythm.core.io import read_json, write_json
-
-            write_json(args.report, {**read_json(args.report), "placement": placed})
-        print(f"  people placed: {placed['how']}" + (f" -> {placed['positions']}" if placed.get("positions") else ""))
-
-
-def place_people(
-    paths: list[Path], camera: str | None, setting: str | Path | None, floor_y: float, positions_out: Path
-) -> dict:
-    """Where the imported people stand (rhythm.people.grounding): with the camera's setting, (T, N, 3) world positions
-    where each person's feet meet the floor; without it, their depth order from the feet in the picture."""
-    from rhythm.core.io import write_npy
-    from rhythm.people.grounding import depth_order, ground_points
-
-    views = []
-    for path in paths:
-        kp = load_keypoints2d(path)
-        v = CAMERAS.index(camera) if camera and kp.keypoints.shape[0] == len(CAMERAS) else 0
-        views.append(kp.keypoints[v])
-    people = np.stack(views, axis=1).astype(np.float64)  # (T, N, 17, 3)
-    if setting is None:
-        order = depth_order(people)
-        return {
-            "how": "depth order from the feet's height in the picture (no camera setting): rank 0 is nearest",
-            "depth_order": [[None if np.isnan(r) else int(r) for r in frame] for frame in order],
-        }
-    cams = load_camera_setting(setting)
-    if camera not in cams:
-        raise RhythmInputError(setting, f"no camera {camera!r} in it (cameras: {', '.join(cams)})")
-    ground = ground_points(people, cams[camera], floor_y)
-    write_npy(positions_out, ground.astype(np.float32))
-    return {
-        "how": f"where the feet meet the floor (y = {floor_y:g}) seen from {camera}",
-        "positions": str(positions_out),
-        "median_positions": [
-            None if np.isnan(g).all() else [round(float(x), 2) for x in np.nanmedian(g, axis=0)]
-            for g in ground.transpose(1, 0, 2)
-        ],
-    }
-
-
-def _print_summary(paths: list[Path], report: dict) -> None:
-    parts = report["cameras"].values() if "cameras" in report else [report]
-    for rep in parts:
-        print(
-            f"{rep['source']}: {rep['format']} {rep['layout']}, {rep['frames']} frames, {rep['detections']} "
-            f"detection(s), {rep['people_found']} person(s) found ({rep['identities']})"
-        )
-    for path in paths:
-        print(f"  -> {path}")
-
-
 __all__ = [
     "Detections",
     "Person",
@@ -605,8 +419,6 @@ __all__ = [
     "write_alphapose",
     "write_openpose",
     "write_mmpose",
-    "register",
-    "import_keypoints_command",
     "timestamps",
     "frame_number",
     "openpose_file_name",

@@ -14,9 +14,12 @@ The floor is a plane ``y = floor_y`` in world units (AIST++: centimetres, y up).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
 
 ANKLE_HEIGHT_M = 0.08  # an ankle joint's height above the floor when the foot is flat (SMPL's template: 0.08 m)
 COCO_ANKLES = (15, 16)
@@ -41,7 +44,7 @@ def camera_rays(camera: aist.Camera, pixels: np.ndarray) -> tuple[np.ndarray, np
     centre = -rot.T @ np.asarray(camera.translation, dtype=np.float64)
     pts = np.asarray(pixels, dtype=np.float64).reshape(-1, 1, 2)
     norm = cv2.undistortPoints(pts, camera.matrix, camera.distortions).reshape(-1, 2)
-    dirs = np.concatenate([norm, np.ones((len(norm), 1))], axis=1) @ rot  # R^T @ [x, y, 1] for each row
+    dirs: np.ndarray = np.concatenate([norm, np.ones((len(norm), 1))], axis=1) @ rot  # R^T @ [x, y, 1] for each row
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     return centre, dirs.reshape(*np.shape(pixels)[:-1], 3)
 
@@ -140,3 +143,38 @@ def depth_order(keypoints: np.ndarray, feet=COCO_ANKLES, min_score: float = 0.1)
         ranked = present[np.argsort(-lowest[t, present], kind="stable")]
         order[t, ranked] = np.arange(len(ranked))
     return order
+
+
+def place_people(
+    paths: list[Path], camera: str | None, setting: str | Path | None, floor_y: float, positions_out: Path
+) -> dict:
+    """Where imported people stand: with the camera's setting, (T, N, 3) world positions where each
+    person's feet meet the floor, written to ``positions_out``; without it, their depth order from the
+    feet in the picture. ``paths``: one keypoints2d pickle per person (``rhythm import-keypoints``)."""
+    from rhythm.core.io import write_npy
+
+    views = []
+    for path in paths:
+        kp = aist.load_keypoints2d(path)
+        v = aist.CAMERAS.index(camera) if camera and kp.keypoints.shape[0] == len(aist.CAMERAS) else 0
+        views.append(kp.keypoints[v])
+    people = np.stack(views, axis=1).astype(np.float64)  # (T, N, 17, 3)
+    if setting is None:
+        order = depth_order(people)
+        return {
+            "how": "depth order from the feet's height in the picture (no camera setting): rank 0 is nearest",
+            "depth_order": [[None if np.isnan(r) else int(r) for r in frame] for frame in order],
+        }
+    cams = aist.load_camera_setting(setting)
+    if camera not in cams:
+        raise RhythmInputError(setting, f"no camera {camera!r} in it (cameras: {', '.join(cams)})")
+    ground = ground_points(people, cams[camera], floor_y)
+    write_npy(positions_out, ground.astype(np.float32))
+    return {
+        "how": f"where the feet meet the floor (y = {floor_y:g}) seen from {camera}",
+        "positions": str(positions_out),
+        "median_positions": [
+            None if np.isnan(g).all() else [round(float(x), 2) for x in np.nanmedian(g, axis=0)]
+            for g in ground.transpose(1, 0, 2)
+        ],
+    }

@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -129,7 +130,7 @@ def _gaps(observed: np.ndarray) -> list[tuple[int, int]]:
 
 def _report(slots, tracklets, observed, interpolated, long_gap, counts, stats, slot_stats, frames, options) -> dict:
     """Counts a person can read: who was kept, what was dropped, which gaps were bridged and how."""
-    people = []
+    people: list[dict[str, Any]] = []
     switches = stitches = 0
     for s, slot in enumerate(slots):
         seen = np.flatnonzero(observed[:, s])

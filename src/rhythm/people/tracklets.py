@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -76,7 +77,8 @@ def _prepare(frames: Sequence[Sequence[Detection]], options: TrackOptions) -> tu
     shape = next((np.shape(det.keypoints) for dets in frames for det in dets), None)
     k = shape[0] if shape is not None else 0
     counts = {"detections": 0, "low_score": 0, "invalid": 0}
-    kept, where = [], []
+    kept: list[Detection] = []
+    where: list[tuple[int, int]] = []
     for t, dets in enumerate(frames):
         for i, det in enumerate(dets):
             kp_shape = np.shape(det.keypoints)
@@ -103,10 +105,10 @@ def _prepare(frames: Sequence[Sequence[Detection]], options: TrackOptions) -> tu
     xy = np.where(ok[..., None], xy, np.nan)
     sizes = person_size(xy, ok, boxes)
     scores = np.array([det.score for det in kept], dtype=np.float64)
-    where = np.array(where, dtype=int).reshape(m, 2)
-    starts = np.searchsorted(where[:, 0], np.arange(len(frames) + 1))
+    where_arr = np.array(where, dtype=int).reshape(m, 2)
+    starts = np.searchsorted(where_arr[:, 0], np.arange(len(frames) + 1))
     out = [
-        _Frame(where[a:b, 1], boxes[a:b], xy[a:b], ok[a:b], sizes[a:b], scores[a:b])
+        _Frame(where_arr[a:b, 1], boxes[a:b], xy[a:b], ok[a:b], sizes[a:b], scores[a:b])
         for a, b in zip(starts[:-1], starts[1:])
     ]
     return out, k, (shape[1] if shape is not None else 2), counts
@@ -180,7 +182,7 @@ def _build_tracklets(frames: list[_Frame], options: TrackOptions) -> tuple[list[
     """Step 1: link detections into tracklets (see the module's docstring); (tracklets, counts)."""
     live: list[_Track] = []
     done: list[_Track] = []
-    stats = {"switches_avoided": 0, "reidentified": 0, "reid_gaps": []}
+    stats: dict[str, Any] = {"switches_avoided": 0, "reidentified": 0, "reid_gaps": []}
     next_id = 0
     for t, frame in enumerate(frames):
         k = frame.ok.shape[1]

@@ -51,6 +51,10 @@ def _cmd_status(args: argparse.Namespace) -> None:
     if not args.anno_dir:
         raise SystemExit("rhythm status: --anno-dir is required (or --versions alone)")
     status = data_status(args.anno_dir, args.video_dir, _selection(args))
+    if args.csv:
+        from rhythm.pipeline.tables import split_table, write_csv
+
+        write_csv(split_table(status), args.csv)
     print(json.dumps(status, indent=2) if args.json else render_text(status), end="\n" if args.json else "")
 
 
@@ -61,7 +65,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
     selection = _selection(args)
     status = data_status(args.anno_dir, args.video_dir, selection)
-    sequences = sorted({s for seqs in select_sequences(args.anno_dir, selection).values() for s in seqs})
+    by_split = select_sequences(args.anno_dir, selection)
+    sequences = sorted({s for seqs in by_split.values() for s in seqs})
     from rhythm.core.ffmpeg import tool_versions
 
     status["tools"] = tool_versions()
@@ -85,6 +90,26 @@ def _cmd_report(args: argparse.Namespace) -> None:
     write_text(args.out_text, text)
     if args.out_html:
         write_text(args.out_html, render_html(report, args.beat_plots, args.out_html))
+    if args.out_splits_csv:
+        from rhythm.pipeline.tables import split_table, write_csv
+
+        write_csv(split_table(report), args.out_splits_csv)
+    if args.out_sequences_csv:
+        from rhythm.pipeline.tables import sequence_table, write_csv
+
+        table = sequence_table(
+            args.anno_dir,
+            by_split,
+            selection,
+            args.video_dir,
+            frame_mappings=args.frames,
+            beats=args.beats,
+            poses=args.poses,
+            overlays=args.overlays,
+            reprojection=args.reprojection,
+            landmarks=args.landmarks,
+        )
+        write_csv(table, args.out_sequences_csv)
     print(text, end="")
 
 
@@ -113,6 +138,7 @@ def register(sub) -> None:
     )
     p.add_argument("--video-dir", default=None, help="folder of <video>.mp4 (counts present and missing videos)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--csv", default=None, metavar="PATH", help="also write the split table as CSV (pandas.read_csv)")
     _add_selection(p)
     p.set_defaults(func=_cmd_status)
 
@@ -135,6 +161,10 @@ def register(sub) -> None:
     p.add_argument("--out-json", required=True, help="the report JSON to write")
     p.add_argument("--out-text", required=True, help="the report text to write")
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")
+    p.add_argument("--out-splits-csv", default=None, help="also the split table as CSV")
+    p.add_argument(
+        "--out-sequences-csv", default=None, help="also a CSV with one row per sequence: annotations, videos, QA"
+    )
     p.add_argument("--beat-plots", nargs="*", default=[], help="PNG plots to show in the HTML page")
     _add_selection(p)
     p.set_defaults(func=_cmd_report)

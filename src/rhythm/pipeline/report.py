@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json, read_pickle
 from rhythm.pipeline.selection import Selection, select_sequences, selected_videos
+from rhythm.pipeline.tables import split_rows_text, split_table
 
 MAX_LISTED = 20
 
@@ -40,7 +42,7 @@ def data_status(anno_dir: str | Path, video_dir: str | Path | None, selection: S
     if not (anno_dir / "splits").is_dir():
         raise RhythmInputError(anno_dir, "no splits/ folder: not an AIST++ annotations folder")
     ignored = aist.load_ignore_list(anno_dir)
-    splits = {}
+    splits: dict[str, dict[str, Any]] = {}
     for split in selection.splits:
         path = anno_dir / "splits" / f"{split}.txt"
         if not path.is_file():
@@ -196,22 +198,7 @@ def render_text(report: dict) -> str:
         f"ignore list: {report['ignore_list']} sequences"
     )
     lines.append("")
-    header = (
-        f"{'split':<18}{'seqs':>6}{'ignored':>9}{'kp2d':>6}{'kp3d':>6}{'smpl':>6}{'videos':>12}{'frames':>9}"
-        f"{'minutes':>9}  genres"
-    )
-    lines += [header, "-" * len(header)]
-    for split, e in report["splits"].items():
-        if "error" in e:
-            lines.append(f"{split:<18}{e['error']}")
-            continue
-        vids = f"{e['videos_present']}/{e['videos_expected']}" if "videos_expected" in e else "-"
-        genres = " ".join(f"{g}:{n}" for g, n in e["genres"].items())
-        lines.append(
-            f"{split:<18}{e['selected']:>6}{len(e['ignored']):>9}{e['keypoints2d']:>6}"
-            f"{e['keypoints3d']:>6}{e['motions']:>6}{vids:>12}{e['frames']:>9}{e['duration_s'] / 60:>9.1f}"
-            f"  {genres}"
-        )
+    lines += split_rows_text(split_table(report))
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
     for split, e in report["splits"].items():

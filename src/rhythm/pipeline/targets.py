@@ -104,7 +104,8 @@ class Targets:
         return [f"{self.out}/reports/landmarks_validation.json"] if self.landmark_arrays() else []
 
     def data_report(self) -> list[str]:
-        return [f"{self.out}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
+        reports = [f"{self.out}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
+        return reports + [f"{self.out}/reports/{table}.csv" for table in ("splits", "sequences")]
 
     def all(self) -> list[str]:
         """Everything ``snakemake`` builds by default."""

@@ -1,5 +1,8 @@
 """Camera calibration by bundle adjustment of 2D keypoints, from a rough guess of the cameras.
 
+(Just over 500 lines on purpose: the bundle adjustment's parameter layout, gauge and Jacobian are
+one piece, read together; its solver is :mod:`rhythm.reconstruction.least_squares`.)
+
 AIST++ started from manually estimated cameras and refined them, with the 3D keypoints, by
 bundle adjustment. This module does the same:
 
@@ -381,7 +384,7 @@ def calibrate(
     points, obs = _observe(seqs, cameras, use, options)
     cameras, _, round2 = bundle_adjust(cameras, points, obs, options, prior=guess)
 
-    resected = {}
+    resected: dict[str, dict | str] = {}
     for v, name in enumerate(names):
         if any(v in kept for kept in use.values()):
             continue

@@ -8,6 +8,7 @@ file's stem, which the rules name after the sequence or the setting.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def reconstruction_errors(
         for name, s in sequences.items()
         if s.get("triangulation", {}).get("dropped_views")
     }
-    summary = {
+    summary: dict[str, Any] = {
         "sequences": len(sequences),
         "triangulation_median_px": _median(t["reprojection_px"]["median_px"] for t in tri),
         "dropped_views": dropped,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import without_timings, write_json, write_pickle
 from rhythm.core.options import option
 from rhythm.core.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.reconstruction.so3 import _exp, _log, _log_jacobian_inv
 
 NUM_JOINTS = 24
 BODY_COCO = tuple(sorted(_COCO_FROM_SMPL))  # COCO indices 5..16: the keypoints SMPL has as joints
@@ -169,86 +171,6 @@ def _regularisation_weights(options: FitOptions) -> np.ndarray:
     return w[ACTIVE]
 
 
-def _skew(v: np.ndarray) -> np.ndarray:
-    out = np.zeros(v.shape + (3,))
-    out[..., 0, 1], out[..., 0, 2], out[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    return out - np.swapaxes(out, -1, -2)
-
-
-def _exp(phi: np.ndarray) -> np.ndarray:
-    """Rotation matrices (..., 3, 3) of rotation vectors (..., 3) (Rodrigues)."""
-    theta2 = (phi * phi).sum(-1)[..., None, None]
-    theta = np.sqrt(theta2)
-    small = theta2 < 1e-12
-    a = np.where(small, 1 - theta2 / 6, np.sin(theta) / np.where(small, 1, theta))
-    b = np.where(small, 0.5 - theta2 / 24, (1 - np.cos(theta)) / np.where(small, 1, theta2))
-    k = _skew(phi)
-    return np.eye(3) + a * k + b * (k @ k)
-
-
-def _log(rot: np.ndarray) -> np.ndarray:
-    """Rotation vectors (..., 3) of rotation matrices (..., 3, 3), through a quaternion taken from
-    the largest of its four candidate components (Shepperd's method: stable up to 180 degrees)."""
-    m = rot
-    tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
-    cand = np.stack([tr, m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]], axis=-1)
-    pick = cand.argmax(-1)
-    quats = np.empty(cand.shape[:-1] + (4, 4))  # candidate index, (w, x, y, z)
-    big = np.sqrt(np.maximum(1 + 2 * cand - tr[..., None], 1e-12)) / 2  # the picked component
-    d = 4 * big
-    quats[..., 0, :] = np.stack(
-        [
-            big[..., 0],
-            (m[..., 2, 1] - m[..., 1, 2]) / d[..., 0],
-            (m[..., 0, 2] - m[..., 2, 0]) / d[..., 0],
-            (m[..., 1, 0] - m[..., 0, 1]) / d[..., 0],
-        ],
-        -1,
-    )
-    quats[..., 1, :] = np.stack(
-        [
-            (m[..., 2, 1] - m[..., 1, 2]) / d[..., 1],
-            big[..., 1],
-            (m[..., 0, 1] + m[..., 1, 0]) / d[..., 1],
-            (m[..., 0, 2] + m[..., 2, 0]) / d[..., 1],
-        ],
-        -1,
-    )
-    quats[..., 2, :] = np.stack(
-        [
-            (m[..., 0, 2] - m[..., 2, 0]) / d[..., 2],
-            (m[..., 0, 1] + m[..., 1, 0]) / d[..., 2],
-            big[..., 2],
-            (m[..., 1, 2] + m[..., 2, 1]) / d[..., 2],
-        ],
-        -1,
-    )
-    quats[..., 3, :] = np.stack(
-        [
-            (m[..., 1, 0] - m[..., 0, 1]) / d[..., 3],
-            (m[..., 0, 2] + m[..., 2, 0]) / d[..., 3],
-            (m[..., 1, 2] + m[..., 2, 1]) / d[..., 3],
-            big[..., 3],
-        ],
-        -1,
-    )
-    q = np.take_along_axis(quats, pick[..., None, None], axis=-2)[..., 0, :]
-    q = q * np.where(q[..., :1] < 0, -1.0, 1.0)
-    norm_v = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
-    angle = 2 * np.arctan2(norm_v, q[..., :1])
-    return q[..., 1:] * np.where(norm_v < 1e-12, 2.0, angle / np.maximum(norm_v, 1e-12))
-
-
-def _log_jacobian_inv(phi: np.ndarray) -> np.ndarray:
-    """(K, 3, 3) inverse right Jacobians of SO(3): d log(R Exp(d)) / dd at d = 0, for R = Exp(phi)."""
-    theta = np.minimum(np.linalg.norm(phi, axis=-1), np.pi - 1e-3)
-    k = _skew(phi)
-    small = theta < 1e-4
-    t = np.where(small, 1.0, theta)
-    coef = np.where(small, 1 / 12, 1 / t**2 - (1 + np.cos(t)) / (2 * t * np.sin(t)))
-    return np.eye(3) + 0.5 * k + coef[:, None, None] * (k @ k)
-
-
 def _forward(rots: np.ndarray, root: np.ndarray, offsets: np.ndarray, face: np.ndarray):
     """Joint positions (..., 24, 3), global rotations (..., 24, 3, 3) and COCO keypoints (..., 17, 3)
     from local rotations (..., 24, 3, 3) and root positions (..., 3); leading axes are frames."""
@@ -308,7 +230,7 @@ def _fit_frame(
         # d keypoint / d increment of joint k = -[x - p_k]_x G_k: column c is G_k[:, c] x (x - p_k)
         diff = coco[:, None, :] - pos[None, ACTIVE, :]  # (17, K, 3)
         cols = np.cross(np.swapaxes(glob[ACTIVE], 1, 2)[None], diff[:, :, None, :])  # (17, K, c, xyz)
-        jac = np.zeros((17, 3, size))
+        jac: np.ndarray = np.zeros((17, 3, size))
         jac[:, :, : 3 * n_act] = (
             (np.swapaxes(cols, 2, 3) * _MOVES_ACTIVE[:, :, None, None]).transpose(0, 2, 1, 3).reshape(17, 3, 3 * n_act)
         )
@@ -319,6 +241,7 @@ def _fit_frame(
         grad = jac_w.T @ (coco - target).ravel()
         blocks = [(reg[:, None, None] * _log_jacobian_inv(phi), reg[:, None] * phi)]
         if rel is not None:
+            assert prev is not None  # rel is computed only against a previous frame
             blocks.append((options.smooth_weight * _log_jacobian_inv(rel), options.smooth_weight * rel))
             hess[3 * n_act :, 3 * n_act :] += options.root_smooth_weight**2 * np.eye(3)
             grad[3 * n_act :] += options.root_smooth_weight**2 * (frame.root - prev.root)
@@ -374,7 +297,8 @@ def initial_scale(keypoints: np.ndarray, skeleton: Skeleton = PUBLIC_SKELETON) -
     """Keypoint units per SMPL unit from limb lengths: the least-squares ratio of the median
     keypoint limb lengths to the skeleton's."""
     rest, _, _ = _forward(np.tile(np.eye(3), (NUM_JOINTS, 1, 1)), np.zeros(3), skeleton.offsets, _FACE_OFFSETS)
-    observed, template = [], []
+    observed: list[np.floating[Any]] = []
+    template: list[np.floating[Any]] = []
     for (a, b), (sa, sb) in _SCALE_LIMBS:
         length = np.nanmedian(np.linalg.norm(keypoints[:, a] - keypoints[:, b], axis=-1))
         if np.isfinite(length):
@@ -382,8 +306,8 @@ def initial_scale(keypoints: np.ndarray, skeleton: Skeleton = PUBLIC_SKELETON) -
             template.append(np.linalg.norm(rest[sa] - rest[sb]))
     if not observed:
         raise ValueError("no limb is seen: cannot estimate the scale")
-    observed, template = np.array(observed), np.array(template)
-    return float(observed @ template / (template @ template))
+    obs, tpl = np.array(observed), np.array(template)
+    return float(obs @ tpl / (tpl @ tpl))
 
 
 def refine_scale(keypoints: np.ndarray, weights: np.ndarray, frames: list[_Frame], skeleton: Skeleton) -> float:

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rhythm.reconstruction.triangulation import (
-    CameraArrays,
-    TriangulationOptions,
-    _gradient,
-    _normal_matrix,
-    project_normalised,
-)
+from rhythm.reconstruction.multiview import CameraArrays, _gradient, _normal_matrix, project_normalised
+from rhythm.reconstruction.triangulation import TriangulationOptions
 
 # Bones whose length the optimised variant holds constant: legs, arms, hip width and the face.
 # Torso sides, shoulder width and ear-shoulder lengths change with the spine and are left free.

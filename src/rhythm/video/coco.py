@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,8 @@ def build_split(
     options: CocoOptions = CocoOptions(),
 ) -> dict:
     """Build ``out_dir`` (``rtmpose_dataset/<split>``): images and ``annotations/<split>.json``."""
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         (tmp / "images").mkdir()

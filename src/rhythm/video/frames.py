@@ -135,6 +135,8 @@ def plan_alignment(
         raise RhythmInputError(video, "the video has no frames")
     if options.align not in ALIGN_MODES:
         raise ValueError(f"align must be one of {ALIGN_MODES}, not {options.align!r}")
+    if options.fps is None:
+        raise ValueError("plan_alignment needs options.fps (extract_frames sets None to the source's rate)")
     if options.align == "timestamps":
         if annotation_times is None:
             raise ValueError("align='timestamps' needs the annotations' timestamps")
@@ -330,6 +332,7 @@ def extract_frames(
     info = probe_video(video)
     if options.fps is None:  # any video: its own frame rate, by the same round-down rule
         options = replace(options, fps=info.fps or aist.FPS)
+    assert options.fps is not None  # set just above
     ann_times = None
     if timestamps_us is not None:
         ts = np.asarray(timestamps_us, dtype=np.float64)

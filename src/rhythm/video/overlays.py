@@ -10,7 +10,6 @@ motions pickle (the official one, or a fitted one: ``motions``) in the SMPL conv
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from tqdm import tqdm
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.ffmpeg import ffmpeg_exe
+from rhythm.core.ffmpeg import FrameEncoder, h264_command
 from rhythm.core.io import atomic_dir, atomic_path, read_npy
 from rhythm.core.options import option
 from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, SMPL_BONES, smpl_joints
@@ -235,12 +234,11 @@ def render_overlays(
                 if k < n_png:
                     cv2.imwrite(str(tmp / f"{entry['index']:06d}.png"), img)
                 if encoder is not None:
-                    encoder.stdin.write(img.tobytes())
+                    encoder.write(img)
         finally:
             if encoder is not None:
-                encoder.stdin.close()
-                err = encoder.stderr.read().decode(errors="replace")
-                if encoder.wait() != 0:
+                code, err = encoder.close()
+                if code != 0:
                     raise RhythmInputError(out_dir / "overlay.mp4", f"ffmpeg failed: {err[-300:]}")
     return {
         "video": video,
@@ -253,42 +251,13 @@ def render_overlays(
     }
 
 
-def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> subprocess.Popen:
+def _start_encoder(out: Path, mapping: dict, audio_source, audio_offset_s: float = 0.0) -> FrameEncoder:
     fps = mapping["fps"] / mapping.get("stride", 1)
-    cmd = [
-        ffmpeg_exe(),
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "bgr24",
-        "-s",
-        f"{mapping['width']}x{mapping['height']}",
-        "-r",
-        f"{fps:g}",
-        "-i",
-        "pipe:0",
-    ]
-    if audio_source is not None:
-        cmd += [
-            "-ss",
-            f"{audio_offset_s:.6f}",
-            "-i",
-            str(audio_source),
-            "-map",
-            "0:v",
-            "-map",
-            "1:a?",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ]
-    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)]
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    size = (mapping["width"], mapping["height"])
+    cmd = h264_command(
+        out, size, fps, crf=23, audio=audio_source, audio_start_s=audio_offset_s, audio_optional=True, shortest=True
+    )
+    return FrameEncoder(cmd)
 
 
 def render_landmark_overlay(
@@ -324,11 +293,10 @@ def render_landmark_overlay(
                 frame[..., :2] *= scale
                 kp = np.concatenate([frame[..., :2], frame[..., -1:]], axis=-1)  # x, y (px), score
                 draw_tracked_people(img, kp, min_confidence)
-                encoder.stdin.write(img.tobytes())
+                encoder.write(img)
         finally:
-            encoder.stdin.close()
-            err = encoder.stderr.read().decode(errors="replace")
-            if encoder.wait() != 0:
+            code, err = encoder.close()
+            if code != 0:
                 raise RhythmInputError(out, f"ffmpeg failed: {err[-300:]}")
     return {"video": Path(video).stem, "frames": len(people), "people": people.shape[1]}
 

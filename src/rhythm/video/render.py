@@ -9,7 +9,6 @@ a time and piped to ffmpeg, so a long song never holds its whole video in memory
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
-from rhythm.core.ffmpeg import ffmpeg_exe
+from rhythm.core.ffmpeg import FrameEncoder, h264_command
 from rhythm.core.io import atomic_path
 from rhythm.core.skeleton import COCO_LIMB_COLORS, COCO_LIMBS, SMPL_BONES
 
@@ -179,66 +178,29 @@ def encode_video(
             raise ValueError("encode_video: an iterable of frames needs num_frames and size")
         w, h = size
     with atomic_path(out) as tmp:
-        cmd = [
-            ffmpeg or ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "bgr24",
-            "-s",
-            f"{w}x{h}",
-            "-r",
-            f"{fps:g}",
-            "-i",
-            "pipe:0",
-        ]
-        if audio is not None:
-            cmd += [
-                "-t",
-                f"{num_frames / fps:.6f}",
-                "-i",
-                str(audio),
-                "-map",
-                "0:v",
-                "-map",
-                "1:a",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "128k",
-            ]
-        cmd += [
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "20",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-            str(tmp),
-        ]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cmd = h264_command(
+            tmp,
+            (w, h),
+            fps,
+            crf=20,
+            faststart=True,
+            audio=audio,
+            audio_duration_s=None if audio is None else num_frames / fps,
+            audio_bitrate="128k",
+            ffmpeg=ffmpeg,
+        )
+        encoder = FrameEncoder(cmd)
         written = 0
         try:
             for frame in frames:
                 if written == num_frames:
                     break
-                proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+                encoder.write(frame)
                 written += 1
         except BrokenPipeError:
             pass
         finally:
-            proc.stdin.close()
-            err = proc.stderr.read().decode(errors="replace")
-            code = proc.wait()
+            code, err = encoder.close()
         if code != 0:
             raise RhythmInputError(out, "ffmpeg could not encode the video: " + err[-400:])
         if written != num_frames:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def _collect(
     source: Path,
     fmt: str,
     layout: str,
-    numbered: list[tuple[int, Path | str, list[Person]]],
+    numbered: Sequence[tuple[int, Path | str, list[Person]]],
     first_frame_number: int,
     what: str,
 ) -> Detections:

@@ -179,7 +179,7 @@ def _openpose_person(path: Path, where: str, values: Any, model: str, person_id:
 # ----------------------------------------------------------------------------- writers (export)
 
 
-def _openpose_number(value: float) -> str:
+def _openpose_number(value: float | np.floating) -> str:
     """A float as OpenPose's C++ stream prints it: 6 significant digits, no trailing zeros."""
     text = f"{float(value):.6g}"
     return "0" if text == "-0" else text
