@@ -37,6 +37,7 @@ include: "workflow/rules/audio.smk"
 include: "workflow/rules/poses.smk"
 include: "workflow/rules/reconstruct.smk"
 include: "workflow/rules/landmarks.smk"
+include: "workflow/rules/rtmpose.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/model.smk"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the OpenMMLab stack the `mmpose` landmark backend needs into an existing virtualenv:
-# MMEngine 0.10.7, MMCV 2.1.0 (compiled ops), MMDetection 3.3.0, MMPose 1.3.2, on torch 2.13.0
+# MMEngine 0.10.7, MMCV 2.1.0 (compiled ops), MMDetection 3.3.0, MMPose 1.3.2, albumentations 1.4.24
+# (the RTMPose training recipes' augmentation), on torch 2.13.0
 # (the CPU build here) and numpy 2, without torchvision. Idempotent; needs no root.
 #
 #   usage: bash envs/install-openmmlab.sh VENV        (the venv folder, e.g. .venv, or its bin/python)
@@ -62,6 +63,7 @@ munkres==3.0.0
 json_tricks==3.17.3
 terminaltables==3.1.10
 shapely==2.2.0
+albumentations==1.4.24
 EOF
 
 say() { printf '[install-openmmlab] %s\n' "$*" >&2; }
@@ -155,6 +157,10 @@ if ! { has_version mmdet "$MMDET_VERSION" && has_version mmpose "$MMPOSE_VERSION
   pip_in "$PY" -q --no-deps "mmdet==$MMDET_VERSION" "mmpose==$MMPOSE_VERSION"
 fi
 
+# --- albumentations: the RTMPose recipes' Albumentation transform (rhythm rtmpose-train) --------
+# 1.4.24: the last release that takes the recipes' CoarseDropout arguments (max_holes, ...); 2.x renamed them.
+has_version albumentations 1.4.24 || pip_in "$PY" -q "albumentations==1.4.24"
+
 # --- verify -------------------------------------------------------------------------------------
 "$PY" - <<EOF
 import sys, warnings, torch, numpy
@@ -162,7 +168,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 assert torch.__version__.split('+')[0] == '$TORCH_VERSION', torch.__version__
 import mmengine, mmcv, mmdet, mmpose
 from mmcv.ops import batched_nms
-import mmdet.models, mmdet.structures, mmpose.models, mmpose.codecs, mmpose.registry
+import mmdet.models, mmdet.structures, mmpose.models, mmpose.codecs, mmpose.registry, albumentations
 b = torch.tensor([[0., 0., 10., 10.], [1., 1., 11., 11.], [0., 0., 10., 10.]]); s = torch.tensor([.9, .8, .7])
 _, keep = batched_nms(b, s, torch.tensor([0, 0, 1]), dict(type='nms', iou_threshold=0.5))
 assert keep.tolist() == [0, 2], keep   # class-aware: the third box has another label

@@ -22,6 +22,7 @@ STAGES = (
     "rhythm.reconstruction.cli",
     "rhythm.people.cli",
     "rhythm.landmarks.cli",
+    "rhythm.rtmpose.cli",
     "rhythm.model.cli",
 )
 

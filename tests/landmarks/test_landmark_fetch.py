@@ -31,11 +31,19 @@ def fake_model(payload: bytes, name="toy") -> models.ModelInfo:
 
 def test_manifest_names_files_urls_and_hashes():
     manifest = models.load_manifest()
-    assert set(manifest) == {"rtmw3d-l", "rtmw3d-x", "rtmdet-m", "rtmdet-m-person", "rtmdet-nano-person"}
+    from rhythm.rtmpose.options import RtmposeOptions
+
+    rtmpose = {"rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-m-384x288"}
+    assert set(manifest) == {"rtmw3d-l", "rtmw3d-x", "rtmdet-m", "rtmdet-m-person", "rtmdet-nano-person"} | rtmpose
     for info in manifest.values():
         assert info.url.endswith("/" + info.file) and info.url.startswith("https://download.openmmlab.com/")
         assert models.sha256_prefix_of_name(info.file) == info.sha256
-        assert info.config.is_file()
+        if info.kind == "rtmpose":  # MMPose's own recipe, the one rtmpose-train fine-tunes on
+            options = {o.model_name: o for o in (RtmposeOptions(size=s) for s in "tsm")}
+            options["rtmpose-m-384x288"] = RtmposeOptions(size="m", input_size="384x288")
+            assert str(info.config) == options[info.name].base_config
+        else:
+            assert info.config.is_file()
 
 
 def test_fetch_good_file_resumes_and_keeps_it(dance_db, tmp_path):

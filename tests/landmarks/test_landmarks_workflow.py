@@ -27,7 +27,7 @@ def snakefile(folder):
         'configfile: "config.yaml"\n'
         "check_config(config)\n"
         f"{includes}"
-        "rule all:\n    input: landmark_targets() + landmark_validation_targets()\n"
+        "rule all:\n    input: TARGETS.landmark_arrays() + TARGETS.landmark_validation()\n"
     )
 
 

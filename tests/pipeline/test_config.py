@@ -84,15 +84,16 @@ def test_profiles_are_valid_yaml_with_resources(profile):
         rules = {name for _, name, _ in _rule_blocks()}
         assert set(cfg["set-resources"]) <= rules  # no typos in rule names
         gpu_rules = {name for name, r in cfg["set-resources"].items() if r.get("gpu")}
-        assert gpu_rules == {"landmarks", "landmarks_segment", "train_model"}
+        # the rules that declare gpu=1 are exactly those the profile sends to GPUs
+        declared = {name for _, name, body in _rule_blocks() if "gpu=1" in body.replace(" ", "")}
+        assert gpu_rules == declared
+        assert declared >= {"landmarks", "landmarks_segment", "train_model", "train_rtmpose", "evaluate_rtmpose"}
         assert set(cfg["groups"]) <= rules
-        for gpu_rule in ("landmarks", "landmarks_segment", "train_model"):  # the rules that declare gpu=1 land on GPUs
+        for gpu_rule in declared:
             res = cfg["set-resources"][gpu_rule]
             assert res["gpu"] == 1
             if profile == "perlmutter":
                 assert res["constraint"] == "gpu" and res["slurm_account"].endswith("_g")
-        for gpu_rule in ("landmarks", "landmarks_segment", "train_model"):
-            assert "gpu=1" in "".join(body for _, name, body in _rule_blocks() if name == gpu_rule).replace(" ", "")
 
 
 def test_landmarks_section_has_every_tracking_option_with_its_default():

@@ -37,6 +37,7 @@ WORKFLOW_KEYS = {
     "reconstruction.calibration": {"enabled", "initial_dir", "max_sequences"},
     "reconstruction.fitting": {"enabled", "source", "optim", "smpl_model", "gender"},
     "landmarks": {"enabled", "placement", "keypoints", "cameras", "max_videos", "manifest"},
+    "rtmpose": {"enabled", "run", "infer_max_videos"},
 }
 _BLOCK = re.compile(r"(?m)^[ \t]*# BEGIN generated from (?P<cls>[\w.]+)")
 

@@ -44,6 +44,7 @@ def test_demo_runs_through_sbatch_and_matches_the_local_run(slurm_cluster, demo_
     # Training asks SLURM for a GPU (gpu: 1), which this GPU-less node cannot grant; that request is
     # checked below with sbatch --test-only. The model itself is tested in the local runs.
     config["model"]["enabled"] = False
+    config["rtmpose"]["enabled"] = False  # a GPU rule too (tests/rtmpose runs it locally)
     (wf / "config/c01.yaml").write_text(yaml.safe_dump(config))
     proc = run(
         [

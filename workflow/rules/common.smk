@@ -16,6 +16,7 @@ from rhythm.sources.download import DownloadOptions
 from rhythm.reconstruction.calibration import CalibrationOptions
 from rhythm.reconstruction.fitting import FitOptions
 from rhythm.reconstruction.triangulation import TriangulationOptions
+from rhythm.rtmpose.options import RtmposeOptions
 from rhythm.video.coco import CocoOptions
 from rhythm.video.frames import FrameOptions
 from rhythm.video.overlays import OverlayOptions
@@ -26,6 +27,7 @@ from rhythm.pipeline.model import model_plan
 from rhythm.pipeline.plan import PlanError, annotation_view, demo_recipe, detection_inputs, make_plan
 from rhythm.pipeline.reconstruction import reconstruction_plan
 from rhythm.pipeline.resources import cap_local_gpus
+from rhythm.pipeline.rtmpose import rtmpose_plan
 from rhythm.pipeline.selection import selection_from_config
 from rhythm.pipeline.targets import Targets
 
@@ -45,7 +47,8 @@ try:
     MODEL = model_plan(config, PLAN)
     RECON = reconstruction_plan(config, PLAN, IS_DEMO)
     LANDMARKS = landmarks_plan(config, PLAN)
-    TARGETS = Targets(config, PLAN, MODEL, RECON, LANDMARKS, STAGE_ANNO, IS_DEMO)
+    RTMPOSE = rtmpose_plan(config, PLAN)
+    TARGETS = Targets(config, PLAN, MODEL, RECON, LANDMARKS, RTMPOSE, STAGE_ANNO, IS_DEMO)
     LANDMARK_OPTS = landmark_options(config)
     LANDMARK_VALIDATE_OPTS = validate_options(config)
     LANDMARKS_SKIPPED = skipped_option(LANDMARKS)
@@ -87,6 +90,7 @@ COCO_OPTS = config_flags(CocoOptions, config["coco"])
 _REC = config["reconstruction"]
 TRIANGULATE_OPTS = config_flags(TriangulationOptions, _REC["triangulation"])
 CALIBRATE_OPTS = config_flags(CalibrationOptions, _REC["calibration"])
+RTMPOSE_OPTS = config_flags(RtmposeOptions, config["rtmpose"])
 FIT_OPTS = " ".join(
     [config_flags(FitOptions, _REC["fitting"]), f"--gender {_REC['fitting']['gender']}"]
     + (["--optim"] if _REC["fitting"]["optim"] else [])

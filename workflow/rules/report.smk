@@ -13,6 +13,7 @@ rule data_report:
         reprojection=TARGETS.reprojection(),
         reconstruction=RECON.targets(),
         landmarks=TARGETS.landmark_reports(),
+        rtmpose=TARGETS.rtmpose_metrics(),
         beat_plots=TARGETS.beat_plots(),
     output:
         json="results/{dataset}/reports/data_report.json",
@@ -41,10 +42,15 @@ rule data_report:
             f"--reconstruction {shlex.quote(str(input.reconstruction))}" if input.reconstruction else ""
         ),
         landmarks_skipped=LANDMARKS_SKIPPED,
+        rtmpose=lambda wc, input: (
+            f"--rtmpose {shlex.quote(str(input.rtmpose))}"
+            if input.rtmpose
+            else f"--rtmpose-skipped {shlex.quote(RTMPOSE.reason or 'not planned')}"
+        ),
     shell:
         "rhythm report --anno-dir {params.anno:q} --video-dir {params.videos:q} {params.selection}"
         " --frames {input.frames:q} --beats {input.beats:q} --music {input.music:q} --poses {input.poses:q} --coco {input.coco:q}"
         " --overlays {input.overlays:q} --reprojection {input.reprojection:q} {params.reconstruction}"
-        " --landmarks {input.landmarks:q} {params.landmarks_skipped} {params.notes} --beat-plots {input.beat_plots:q}"
+        " --landmarks {input.landmarks:q} {params.landmarks_skipped} {params.rtmpose} {params.notes} --beat-plots {input.beat_plots:q}"
         " --out-json {output.json:q} --out-text {output.text:q} --out-html {output.html:q}"
         " --out-splits-csv {output.splits_csv:q} --out-sequences-csv {output.sequences_csv:q} > {log:q} 2>&1"

@@ -32,7 +32,7 @@ _HASH_IN_NAME = re.compile(r"-([0-9a-f]{8})(?:_\d{8})?\.pth$")
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    kind: str  # "detector" or "pose"
+    kind: str  # "detector", "pose" (the landmarks) or "rtmpose" (COCO-pretrained, for fine-tuning)
     file: str
     url: str
     sha256: str  # first 8 hex digits
@@ -59,7 +59,8 @@ def load_manifest(path: str | Path = MANIFEST) -> dict[str, ModelInfo]:
             file=e["file"],
             url=e["url"],
             sha256=e["sha256"].lower(),
-            config=path.parent / e["config"],
+            # mmpose::<path>: a config inside the mmpose package (the RTMPose recipes)
+            config=Path(e["config"]) if "::" in e["config"] else path.parent / e["config"],
         )
     return models
 

@@ -84,6 +84,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
         music=args.music,
         sequences=sequences,
         notes=args.note,
+        rtmpose=args.rtmpose,
+        rtmpose_skipped=args.rtmpose_skipped,
     )
     write_json(args.out_json, report)
     text = render_text(report)
@@ -158,6 +160,8 @@ def register(sub) -> None:
     p.add_argument("--reconstruction", default=None, help="reconstruction/errors.json")
     p.add_argument("--landmarks", nargs="*", default=[], help="the landmarks stage's JSON reports (landmarks/*.json)")
     p.add_argument("--landmarks-skipped", default=None, help="why the landmarks stage did not run (for the report)")
+    p.add_argument("--rtmpose", default=None, help="the fine-tuned RTMPose's metrics.json")
+    p.add_argument("--rtmpose-skipped", default=None, help="why the RTMPose stage did not run (for the report)")
     p.add_argument("--out-json", required=True, help="the report JSON to write")
     p.add_argument("--out-text", required=True, help="the report text to write")
     p.add_argument("--out-html", default=None, help="also an HTML page with the beat plots")

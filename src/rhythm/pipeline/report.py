@@ -124,6 +124,8 @@ def build_report(
     music=(),
     sequences: list[str] | None = None,
     notes=(),
+    rtmpose: str | Path | None = None,
+    rtmpose_skipped: str | None = None,
 ) -> dict:
     """Add what the pipeline built to a status report; ``notes``: what planning left out and why."""
     report = dict(status)
@@ -165,6 +167,10 @@ def build_report(
         c = read_json(path)
         report["coco"][Path(path).stem] = {"images": len(c["images"]), "annotations": len(c["annotations"])}
     report["overlays"] = len(list(overlays))
+    if rtmpose:
+        report["rtmpose"] = read_json(rtmpose)
+    elif rtmpose_skipped:
+        report["rtmpose"] = {"status": "not run", "reason": rtmpose_skipped}
     return report
 
 
@@ -310,6 +316,16 @@ def render_text(report: dict) -> str:
         lines.append(f"tools: rhythm {t['rhythm']}, {t['ffmpeg_version']} ({t['ffmpeg']}), PyAV {t['pyav']}")
     for split, c in report.get("coco", {}).items():
         lines.append(f"COCO {split}: {c['images']} images, {c['annotations']} person annotations")
+    rt = report.get("rtmpose")
+    if rt and rt.get("status") == "not run":
+        lines.append(f"RTMPose: not run ({rt['reason']})")
+    elif rt:
+        f, p = rt["fine_tuned"], rt.get("pretrained")
+        lines.append(
+            f"RTMPose ({rt['model']}, from {rt.get('started_from') or '?'}): test AP {f['AP']:.3f}, AP50 "
+            f"{f['AP .5']:.3f}, AR {f['AR']:.3f}, PCK@0.05 {f['PCK@0.05']:.3f} on {rt['test_images']} images"
+            + (f"; COCO-pretrained AP {p['AP']:.3f}" if p else f"; {rt.get('pretrained_note') or ''}")
+        )
     return "\n".join(lines) + "\n"
 
 

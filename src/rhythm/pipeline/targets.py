@@ -16,6 +16,7 @@ from rhythm.pipeline.landmarks import LandmarksPlan
 from rhythm.pipeline.model import ModelPlan
 from rhythm.pipeline.plan import Plan
 from rhythm.pipeline.reconstruction import ReconstructionPlan
+from rhythm.pipeline.rtmpose import RtmposePlan
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Targets:
     model: ModelPlan
     reconstruction: ReconstructionPlan
     landmarks: LandmarksPlan
+    rtmpose: RtmposePlan
     anno_dir: str  # the annotations the stages read (a view when keypoints2d come from your detections)
     is_demo: bool = False
 
@@ -103,6 +105,9 @@ class Targets:
     def landmark_validation(self) -> list[str]:
         return [f"{self.out}/reports/landmarks_validation.json"] if self.landmark_arrays() else []
 
+    def rtmpose_metrics(self) -> list[str]:
+        return [f"{self.rtmpose.out}/metrics.json"] if self.rtmpose.enabled else []
+
     def data_report(self) -> list[str]:
         reports = [f"{self.out}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
         return reports + [f"{self.out}/reports/{table}.csv" for table in ("splits", "sequences")]
@@ -125,6 +130,7 @@ class Targets:
             + self.reconstruction.targets()
             + self.landmark_arrays()
             + self.landmark_validation()
+            + self.rtmpose.targets()
             + self.data_report()
             + model_stage.targets(self.config, self.model)
         )
