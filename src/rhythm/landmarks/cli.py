@@ -254,7 +254,9 @@ def register_models(sub) -> None:
 
     names = list(load_manifest())
     p = sub.add_parser("models", help="landmark models: fetch the released checkpoints, export them to ONNX")
-    actions = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    actions = p.add_subparsers(
+        dest="models_command", required=True, metavar="ACTION", help="fetch: download checkpoints; export: ONNX files"
+    )
 
     f = actions.add_parser("fetch", help="download checkpoints (resources/landmarks/models.json), SHA-256 checked")
     f.add_argument("--only", action="append", choices=names, help="this model only (repeatable; default: all)")
