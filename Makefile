@@ -18,7 +18,7 @@ help:
 	@echo "make dag        render the DAG pictures into docs/"
 	@echo "make bench      run benchmarks/"
 	@echo "make setup-openmmlab  the MMPose/MMDetection/MMCV stack of the landmarks' mmpose backend (make test does it)"
-	@echo "make setup-system     Debian's ffmpeg for the tests that compare ffmpeg builds (root; make test does it)"
+	@echo "make setup-system     Debian's ffmpeg and headless Chromium for the tests (root; make test does it)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ $(OPENMMLAB): $(STAMP) envs/install-openmmlab.sh
 
 setup-openmmlab: $(OPENMMLAB)
 
-# Debian's ffmpeg beside the wheel's (root and apt-get: CI; elsewhere it says what is missing)
+# Debian's ffmpeg beside the wheel's, and headless Chromium for the browser tests (root and apt-get: CI; elsewhere it says what is missing)
 setup-system:
 	bash envs/install-system.sh
 

@@ -40,6 +40,7 @@ include: "workflow/rules/landmarks.smk"
 include: "workflow/rules/rtmpose.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/browser.smk"
 
 
 rule all:

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # System tools the tests use beside the Python environment: Debian's ffmpeg (the tests compare its
-# outputs with the imageio-ffmpeg wheel's, as a cluster's ffmpeg module would differ). Needs root and
+# outputs with the imageio-ffmpeg wheel's, as a cluster's ffmpeg module would differ) and Debian's
+# headless Chromium with its driver (the dataset browser's pages are tested in it). Needs root and
 # apt-get (CI runs as root); elsewhere it says what is missing and leaves the machine alone.
 # Usage: envs/install-system.sh   (idempotent)
 set -euo pipefail
 need=()
 [ -x /usr/bin/ffmpeg ] || need+=(ffmpeg)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi

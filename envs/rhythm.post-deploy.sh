@@ -13,5 +13,5 @@ if [[ ! -f "$root/pyproject.toml" || ! -d "$root/src/rhythm" ]]; then
          "run snakemake from the project folder or set RHYTHM_ROOT" >&2
     exit 1
 fi
-python -m pip install --no-input --quiet -e "$root[model,landmarks]"
+python -m pip install --no-input --quiet -e "$root[model,landmarks,browser]"
 rhythm --version

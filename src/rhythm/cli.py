@@ -24,6 +24,7 @@ STAGES = (
     "rhythm.landmarks.cli",
     "rhythm.rtmpose.cli",
     "rhythm.model.cli",
+    "rhythm.browser.cli",
 )
 
 
@@ -49,6 +50,7 @@ INSTALL_HINTS = {
     "onnx": "onnx: pip install -e '.[landmarks]'",
     "smplx": "smplx: pip install smplx",
     "snakemake_executor_plugin_slurm": "the SLURM plugin: pip install -e '.[slurm]'",
+    "selenium": "Selenium for the browser's screenshots: pip install -e '.[browser]' (and chromium, chromium-driver)",
 }
 
 

@@ -38,6 +38,7 @@ WORKFLOW_KEYS = {
     "reconstruction.fitting": {"enabled", "source", "optim", "smpl_model", "gender"},
     "landmarks": {"enabled", "placement", "keypoints", "cameras", "max_videos", "manifest"},
     "rtmpose": {"enabled", "run", "infer_max_videos"},
+    "browser": {"enabled", "copy_media", "screenshots"},
 }
 _BLOCK = re.compile(r"(?m)^[ \t]*# BEGIN generated from (?P<cls>[\w.]+)")
 

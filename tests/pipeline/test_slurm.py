@@ -23,7 +23,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.workflow, pytest.mark.slurm]
 
 # Outputs that depend on which videos a run has (the SLURM run takes camera c01 only, to be quick)
 # or hold absolute paths; every other output of the SLURM run must equal the local run's.
-SELECTION_DEPENDENT = ("rtmpose_dataset/", "reports/data_report.", "reconstruction/", "source/demo.json")
+# outputs that list the selected cameras or sequences (this run selects c01 only)
+SELECTION_DEPENDENT = (
+    "rtmpose_dataset/",
+    "reports/data_report.",
+    "reports/sequences.csv",
+    "reports/splits.csv",
+    "reconstruction/",
+    "source/demo.json",
+    "browser/",
+    "reports/browser/",  # screenshots taken while the player plays
+)
 
 
 @pytest.fixture(scope="module")

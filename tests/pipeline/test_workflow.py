@@ -15,6 +15,7 @@ import pytest
 import soundfile as sf
 import yaml
 
+from rhythm.browser.screenshots import find_chromium
 from rhythm.core import aist
 from rhythm.pipeline.config import load_config
 from rhythm.pipeline.rtmpose import openmmlab_missing
@@ -146,8 +147,11 @@ def test_changing_keypoints_reruns_only_what_depends_on_them(wf):
         "fit_smpl": 1,
         "reconstruction_errors": 1,
         "data_report": 1,
+        "browser": 1,
         "all": 1,
     }
+    if find_chromium():  # browser.screenshots: auto
+        expected["browser_screenshots"] = 1
     if not openmmlab_missing():  # rtmpose.enabled: auto runs where the stack is (make test): the train set changed
         expected.update(train_rtmpose=1, evaluate_rtmpose=1, rtmpose_infer=1)
     assert counts == expected
@@ -356,5 +360,5 @@ def test_a_killed_run_restarts_where_it_stopped(demo_workflow, tmp_path):
         p
         for p in reference
         if hashes.get(p) != reference[p]
-        and not p.startswith(("rtmpose_dataset/rtmpose_", "reports/data_report.", "rtmpose/"))
+        and not p.startswith(("rtmpose_dataset/rtmpose_", "reports/data_report.", "rtmpose/", "reports/browser/"))
     } == set()

@@ -91,6 +91,7 @@ _REC = config["reconstruction"]
 TRIANGULATE_OPTS = config_flags(TriangulationOptions, _REC["triangulation"])
 CALIBRATE_OPTS = config_flags(CalibrationOptions, _REC["calibration"])
 RTMPOSE_OPTS = config_flags(RtmposeOptions, config["rtmpose"])
+BROWSER_COPY = "--copy-media" if config["browser"]["copy_media"] else ""
 FIT_OPTS = " ".join(
     [config_flags(FitOptions, _REC["fitting"]), f"--gender {_REC['fitting']['gender']}"]
     + (["--optim"] if _REC["fitting"]["optim"] else [])

@@ -112,6 +112,36 @@ class Targets:
         reports = [f"{self.out}/reports/data_report.{ext}" for ext in ("json", "txt", "html")]
         return reports + [f"{self.out}/reports/{table}.csv" for table in ("splits", "sequences")]
 
+    def browser(self) -> list[str]:
+        """The dataset browser's page, and a model run's page when the model runs."""
+        if not self.config["browser"]["enabled"]:
+            return []
+        pages = [f"{self.out}/browser/index.html"]
+        if self.model.enabled:
+            pages.append(f"results/generated/{self.model.run}/browser/index.html")
+        return pages
+
+    def browser_sequence(self) -> str:
+        """The sequence whose page the screenshots show: the first with 3D keypoints."""
+        return next(iter(self.pose_sequences()), "")
+
+    def browser_screenshots(self) -> list[str]:
+        """Screenshots for the Snakemake report (browser.screenshots: true, or auto with Chromium here)."""
+        wanted = self.config["browser"]["screenshots"]
+        if not self.browser() or wanted is False:
+            return []
+        if wanted == "auto":
+            from rhythm.browser.screenshots import find_chromium
+
+            if find_chromium() is None:
+                return []
+        shots = [f"{self.out}/reports/browser/index.png"]
+        if self.browser_sequence():
+            shots.append(f"{self.out}/reports/browser/sequence.png")
+        if self.model.enabled:
+            shots.append(f"results/generated/{self.model.run}/reports/browser/model.png")
+        return shots
+
     def all(self) -> list[str]:
         """Everything ``snakemake`` builds by default."""
         return (
@@ -133,6 +163,8 @@ class Targets:
             + self.rtmpose.targets()
             + self.data_report()
             + model_stage.targets(self.config, self.model)
+            + self.browser()
+            + self.browser_screenshots()
         )
 
     def notes(self) -> list[str]:
