@@ -49,15 +49,15 @@ def main() -> None:
         d_plain = best_of(lambda: np.asarray(json.loads(text_plain)) * scale)
         d_packed = best_of(lambda: unpack(json.loads(text_packed)))
         ratio = len(text_plain) / len(text_packed)
-        rows.append((label, values.size, len(text_plain), len(text_packed), ratio, t_plain / t_packed, d_plain / d_packed))
+        rows.append((label, ratio, t_plain / t_packed, d_plain / d_packed))
         print(
             f"{label:<32} {values.size:>8} values: JSON {len(text_plain) / 1e3:8.1f} KB, packed "
             f"{len(text_packed) / 1e3:8.1f} KB ({ratio:.2f}x smaller); encode {t_plain / t_packed:.1f}x, "
             f"decode {d_plain / d_packed:.1f}x faster"
         )
     print(
-        f"frames={len(joints)} size_ratio_3d={rows[0][4]:.2f} size_ratio_2d={rows[1][4]:.2f} "
-        f"encode_speedup_3d={rows[0][5]:.1f} decode_speedup_3d={rows[0][6]:.1f}"
+        f"frames={len(joints)} size_ratio_3d={rows[0][1]:.2f} size_ratio_2d={rows[1][1]:.2f} "
+        f"encode_speedup_3d={rows[0][2]:.1f} decode_speedup_3d={rows[0][3]:.1f}"
     )
 
 

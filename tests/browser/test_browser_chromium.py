@@ -101,7 +101,7 @@ def test_sequence_page_plays_skeletons_video_and_beats_on_one_clock(demo_workflo
     moved = [np.nanmax(np.abs(np.array(a, float) - np.array(b, float))) for a, b in zip(before, after)]
     assert min(moved) > 2  # every skeleton moved on the canvas (pixels)
     readout = chromium.find_element("css selector", ".readout").text
-    assert readout == f"{played:.2f} s · frame {int(played * 60)}"
+    assert readout == f"{played:.2f} s · frame {int(played * 60 + 1e-6)}"
 
     # a tick at each beat of the music's beats JSON, placed at its time on the strip
     beats = json.loads((demo_workflow / "results/demo/beats/mBR0.json").read_text())["beat_times"]

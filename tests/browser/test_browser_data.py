@@ -14,13 +14,15 @@ import pytest
 
 from rhythm.browser.build import build_dataset_browser, script
 from rhythm.browser.dataset import Media, motion_beat_times, sequence_page, table_rows
-from rhythm.browser.model_page import markdown_html
+from rhythm.browser.model_page import markdown_html, model_page
 from rhythm.browser.packing import MISSING, pack, unpack
 from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
+from rhythm.core.skeleton import COCO_LIMBS
 from rhythm.model.metrics import motion_beats
 from rhythm.pipeline.selection import Selection, select_sequences
 from rhythm.pipeline.tables import sequence_table, write_csv
+from rhythm.video.overlays import OverlayOptions
 
 from conftest import SHARED
 
@@ -30,13 +32,19 @@ SMPL_SEQ = "gBR_sBM_cAll_d06_mBR2_ch06"  # ../shared/data/aistpp_smpl: a genuine
 def test_pack_round_trips_to_the_unit_and_keeps_gaps():
     values = np.array([[12.34, -150.06, np.nan], [0.0, 3276.7, -3276.7]])
     packed = pack(values, 0.1)
-    assert packed["shape"] == [2, 3] and packed["scale"] == 0.1
+    assert packed["shape"] == [2, 3] and packed["scale"] == 0.1 and packed["dropped"] == 0
     back = unpack(packed)
     assert np.isnan(back[0, 2]) and np.abs(np.nan_to_num(back - values)).max() <= 0.05 + 1e-9
     ints = np.frombuffer(__import__("base64").b64decode(packed["b64"]), "<i2")
     assert ints[2] == MISSING and ints[0] == 123
-    with pytest.raises(ValueError, match="do not fit int16"):
-        pack(np.array([4000.0]), 0.1)
+
+
+def test_pack_turns_values_beyond_int16_into_gaps_and_counts_them():
+    """A triangulated point that flew off (rays nearly parallel) must cost that point, not the page."""
+    values = np.array([1.0, 4000.0, -1e9, np.inf, np.nan])
+    packed = pack(values, 0.1)
+    assert packed["dropped"] == 3  # NaN was already a gap
+    assert np.isnan(unpack(packed)[1:]).all() and unpack(packed)[0] == pytest.approx(1.0)
 
 
 def test_script_data_cannot_close_the_page_script():
@@ -91,7 +99,7 @@ def test_table_flags_name_each_problem_the_workflow_found(tmp_path):
         beats={"mPO1": {"tempo_bpm": 45.0, "music_bpm": 90, "tempo_error_pct": -50.0}},
         reconstruction={"sequences": {bad: {"triangulation": {"reprojection_px": {"median_px": 4.2}}}}},
     )
-    rows = {r["sequence"]: r for r in table_rows(report, table, tmp_path)}
+    rows = {r["sequence"]: r for r in table_rows(report, table)}
     assert rows[good]["flags"] == "" and not rows[good]["ignored"]
     flags = rows[bad]["flags"]
     for expected in (
@@ -156,8 +164,11 @@ def test_sequence_page_of_a_genuine_aistpp_sequence(tmp_path):
     cams = {c["camera"]: c for c in page["cameras"]}
     assert cams["c04"]["unsynced"] and not cams["c01"]["unsynced"] and cams["c01"]["reprojection_px"] == 0.8
     assert sorted(kp2d) == list(aist.CAMERAS) and cams["c03"]["keypoints2d"] == f"seq/{SMPL_SEQ}/c03.js"
-    official2d = aist.load_keypoints2d(anno / "keypoints2d" / f"{SMPL_SEQ}.pkl").keypoints
-    assert np.nanmax(np.abs(unpack(kp2d["c03"]["points"]) - official2d[2, ..., :2])) <= 0.05 + 1e-3
+    official2d = aist.load_keypoints2d(anno / "keypoints2d" / f"{SMPL_SEQ}.pkl").keypoints[2]
+    shown = official2d[..., 2] >= OverlayOptions().min_confidence  # as the overlays draw them
+    packed = unpack(kp2d["c03"]["points"])
+    assert np.nanmax(np.abs(packed[shown] - official2d[shown][..., :2])) <= 0.05 + 1e-3
+    assert np.isnan(packed[~shown]).all()
 
 
 def test_motion_beats_fill_gaps_and_give_none_for_nothing():
@@ -226,11 +237,33 @@ def test_dataset_browser_on_the_genuine_tree_is_written_whole(tmp_path):
 
 
 def test_report_markdown_becomes_tables_lists_and_paragraphs():
-    text = "# Title\n\nSome **bold** <b>text</b>.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
-    html = markdown_html(text)
+    text = "# Title\n\nSome **bold** <b>text</b>.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n- \n"
+    html = markdown_html(text)  # the last line, an empty item, once looped forever
+    assert html.endswith("<p>-</p>")
     assert "<h2>Title</h2>" in html and "<strong>bold</strong>" in html and "&lt;b&gt;" in html
     assert "<ul><li>one</li><li>two</li></ul>" in html
     assert "<thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody>" in html
+
+
+def test_model_page_of_a_keypoints3d_model_draws_coco_and_reads_the_poses_in_their_units(tmp_path):
+    """A ``representation: keypoints3d`` run: its dances are 17 COCO joints (metres), its ground truth
+    ``poses/<seq>.npy`` in the poses' units; both are drawn with the COCO bones, in centimetres."""
+    seq = "gBR_sBM_cAll_d01_mBR0_ch01"
+    results, generated = tmp_path / "results/demo", tmp_path / "results/generated/run"
+    (results / "poses").mkdir(parents=True)
+    generated.mkdir(parents=True)
+    truth_m = np.random.default_rng(0).normal(size=(120, 17, 3))
+    np.save(results / "poses" / f"{seq}.npy", (truth_m * 100).astype(np.float32))  # poses.units: cm
+    np.save(generated / "mBR0.npy", truth_m[:60].astype(np.float32))  # generated: metres
+    metrics = {"run": "run", "protocol": {"ground_truth": [str(results / "poses" / f"{seq}.npy")]}, "model": {}}
+    (generated / "metrics.json").write_text(json.dumps(metrics))
+    page = model_page(generated, results, Media(generated / "browser", tmp_path / "staging", results))
+    [track] = page["tracks"]
+    assert [s["label"] for s in track["skeletons"]] == ["generated", f"ground truth {seq}"]
+    for skeleton, expected in zip(track["skeletons"], (truth_m[:60], truth_m)):
+        assert skeleton["bones"] == [list(b) for b in COCO_LIMBS]
+        assert np.abs(unpack(skeleton["joints"]) - expected * 100).max() <= 0.05 + 1e-4  # cm, to the millimetre
+    assert track["frames"] == 60 and track["music"]["audio"] is None
 
 
 def test_the_browser_target_must_be_an_index_html(tmp_path):

@@ -50,29 +50,27 @@ rule model_browser:
         generated=lambda wc, input: str(Path(input.metrics).parent),
         results=lambda wc, input: str(Path(input.audio[0]).parent.parent) if input.audio else OUT,  # <results>/audio/x.wav
         copy_media=BROWSER_COPY,
+        units=config["poses"]["units"],
     shell:
         "rhythm model-browser --generated {params.generated:q} --results {params.results:q} --out {output:q}"
-        " {params.copy_media} > {log:q} 2>&1"
+        " --units {params.units} {params.copy_media} > {log:q} 2>&1"
 
 
 # Needs headless Chromium (chromium, chromium-driver, selenium): planned only where they are installed
-# (browser.screenshots: auto), or required (true).
-rule browser_screenshots:
+# (browser.screenshots: auto), or required (true). The sequence page shown is the first one built.
+rule browser_screenshot:
     input:
         "results/{dataset}/browser/index.html",
     output:
-        index=report(
-            "results/{dataset}/reports/browser/index.png",
-            caption="../report/browser.rst",
-            category="Dataset browser",
-        ),
-        sequence=report(
-            "results/{dataset}/reports/browser/sequence.png",
+        report(
+            "results/{dataset}/reports/browser/{page}.png",
             caption="../report/browser.rst",
             category="Dataset browser",
         ),
     log:
-        "logs/browser_screenshots/{dataset}.log",
+        "logs/browser_screenshot/{dataset}/{page}.log",
+    wildcard_constraints:
+        page="index|sequence",
     conda:
         ENV
     threads: 1
@@ -80,12 +78,10 @@ rule browser_screenshots:
         mem_mb=2000,
         runtime=10,
     params:
-        # the page of the first sequence with 3D keypoints, beside the index
-        sequence=lambda wc, input: f"{Path(input[0]).parent}/sequence.html?seq={TARGETS.browser_sequence()}",
-        out=lambda wc, output: str(Path(output.index).parent),
+        page=lambda wc, input: str(Path(input[0]).parent / f"{wc.page}.html"),
+        out=lambda wc, output: str(Path(output[0]).parent),
     shell:
-        "rhythm browser-screenshots --page index={input:q} --page sequence={params.sequence:q}"
-        " --out-dir {params.out:q} > {log:q} 2>&1"
+        "rhythm browser-screenshots --page {wildcards.page}={params.page:q} --out-dir {params.out:q} > {log:q} 2>&1"
 
 
 rule model_browser_screenshot:

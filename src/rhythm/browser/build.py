@@ -72,7 +72,7 @@ def build_dataset_browser(
         raise RhythmInputError(sequences_csv, f"cannot read the sequence table ({exc})") from None
     if "sequence" not in table.columns and not table.empty:
         raise RhythmInputError(sequences_csv, "no 'sequence' column: not a data report's sequences.csv")
-    rows = table_rows(report_data, table, results)
+    rows = table_rows(report_data, table)
     with atomic_dir(browser) as staging:
         media = Media(browser, staging, results, copy=copy_media)
         _copy_assets(DATASET_ASSETS, staging)
@@ -83,10 +83,11 @@ def build_dataset_browser(
             seq = row["sequence"]
             try:
                 page, keypoints2d = sequence_page(seq, report_data, anno_dir, video_dir, results, media)
-            except RhythmInputError as exc:  # one unreadable annotation costs its page, not the browser
+            except (RhythmInputError, ValueError, KeyError) as exc:  # a bad file costs its page, not the browser
                 row["page"] = False
                 row["flags"] = "; ".join(filter(None, [row["flags"], f"no page: {exc}"]))
                 continue
+            row["frames"] = page["frames"]
             (staging / "seq" / f"{seq}.js").write_text(script("rhythmSequence", page))
             if keypoints2d:
                 (staging / "seq" / seq).mkdir()
@@ -125,13 +126,13 @@ def _summary(report: dict, rows: list[dict]) -> dict:
 
 
 def build_model_browser(
-    generated: str | Path, results: str | Path, index: str | Path, copy_media: bool = False
+    generated: str | Path, results: str | Path, index: str | Path, copy_media: bool = False, units: str = "cm"
 ) -> dict:
     """Build a model run's page at ``index`` (``results/generated/<run>/browser/index.html``)."""
     browser = _browser_dir(index)
     with atomic_dir(browser) as staging:
         media = Media(browser, staging, Path(results), copy=copy_media)
-        data = model_page(generated, results, media)
+        data = model_page(generated, results, media, units=units)
         _copy_assets(MODEL_ASSETS, staging, rename={"model.html": "index.html"})
         (staging / "data.js").write_text(script("rhythmModel", data))
     return {"browser": str(browser), "tracks": len(data["tracks"])}

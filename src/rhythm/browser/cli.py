@@ -28,7 +28,7 @@ def _cmd_browser(args: argparse.Namespace) -> None:
 def _cmd_model_browser(args: argparse.Namespace) -> None:
     from rhythm.browser.build import build_model_browser
 
-    info = build_model_browser(args.generated, args.results, args.out, copy_media=args.copy_media)
+    info = build_model_browser(args.generated, args.results, args.out, copy_media=args.copy_media, units=args.units)
     print(f"{args.out}: {info['tracks']} generated dances")
 
 
@@ -56,6 +56,7 @@ def register(sub) -> None:
     p.add_argument("--results", required=True, help="the dataset's results/<dataset> (music, beats)")
     p.add_argument("--out", required=True, help="results/generated/<run>/browser/index.html")
     p.add_argument("--copy-media", action="store_true", help="copy the music and videos into browser/media/")
+    p.add_argument("--units", default="cm", choices=("cm", "m"), help="units of poses/<seq>.npy (poses.units)")
     p.set_defaults(func=_cmd_model_browser)
 
     p = sub.add_parser("browser-screenshots", help="screenshots of browser pages in headless Chromium")

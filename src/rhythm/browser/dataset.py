@@ -21,14 +21,17 @@ import pandas as pd
 
 from rhythm.browser.packing import pack, unpack
 from rhythm.core import aist
+from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json, read_npy, read_pickle
 from rhythm.core.skeleton import COCO_LIMBS, SMPL_BONES
+from rhythm.video.overlays import OverlayOptions
 
 # QA thresholds of the table's flags (the data report's own findings are flagged as they are)
 TRIANGULATION_FLAG_PX = 2.0  # the demo's and real AIST++'s triangulations reproject at about 1 px
 TEMPO_FLAG_PCT = 5.0  # a beat tracker off the music id's BPM by more (often half or double tempo)
 MM = 0.1  # the pages' unit for centimetre arrays: millimetres
 PX = 0.1  # and for pixels: a tenth of a pixel
+MIN_CONFIDENCE = OverlayOptions().min_confidence  # 2D keypoints scoring below are not drawn, as in the overlays
 
 COLUMNS = (  # key, header, kind (the page sorts numbers as numbers)
     ("sequence", "sequence", "text"),
@@ -75,13 +78,10 @@ class Media:
         return "/".join(urllib.parse.quote(part) for part in rel.parts)
 
 
-def _frames_of(results: Path, seq: str) -> int | None:
-    path = results / "poses" / f"{seq}.npy"
-    if not path.is_file():
-        return None
+def _sequence_of(video: str) -> str | None:
     try:
-        return int(np.load(path, mmap_mode="r").shape[0])  # the header only
-    except (ValueError, OSError):
+        return aist.sequence_name(video)
+    except ValueError:  # a music file or a video not named like AIST++
         return None
 
 
@@ -89,14 +89,15 @@ def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 3)
 
 
-def table_rows(report: dict, sequences: pd.DataFrame, results: str | Path) -> list[dict]:
+def table_rows(report: dict, sequences: pd.DataFrame) -> list[dict]:
     """One row per sequence for the dataset page: :data:`COLUMNS`, ``flags``, ``ignored``, ``page``."""
-    results = Path(results)
     recon = (report.get("reconstruction") or {}).get("sequences", {})
     beats = report.get("beats", {})
     music = report.get("music", {}).get("built", {})
     mismatched: dict[str, list[str]] = {}
     for video, notes in report.get("frames", {}).get("mismatched", {}).items():
+        if _sequence_of(video) is None:
+            continue
         mismatched.setdefault(aist.sequence_name(video), []).append(f"{aist.parse_name(video).camera}: {notes}")
     reprojection = report.get("reprojection", {})
     rows = []
@@ -115,7 +116,7 @@ def table_rows(report: dict, sequences: pd.DataFrame, results: str | Path) -> li
         if missing:
             flags.append("no " + ", ".join(missing))
         m = music.get(name.music, {})
-        refused = [Path(p).stem for p in m.get("refused", {}) if aist.sequence_name(Path(p).stem) == seq]
+        refused = [Path(p).stem for p in m.get("refused", {}) if _sequence_of(Path(p).stem) == seq]
         if refused:
             flags.append(f"refused {' '.join(aist.parse_name(v).camera for v in refused)}")
         if seq in m.get("too_short_for", {}):
@@ -136,7 +137,7 @@ def table_rows(report: dict, sequences: pd.DataFrame, results: str | Path) -> li
                 "dancer": name.dancer,
                 "music": name.music,
                 "choreo": name.choreo,
-                "frames": _frames_of(results, seq),
+                "frames": None,  # from the annotations, when the sequence's page is built
                 "videos": f"{'?' if present is None else int(present)}/{int(rec['videos_expected'])}",
                 "reprojection_px": _number(rec.get("reprojection_median_px")),
                 "triangulation_px": triangulation,
@@ -190,9 +191,10 @@ def skeletons(anno_dir: str | Path, results: str | Path, seq: str) -> list[dict]
     triangulated = results / "reconstruction" / "keypoints3d" / f"{seq}.pkl"
     if triangulated.is_file():
         data = read_pickle(triangulated)
-        found.append(
-            ("triangulated (Rhythm)", np.asarray(data.get("keypoints3d_optim", data["keypoints3d"])), COCO_LIMBS)
-        )
+        key = next((k for k in ("keypoints3d_optim", "keypoints3d") if k in data), None)
+        if key is None:
+            raise RhythmInputError(triangulated, "no keypoints3d in this pickle")
+        found.append(("triangulated (Rhythm)", np.asarray(data[key]), COCO_LIMBS))
     smpl = results / "smpl" / f"{seq}.joints.npy"
     if smpl.is_file():
         found.append(("SMPL joints", read_npy(smpl, "SMPL joints"), SMPL_BONES))
@@ -208,7 +210,9 @@ def motion_beat_times(joints: np.ndarray, fps: float = aist.FPS) -> list[float]:
     from rhythm.model.metrics import motion_beats
 
     joints = np.asarray(joints, dtype=np.float64)
-    if len(joints) < 3 or not np.isfinite(joints).all():
+    if len(joints) < 3:
+        return []
+    if not np.isfinite(joints).all():
         joints = pd.DataFrame(joints.reshape(len(joints), -1)).interpolate(limit_direction="both").to_numpy()
         joints = joints.reshape(len(joints), -1, 3)
         if not np.isfinite(joints).all():
@@ -270,10 +274,11 @@ def sequence_page(
         view = aist.CAMERAS.index(camera) if camera in aist.CAMERAS else -1
         if kp2d is not None and view >= 0:
             entry["keypoints2d"] = f"seq/{seq}/{camera}.js"
+            points = np.where(kp2d[view, ..., 2:3] >= MIN_CONFIDENCE, kp2d[view, ..., :2], np.nan)  # as the overlays
             keypoints2d[camera] = {
                 "camera": camera,
                 "bones": [list(b) for b in COCO_LIMBS],
-                "points": pack(kp2d[view, ..., :2], PX),
+                "points": pack(points, PX),
             }
         cameras.append(entry)
     reference = next((s for s in skels if s["label"].startswith("keypoints3d")), skels[0] if skels else None)

@@ -14,39 +14,44 @@ from pathlib import Path
 import numpy as np
 
 from rhythm.browser.dataset import Media, motion_beat_times, music_entry, skeleton_entry
+from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import read_json
-from rhythm.core.skeleton import SMPL_BONES
+from rhythm.core.skeleton import COCO_LIMBS, SMPL_BONES
+from rhythm.model.evaluate import load_joints
 
 
-def _ground_truth_joints(params_path: str) -> Path:
-    """``smpl/<seq>.params.npy`` (the evaluation's input) -> ``smpl/<seq>.joints.npy`` (centimetres)."""
-    return Path(params_path.replace(".params.npy", ".joints.npy"))
+def _bones(joints: np.ndarray):
+    """The skeleton to draw: SMPL's 24 joints or COCO's 17 (a ``representation: keypoints3d`` model)."""
+    return COCO_LIMBS if joints.shape[1] == 17 else SMPL_BONES
 
 
-def model_page(generated: str | Path, results: str | Path, media: Media) -> dict:
+def model_page(generated: str | Path, results: str | Path, media: Media, units: str = "cm") -> dict:
     """The data of a model run's page; ``generated``: ``results/generated/<run>``, ``results``: the
-    dataset's ``results/<dataset>`` (its music and beats)."""
+    dataset's ``results/<dataset>`` (its music and beats); ``units``: of ``poses/<seq>.npy``
+    (``poses.units``), the ground truth of a ``representation: keypoints3d`` model."""
     generated, results = Path(generated), Path(results)
     metrics_path = generated / "metrics.json"
     if not metrics_path.is_file():
         raise RhythmInputError(metrics_path, "not found: evaluate the run first (rule evaluate_model)")
     metrics = read_json(metrics_path)
+    units_per_metre = 100.0 if units == "cm" else 1.0
     truth_by_music: dict[str, list[Path]] = {}
-    for params in metrics.get("protocol", {}).get("ground_truth", []):
-        seq = Path(params).name.split(".")[0]
-        truth_by_music.setdefault(seq.split("_")[4], []).append(_ground_truth_joints(params))
+    for path in metrics.get("protocol", {}).get("ground_truth", []):  # smpl/<seq>.params.npy or poses/<seq>.npy
+        seq = Path(path).name.split(".")[0]
+        truth_by_music.setdefault(aist.parse_name(seq).music, []).append(Path(path))
     tracks = []
     for npy in sorted(p for p in generated.glob("*.npy") if p.name.count(".") == 1):
         music = npy.stem
         info_path = generated / f"{music}.json"
         info = read_json(info_path) if info_path.is_file() else {}
-        joints = np.load(npy) * 100.0  # metres -> cm
+        joints = load_joints(npy) * 100.0  # metres -> cm
         fps = info.get("fps", 60)
-        dances = [skeleton_entry("generated", joints, SMPL_BONES)]
+        dances = [skeleton_entry("generated", joints, _bones(joints))]
         for path in truth_by_music.get(music, []):
-            if path.is_file():
-                dances.append(skeleton_entry(f"ground truth {path.name.split('.')[0]}", np.load(path), SMPL_BONES))
+            if path.is_file():  # as the evaluation read it: metres at 60 fps
+                truth = load_joints(path, units_per_metre) * 100.0
+                dances.append(skeleton_entry(f"ground truth {path.name.split('.')[0]}", truth, _bones(truth)))
         tracks.append(
             {
                 "music": music_entry(results, music, media),
@@ -102,7 +107,8 @@ def markdown_html(text: str) -> str:
                 i += 1
             out.append("<ul>" + "".join(items) + "</ul>")
         else:
-            para = []
+            para = [line.strip()]  # this line always (a "- " stripped to "-" lands here too)
+            i += 1
             while i < len(lines) and lines[i].strip() and not lines[i].startswith(("#", "|", "- ")):
                 para.append(lines[i].strip())
                 i += 1

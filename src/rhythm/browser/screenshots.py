@@ -72,9 +72,18 @@ def console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def first_sequence_page(browser: Path) -> str:
+    """The first sequence (by name) whose page a dataset browser holds."""
+    pages = sorted(p.stem for p in (browser / "seq").glob("*.js"))
+    if not pages:
+        raise RhythmInputError(browser, "no sequence page in this browser (no sequence with 3D keypoints or videos)")
+    return pages[0]
+
+
 def screenshot_pages(pages: dict[str, str | Path], out_dir: str | Path, play_s: float = 1.0) -> dict[str, str]:
-    """Open each page (name -> path, a query string allowed after ``?``), play its player for
-    ``play_s`` seconds when it has one, and save ``<out_dir>/<name>.png``; fails on console errors."""
+    """Open each page (name -> path, a query string allowed after ``?``; ``sequence.html`` alone
+    opens the first sequence), play its player for ``play_s`` seconds when it has one, and save
+    ``<out_dir>/<name>.png``; fails on console errors."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     driver = start_chromium()
@@ -84,6 +93,8 @@ def screenshot_pages(pages: dict[str, str | Path], out_dir: str | Path, play_s: 
             path, _, query = str(page).partition("?")
             if not Path(path).is_file():
                 raise RhythmInputError(path, "page not found: build the browser first")
+            if Path(path).name == "sequence.html" and not query:
+                query = f"seq={first_sequence_page(Path(path).parent)}"
             driver.get(Path(path).absolute().as_uri() + (f"?{query}" if query else ""))
             wait_ready(driver)
             if driver.execute_script("return !!window.rhythmPlayer"):

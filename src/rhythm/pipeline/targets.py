@@ -121,10 +121,6 @@ class Targets:
             pages.append(f"results/generated/{self.model.run}/browser/index.html")
         return pages
 
-    def browser_sequence(self) -> str:
-        """The sequence whose page the screenshots show: the first with 3D keypoints."""
-        return next(iter(self.pose_sequences()), "")
-
     def browser_screenshots(self) -> list[str]:
         """Screenshots for the Snakemake report (browser.screenshots: true, or auto with Chromium here)."""
         wanted = self.config["browser"]["screenshots"]
@@ -136,7 +132,7 @@ class Targets:
             if find_chromium() is None:
                 return []
         shots = [f"{self.out}/reports/browser/index.png"]
-        if self.browser_sequence():
+        if self.pose_sequences():  # a sequence with 3D keypoints has a page
             shots.append(f"{self.out}/reports/browser/sequence.png")
         if self.model.enabled:
             shots.append(f"results/generated/{self.model.run}/reports/browser/model.png")

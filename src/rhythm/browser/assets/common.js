@@ -25,6 +25,11 @@ const Rhythm = {
     });
   },
 
+  // The frame shown at time t: floor(t * fps), robust to t * fps landing just below an integer.
+  frameAt(t, fps) {
+    return Math.floor(t * fps + 1e-6);
+  },
+
   param(name) {
     return new URLSearchParams(window.location.search).get(name);
   },

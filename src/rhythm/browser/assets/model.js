@@ -27,7 +27,7 @@ window.rhythmModel = (model) => {
     timeline.addTicks(music.beat_times, "music-beat", "music beats");
     timeline.addTicks(track.motion_beats || [], "motion-beat", "generated dance's motion beats");
     const view = new SkeletonView(canvas, track.skeletons);
-    clock.onTick((t) => view.draw(Math.min(Math.floor(t * track.fps), track.frames - 1)));
+    clock.onTick((t) => view.draw(Math.min(Rhythm.frameAt(t, track.fps), track.frames - 1)));
     view.draw(0);
     players.push({ clock, view, timeline, track });
   }

@@ -175,6 +175,6 @@ function transport(container, clock, fps) {
   clock.onTick((t, playing) => {
     button.textContent = playing ? "❚❚ pause" : "▶ play";
     slider.value = t;
-    readout.textContent = `${t.toFixed(2)} s · frame ${Math.floor(t * fps)}`;
+    readout.textContent = `${t.toFixed(2)} s · frame ${Rhythm.frameAt(t, fps)}`;
   });
 }

@@ -28,6 +28,7 @@ window.rhythmSequence = (seq) => {
   const show2d = document.getElementById("show2d");
   const kind = document.getElementById("videoKind");
   let camera = null;
+  let showingSource = false; // the 2D keypoints are drawn over the source video only (the overlay has its own)
 
   const draw2d = (frame) => {
     const ctx = overlay.getContext("2d");
@@ -35,7 +36,7 @@ window.rhythmSequence = (seq) => {
     overlay.height = video.clientHeight || 360;
     ctx.clearRect(0, 0, overlay.width, overlay.height);
     const kp = camera && keypoints2d[camera.camera];
-    if (!show2d.checked || !kp) return;
+    if (!show2d.checked || !kp || !showingSource) return;
     const sx = overlay.width / (video.videoWidth || 1920), sy = overlay.height / (video.videoHeight || 1080);
     const [frames, joints] = kp.shape, f = Math.min(frame, frames - 1), base = f * joints * 2;
     ctx.strokeStyle = "#39ff14";
@@ -54,13 +55,14 @@ window.rhythmSequence = (seq) => {
     camera = cam;
     for (const b of document.querySelectorAll("#cameras button")) b.classList.toggle("active", b.dataset.camera === cam.camera);
     const src = kind.value === "overlay" ? cam.overlay || cam.video : cam.video || cam.overlay;
+    showingSource = Boolean(src) && src === cam.video;
     const note = document.getElementById("video-note");
     note.textContent = src ? "" : `no video of ${cam.camera} in this run`;
     if (src) { video.src = src; video.currentTime = clock.time; } else video.removeAttribute("src");
     if (cam.keypoints2d && !keypoints2d[cam.camera]) {
       try { await Rhythm.loadScript(cam.keypoints2d); } catch (e) { Rhythm.showError(e.message); }
     }
-    draw2d(Math.floor(clock.time * seq.fps));
+    draw2d(Rhythm.frameAt(clock.time, seq.fps));
   };
 
   const pickers = document.getElementById("cameras");
@@ -68,17 +70,18 @@ window.rhythmSequence = (seq) => {
     const label = cam.camera + (cam.unsynced ? " ⚠" : "");
     pickers.append(Rhythm.el("button", { "data-camera": cam.camera, class: cam.unsynced ? "unsynced" : "", text: label, title: cam.unsynced ? "flagged unsynced by the reprojection check" : "", onclick: () => pick(cam) }));
   }
-  show2d.addEventListener("change", () => draw2d(Math.floor(clock.time * seq.fps)));
+  show2d.addEventListener("change", () => draw2d(Rhythm.frameAt(clock.time, seq.fps)));
   kind.addEventListener("change", () => camera && pick(camera));
 
   clock.onTick((t, playing) => {
-    const frame = Math.min(Math.floor(t * seq.fps), seq.frames - 1);
+    const frame = Math.min(Rhythm.frameAt(t, seq.fps), seq.frames - 1);
     view.draw(frame);
     draw2d(frame);
     if (video.getAttribute("src")) {
-      if (playing && video.paused) video.play().catch(() => {});
-      if (!playing && !video.paused) video.pause();
-      if (Math.abs(video.currentTime - t) > 0.2) video.currentTime = t;
+      const within = !(video.duration <= t); // a video shorter than the motion stops at its end
+      if (playing && within && video.paused && !video.ended) video.play().catch(() => {});
+      if ((!playing || !within) && !video.paused) video.pause();
+      if (within && Math.abs(video.currentTime - t) > 0.2) video.currentTime = t;
     }
   });
 
