@@ -373,7 +373,17 @@ def test_ctrl_c_removes_partial_outputs_and_exits_130(demo_source, tmp_path):
     import sys
     import time
 
-    video = demo_source / "videos" / f"{VIDEO}.mp4"
+    from rhythm.core.ffmpeg import ffmpeg_exe
+
+    # the demo video looped 20 times (100 s, 6,000 frames): a 5 s one is done in a tenth of a second,
+    # before the signal can arrive
+    video = tmp_path / "long" / f"{VIDEO}.mp4"
+    video.parent.mkdir()
+    subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-stream_loop", "19", "-i", demo_source / "videos" / f"{VIDEO}.mp4"]
+        + ["-c", "copy", video],
+        check=True,
+    )
     out = tmp_path / "frames"
     proc = subprocess.Popen(
         [sys.executable, "-m", "rhythm.cli", "frames", str(video), "--out", str(out), "--workers", "1"],

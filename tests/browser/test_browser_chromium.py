@@ -193,6 +193,34 @@ def test_screenshots_of_every_page_reach_the_snakemake_report(demo_workflow, tmp
         assert [archive.read(n) for n in members] == [shot.read_bytes()], shot
 
 
+def test_a_browser_with_copied_media_works_after_it_is_moved(demo_workflow, tmp_path, chromium):
+    """browser.copy_media: the folder alone, moved elsewhere (as a zip would be), still plays its
+    videos and music."""
+    res = demo_workflow / "results/demo"
+    build_dataset_browser(
+        res / "reports/data_report.json",
+        res / "reports/sequences.csv",
+        res,
+        res / "source/annotations",
+        res / "source/videos",
+        tmp_path / "built/browser/index.html",
+        copy_media=True,
+        progress=False,
+    )
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "built/browser").rename(moved)
+    assert not [p for p in moved.rglob("*.js") if "../" in p.read_text()]  # nothing points outside
+    open_page(chromium, moved / "sequence.html", f"?seq={SEQ}")
+    deadline = time.time() + 20
+    state = "return ['video', 'audio'].map(id => document.getElementById(id).readyState)"
+    while min(chromium.execute_script(state)) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert min(chromium.execute_script(state)) >= 2
+    sources = chromium.execute_script("return ['video', 'audio'].map(id => document.getElementById(id).src)")
+    assert all(src.startswith((moved / "media").as_uri()) for src in sources)
+    assert console_errors(chromium) == []
+
+
 def test_index_of_a_full_size_standin_tree_is_small_and_opens_in_under_a_second(tmp_path, chromium):
     """1,408 sequences, 12,670 videos (rhythm standins: empty files); every sequence gets the QA
     values a real run reports (reprojection per camera, beats per music id, here made up), so the
