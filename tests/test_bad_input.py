@@ -389,6 +389,9 @@ def test_ctrl_c_removes_partial_outputs_and_exits_130(demo_source, tmp_path):
         [sys.executable, "-m", "rhythm.cli", "frames", str(video), "--out", str(out), "--workers", "1"],
         stderr=subprocess.PIPE,
         text=True,
+        # as a terminal's foreground job: a runner started in the background (`make test &`) hands its
+        # children SIGINT ignored, and Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline and not any(tmp_path.glob(".frames.*.part/*.jpg")):
