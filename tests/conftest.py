@@ -12,12 +12,37 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RHYTHM_SHARED_DATA", ROOT.parent / "shared" / "data"))
 AISTPP = SHARED / "aistpp"
 REAL_SEQ = "gBR_sBM_cAll_d04_mBR0_ch01"
+
+
+# A standing person as (x, y) in COCO-17 order, height 1, y down: the people tests' stick figure.
+STANDING_PERSON = np.array(
+    [
+        [0, -0.45],
+        [0.03, -0.47],
+        [-0.03, -0.47],
+        [0.06, -0.46],
+        [-0.06, -0.46],
+        [0.12, -0.30],
+        [-0.12, -0.30],
+        [0.20, -0.15],
+        [-0.20, -0.15],
+        [0.22, 0.0],
+        [-0.22, 0.0],
+        [0.08, 0.05],
+        [-0.08, 0.05],
+        [0.09, 0.27],
+        [-0.09, 0.27],
+        [0.09, 0.50],
+        [-0.09, 0.50],
+    ]
+)
 
 
 def pytest_configure(config):

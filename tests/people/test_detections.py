@@ -23,6 +23,8 @@ from rhythm.people import detections as D
 from rhythm.people.cli import register_import_keypoints
 from rhythm.people.tracking import TrackOptions
 
+from conftest import STANDING_PERSON
+
 DATA = Path(__file__).parents[1] / "data" / "detections"
 REAL = "aistpp/keypoints2d/gBR_sBM_cAll_d04_mBR0_ch01.pkl"
 B25_FROM_COCO = [0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11]  # OpenPose doc/02_output.md
@@ -394,27 +396,7 @@ def test_every_cli_argument_has_a_help_line():
 
 
 T = 90
-TEMPLATE = np.array(
-    [
-        [0, -0.45],
-        [0.03, -0.47],
-        [-0.03, -0.47],
-        [0.06, -0.46],
-        [-0.06, -0.46],
-        [0.12, -0.30],
-        [-0.12, -0.30],
-        [0.20, -0.15],
-        [-0.20, -0.15],
-        [0.22, 0.0],
-        [-0.22, 0.0],
-        [0.08, 0.05],
-        [-0.08, 0.05],
-        [0.09, 0.27],
-        [-0.09, 0.27],
-        [0.09, 0.50],
-        [-0.09, 0.50],
-    ]
-)
+TEMPLATE = STANDING_PERSON
 
 
 def walker(x0: float, x1: float, y: float, height: float, phase: float) -> np.ndarray:

@@ -27,29 +27,10 @@ from rhythm.people.tracking import (
     track_people,
 )
 
+from conftest import STANDING_PERSON
+
 FPS = 30.0
-# A standing person, height 1, y down; COCO-17 order.
-TEMPLATE = np.array(
-    [
-        [0, -0.45],
-        [0.03, -0.47],
-        [-0.03, -0.47],
-        [0.06, -0.46],
-        [-0.06, -0.46],
-        [0.12, -0.30],
-        [-0.12, -0.30],
-        [0.20, -0.15],
-        [-0.20, -0.15],
-        [0.22, 0.0],
-        [-0.22, 0.0],
-        [0.08, 0.05],
-        [-0.08, 0.05],
-        [0.09, 0.27],
-        [-0.09, 0.27],
-        [0.09, 0.50],
-        [-0.09, 0.50],
-    ]
-)
+TEMPLATE = STANDING_PERSON
 ARMS_UP = TEMPLATE.copy()
 ARMS_UP[7:11] = [[0.24, -0.5], [-0.24, -0.5], [0.26, -0.7], [-0.26, -0.7]]
 

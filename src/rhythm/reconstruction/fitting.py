@@ -36,7 +36,14 @@ from rhythm.core import aist
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import without_timings, write_json, write_pickle
 from rhythm.core.options import option
-from rhythm.core.skeleton import _COCO_FROM_SMPL, _FACE_OFFSETS, SMPL_OFFSETS, SMPL_PARENTS, SMPL_PELVIS_REST
+from rhythm.core.skeleton import (
+    _COCO_FROM_SMPL,
+    _FACE_OFFSETS,
+    COCO_KEYPOINTS,
+    SMPL_OFFSETS,
+    SMPL_PARENTS,
+    SMPL_PELVIS_REST,
+)
 from rhythm.reconstruction.so3 import _exp, _log, _log_jacobian_inv
 
 NUM_JOINTS = 24
@@ -405,25 +412,11 @@ def keypoint_errors(fitted: np.ndarray, keypoints: np.ndarray) -> dict:
     error over the COCO joints SMPL has (body), over the face points, and per body joint."""
     d = np.linalg.norm(fitted - keypoints, axis=-1)
     body = d[:, list(BODY_COCO)]
-    names = (
-        "left_shoulder",
-        "right_shoulder",
-        "left_elbow",
-        "right_elbow",
-        "left_wrist",
-        "right_wrist",
-        "left_hip",
-        "right_hip",
-        "left_knee",
-        "right_knee",
-        "left_ankle",
-        "right_ankle",
-    )
     return {
         "mpjpe_body": round(float(np.nanmean(body)), 3),
         "p95_body": round(float(np.nanpercentile(body, 95)), 3),
         "mpjpe_face": round(float(np.nanmean(d[:, list(FACE_COCO)])), 3),
-        "per_joint": {name: round(float(np.nanmean(body[:, i])), 3) for i, name in enumerate(names)},
+        "per_joint": {COCO_KEYPOINTS[c]: round(float(np.nanmean(body[:, i])), 3) for i, c in enumerate(BODY_COCO)},
     }
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from rhythm.core.errors import RhythmInputError
 from rhythm.core.io import atomic_dir, write_text
+from rhythm.core.skeleton import COCO_KEYPOINTS
 from rhythm.people.formats.common import (
     NUM_KEYPOINTS,
     Detections,
@@ -43,25 +44,6 @@ from rhythm.people.formats.common import (
 
 # MMPose keypoint counts whose first 17 are COCO-17 in COCO order.
 MMPOSE_LAYOUTS = {17: "COCO-17", 26: "Halpe-26", 133: "COCO-WholeBody-133", 136: "Halpe-136"}
-_COCO_NAMES = (
-    "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-)
 
 
 # ----------------------------------------------------------------------------- MMPose
@@ -172,7 +154,7 @@ def _check_mmpose_meta(path: Path, meta: Any) -> None:
     if not isinstance(names, dict):
         return
     first = tuple(str(names.get(str(i), "")) for i in range(NUM_KEYPOINTS))
-    if first != _COCO_NAMES:
+    if first != COCO_KEYPOINTS:
         dataset = meta.get("dataset_name", "?")
         raise RhythmInputError(
             path,
